@@ -1,0 +1,81 @@
+// host_stream: a host fd that guests read and write without ever blocking their worker thread.
+//
+// Pipes, FIFOs and terminals are reopened through /proc/self/fd on a *private* open file
+// description set to O_NONBLOCK: the embedder's own descriptor (often the shell's terminal or
+// pipe) keeps its flags, so nothing outside wasio ever sees EAGAIN. Sockets use MSG_DONTWAIT per
+// call for the same reason. A would-block read or write waits for readiness on the worker's
+// reactor (epoll), suspending only the coroutine. Regular files are always ready, as poll(2) says;
+// their I/O is synchronous here.
+#pragma once
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "async/unique_fd.hpp"
+
+namespace wasio::async {
+
+// Bytes transferred, or the host errno of a failure (never both).
+struct io_result {
+  size_t bytes = 0;
+  int error = 0;  // host errno; EAGAIN only from the try_ functions
+};
+
+// What poll(2) says about one direction of a stream right now.
+struct readiness {
+  bool ready = false;
+  bool hangup = false;  // the peer closed: reads return EOF, writes EPIPE
+  uint64_t nbytes = 0;  // bytes readable (FIONREAD) where the host knows, else 0
+  int error = 0;        // host errno of the poll itself
+};
+
+class host_stream {
+ public:
+  enum class kind { regular_file, directory, pipe, character_device, block_device, socket_stream,
+                    socket_dgram, unknown };
+
+  // Wraps host fd `host_fd`, which stays the caller's (it is duplicated or reopened). Returns null
+  // and sets *error to the host errno when the fd is not open.
+  static std::shared_ptr<host_stream> open(const asio::any_io_executor& ex, int host_fd,
+                                           int* error);
+  ~host_stream();
+
+  kind type() const noexcept { return kind_; }
+  int native_handle() const noexcept { return fd_.get(); }
+  bool is_append() const noexcept { return append_; }
+  // True when the stream can make a reader or writer wait (pipes, terminals, sockets).
+  bool can_block() const noexcept { return desc_ != nullptr; }
+
+  // One non-blocking attempt. error == EAGAIN when nothing could be transferred without waiting.
+  io_result try_readv(std::span<const ::iovec> iov);
+  io_result try_writev(std::span<const ::iovec> iov);
+
+  // Read/write at least one byte (or EOF / an error), waiting on the reactor as long as needed.
+  asio::awaitable<io_result> async_readv(std::span<const ::iovec> iov);
+  asio::awaitable<io_result> async_writev(std::span<const ::iovec> iov);
+
+  // Wait until a read or write would not block (error or hangup count as ready).
+  asio::awaitable<int> wait_readable();
+  asio::awaitable<int> wait_writable();
+
+  readiness poll_readable() const;
+  readiness poll_writable() const;
+
+ private:
+  host_stream() = default;
+  unique_fd fd_;
+  kind kind_ = kind::unknown;
+  bool append_ = false;
+  bool use_msg_dontwait_ = false;     // sockets: per-call non-blocking
+  std::optional<int> restore_flags_;  // fallback when no private description could be made
+  std::unique_ptr<asio::posix::stream_descriptor> desc_;
+};
+
+}  // namespace wasio::async

@@ -1,0 +1,201 @@
+// Asyncify suspension: the guest's wasm stack is unwound into a buffer in its own memory when a
+// call must wait, and rewound when the wait is over (binaryen's asyncify protocol:
+// https://github.com/WebAssembly/binaryen/blob/main/src/passes/Asyncify.cpp).
+//
+// The buffer lies just below the guest's shadow-stack pointer, in stack space that is free from
+// the unwind until the rewind ends: memory grown by the host is not safe, because wasi-libc's
+// malloc owns everything from __heap_base to the end of memory (ENGINE-FACTS.md).
+#include "engine/asyncify.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "engine/guest.hpp"
+#include "engine/module.hpp"
+#include "engine/worker.hpp"
+
+namespace wasio::engine {
+namespace {
+
+// Asyncify saves a few dozen bytes per frame on the path to the import (48-120 bytes seen for
+// C guests); 8 KiB leaves room for deep call chains. An overflow is caught after the unwind.
+constexpr uint32_t kBufferSize = 8192;
+constexpr uint32_t kHeader = 8;  // {u32 current, u32 end}
+
+// The result of an operation the guest waits for; shared with the coroutine running it, which
+// may outlive the guest if the guest is destroyed first.
+struct pending_op {
+  bool done = false;
+  int32_t value = 0;
+  asio::steady_timer* wake = nullptr;  // the driver waiting for `done`, if any
+};
+
+asio::awaitable<void> run_op(asio::awaitable<errc> op, std::shared_ptr<pending_op> p) {
+  int32_t v;
+  try {
+    errc e = co_await std::move(op);
+    v = static_cast<int32_t>(e);
+  } catch (...) {
+    v = static_cast<int32_t>(errc::io);  // allocation failure and the like: the guest sees EIO
+  }
+  p->value = v;
+  p->done = true;
+  if (p->wake) p->wake->cancel();
+}
+
+std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
+  if (tc.Exception().IsEmpty()) return "unknown exception";
+  v8::String::Utf8Value s(iso, tc.Exception());
+  return *s ? *s : "unknown exception";
+}
+
+class asyncify_suspension final : public suspension {
+ public:
+  asyncify_suspension(guest& g, bool can_unwind) : g_(g), can_unwind_(can_unwind), wake_(g.owner().io()) {}
+  ~asyncify_suspension() override {
+    if (pending_) pending_->wake = nullptr;
+  }
+
+  bool bind(v8::Local<v8::Context> ctx, v8::Local<v8::Object> ex, std::string* why) {
+    if (!can_unwind_) return true;
+    v8::Isolate* iso = ctx->GetIsolate();
+    auto fn = [&](v8::Global<v8::Function>& dst, const char* name) {
+      v8::Local<v8::Value> v;
+      if (!ex->Get(ctx, v8::String::NewFromUtf8(iso, name).ToLocalChecked()).ToLocal(&v) || !v->IsFunction()) {
+        *why = std::string("asyncified module lacks export ") + name;
+        return false;
+      }
+      dst.Reset(iso, v.As<v8::Function>());
+      return true;
+    };
+    v8::Local<v8::Value> sp;
+    if (!ex->Get(ctx, v8::String::NewFromUtf8Literal(iso, "__stack_pointer")).ToLocal(&sp) || !sp->IsObject()) {
+      *why = "asyncified module lacks the __stack_pointer export";
+      return false;
+    }
+    stack_pointer_.Reset(iso, sp.As<v8::Object>());
+    return fn(start_unwind_, "asyncify_start_unwind") && fn(stop_unwind_, "asyncify_stop_unwind") &&
+           fn(start_rewind_, "asyncify_start_rewind") && fn(stop_rewind_, "asyncify_stop_rewind");
+  }
+
+  std::optional<int32_t> take_resumed() override {
+    if (state_ != state::rewinding) return std::nullopt;
+    v8::Isolate* iso = g_.owner().isolate();
+    auto ctx = iso->GetCurrentContext();
+    (void)stop_rewind_.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+    state_ = state::running;
+    return resumed_value_;
+  }
+
+  std::optional<int32_t> block(asio::awaitable<errc> op) override {
+    auto p = std::make_shared<pending_op>();
+    // co_spawn dispatches: on the worker thread the operation runs inline up to its first real
+    // wait, so a call that need not wait is complete when co_spawn returns (the fast path).
+    asio::co_spawn(g_.owner().io(), run_op(std::move(op), p), asio::detached);
+    if (p->done) return p->value;
+    if (!can_unwind_) {
+      // Cannot happen for loaded modules (load refuses blocking imports without a stack
+      // pointer); kept as a guard: the guest sees EAGAIN instead of a corrupted stack.
+      return static_cast<int32_t>(errc::again);
+    }
+    p->wake = &wake_;
+    pending_ = std::move(p);
+    start_unwind();
+    return std::nullopt;
+  }
+
+  asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) override {
+    v8::Isolate* iso = g_.owner().isolate();
+    for (;;) {
+      {
+        v8::HandleScope hs(iso);
+        auto ctx = g_.owner().context();
+        v8::Context::Scope cs(ctx);
+        v8::TryCatch tc(iso);
+        g_.owner().env().current = &g_;
+        v8::MaybeLocal<v8::Value> r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+        g_.owner().env().current = nullptr;
+        if (r.IsEmpty()) {
+          state_ = state::running;
+          if (tc.HasTerminated()) iso->CancelTerminateExecution();
+          if (auto code = g_.exit_requested()) co_return run_end{run_end::kind::exited, *code, {}};
+          co_return run_end{run_end::kind::trapped, 0,
+                            tc.HasTerminated() ? "terminated" : exception_text(iso, tc)};
+        }
+        if (state_ != state::unwinding) co_return run_end{};
+        (void)stop_unwind_.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+        state_ = state::running;
+        auto cur = g_.memory().load<uint32_t>(buffer_);
+        if (!cur || cur.value() > buffer_ + kBufferSize) {
+          co_return run_end{run_end::kind::trapped, 0, "asyncify buffer overflow"};
+        }
+      }
+      while (!pending_->done) {
+        wake_.expires_at(asio::steady_timer::time_point::max());
+        co_await wake_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      }
+      resumed_value_ = pending_->value;
+      pending_.reset();
+      {
+        v8::HandleScope hs(iso);
+        auto ctx = g_.owner().context();
+        v8::Context::Scope cs(ctx);
+        v8::Local<v8::Value> arg = v8::Integer::NewFromUnsigned(iso, buffer_);
+        (void)start_rewind_.Get(iso)->Call(ctx, v8::Undefined(iso), 1, &arg);
+        state_ = state::rewinding;
+      }
+    }
+  }
+
+ private:
+  enum class state { running, unwinding, rewinding };
+
+  void start_unwind() {
+    v8::Isolate* iso = g_.owner().isolate();
+    auto ctx = iso->GetCurrentContext();
+    uint32_t sp = stack_pointer_.Get(iso)
+                      ->Get(ctx, v8::String::NewFromUtf8Literal(iso, "value"))
+                      .ToLocalChecked()
+                      ->Uint32Value(ctx)
+                      .FromMaybe(0);
+    // Below the stack pointer, 16-byte aligned. A stack that is nearly full leaves no room:
+    // the guest traps (as it would on its next call anyway) instead of overwriting its data.
+    uint32_t base = sp >= kBufferSize + 16 ? ((sp - kBufferSize) & ~15u) : 0;
+    guest_memory m = g_.memory();
+    if (base == 0 || !m.store<uint32_t>(base, base + kHeader) || !m.store<uint32_t>(base + 4, base + kBufferSize)) {
+      iso->ThrowException(v8::Exception::RangeError(
+          v8::String::NewFromUtf8Literal(iso, "no stack space left to suspend the guest")));
+      return;
+    }
+    buffer_ = base;
+    v8::Local<v8::Value> arg = v8::Integer::NewFromUnsigned(iso, buffer_);
+    (void)start_unwind_.Get(iso)->Call(ctx, v8::Undefined(iso), 1, &arg);
+    state_ = state::unwinding;
+  }
+
+  guest& g_;
+  bool can_unwind_;
+  state state_ = state::running;
+  uint32_t buffer_ = 0;
+  int32_t resumed_value_ = 0;
+  std::shared_ptr<pending_op> pending_;
+  asio::steady_timer wake_;
+  v8::Global<v8::Function> start_unwind_, stop_unwind_, start_rewind_, stop_rewind_;
+  v8::Global<v8::Object> stack_pointer_;
+};
+
+}  // namespace
+
+std::unique_ptr<suspension> make_asyncify_suspension(guest& g, v8::Local<v8::Context> ctx,
+                                                     v8::Local<v8::Object> exports,
+                                                     std::string* why) {
+  const auto& m = g.module();
+  auto s = std::make_unique<asyncify_suspension>(g, m.asyncified && m.has_stack_pointer);
+  if (!s->bind(ctx, exports, why)) return nullptr;
+  return s;
+}
+
+}  // namespace wasio::engine

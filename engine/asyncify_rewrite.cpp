@@ -1,0 +1,193 @@
+// The asyncify rewrite, in a child process.
+//
+// binaryen (108, Debian) calls abort() on modules it cannot handle (seen: a GHC-compiled module,
+// "unexpected expression type"), and its pass settings are process globals. A forked child makes
+// both harmless: the parent never calls binaryen, and a crash there is an error message here.
+#include <binaryen-c.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/imports.hpp"
+#include "engine/module.hpp"
+
+namespace wasio::engine {
+namespace {
+
+constexpr uint32_t kMagic = 0x77617369;  // "wasi"
+enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4 };
+
+struct header {
+  uint32_t magic;
+  uint32_t flags;
+  uint32_t error_len;
+  uint32_t bytes_len;
+};
+
+bool write_all(int fd, const void* p, size_t n) {
+  auto* c = static_cast<const char*>(p);
+  while (n > 0) {
+    ssize_t w = ::write(fd, c, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    c += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// wasm-ld puts the shadow-stack pointer in global 0: a mutable, defined i32 that starts above
+// the data (C, C++, Rust, Zig). Other producers (AssemblyScript, hand-written) may have no such
+// thing, and a buffer "below global 0" would corrupt them.
+bool find_stack_pointer(BinaryenModuleRef m, const char** name) {
+  if (BinaryenGetNumGlobals(m) == 0) return false;
+  BinaryenGlobalRef g = BinaryenGetGlobalByIndex(m, 0);
+  const char* import_module = BinaryenGlobalImportGetModule(g);
+  if (import_module && *import_module) return false;
+  if (!BinaryenGlobalIsMutable(g) || BinaryenGlobalGetType(g) != BinaryenTypeInt32()) return false;
+  *name = BinaryenGlobalGetName(g);
+  if (std::strcmp(*name, "__stack_pointer") == 0) return true;
+  BinaryenExpressionRef init = BinaryenGlobalGetInitExpr(g);
+  return init && BinaryenExpressionGetId(init) == BinaryenConstId() &&
+         BinaryenConstGetValueI32(init) > 0;
+}
+
+bool imports_any_of(BinaryenModuleRef m, const std::set<std::string>& wanted) {
+  for (BinaryenIndex i = 0, n = BinaryenGetNumFunctions(m); i < n; ++i) {
+    BinaryenFunctionRef f = BinaryenGetFunctionByIndex(m, i);
+    const char* mod = BinaryenFunctionImportGetModule(f);
+    if (mod && *mod && wanted.count(std::string(mod) + "." + BinaryenFunctionImportGetBase(f))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
+  for (BinaryenIndex i = 0, n = BinaryenGetNumExports(m); i < n; ++i) {
+    BinaryenExportRef e = BinaryenGetExportByIndex(m, i);
+    if (BinaryenExportGetKind(e) == BinaryenExternalGlobal() &&
+        std::strcmp(BinaryenExportGetValue(e), internal_name) == 0) {
+      return BinaryenExportGetName(e);
+    }
+  }
+  return nullptr;
+}
+
+// The child's work. Writes a header, an error text and the module bytes to `out`.
+[[noreturn]] void child_main(std::span<const uint8_t> wasm, int out) {
+  std::string imports = asyncify_import_list();
+  std::set<std::string> blocking;
+  for (size_t b = 0, e; b < imports.size(); b = e + 1) {
+    e = imports.find(',', b);
+    if (e == std::string::npos) e = imports.size();
+    blocking.insert(imports.substr(b, e - b));
+  }
+
+  BinaryenModuleRef m = BinaryenModuleRead(reinterpret_cast<char*>(const_cast<uint8_t*>(wasm.data())), wasm.size());
+  BinaryenModuleSetFeatures(m, BinaryenFeatureAll());
+  uint32_t flags = 0;
+  bool changed = false;
+  const char* sp = nullptr;
+  if (find_stack_pointer(m, &sp)) flags |= has_sp;
+  if (imports_any_of(m, blocking)) flags |= blocks;
+  if (BinaryenGetExport(m, "asyncify_start_unwind")) {
+    flags |= asyncified;  // done by its producer: never twice
+  } else {
+    // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
+    // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
+    // wrappers this adds are instrumented too; never on a module already asyncified.
+    std::vector<const char*> passes = {"legalize-js-interface"};
+    if ((flags & blocks) && (flags & has_sp)) {
+      BinaryenSetPassArgument("asyncify-imports", imports.c_str());
+      passes.push_back("asyncify");
+      flags |= asyncified;
+    }
+    // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
+    BinaryenSetOptimizeLevel(1);
+    BinaryenSetShrinkLevel(0);
+    BinaryenModuleRunPasses(m, passes.data(), static_cast<BinaryenIndex>(passes.size()));
+    changed = true;
+  }
+  if ((flags & asyncified) && (flags & has_sp)) {
+    const char* exported = exported_global(m, sp);
+    if (!exported) {
+      BinaryenAddGlobalExport(m, sp, "__stack_pointer");
+      changed = true;
+    } else if (std::strcmp(exported, "__stack_pointer") != 0) {
+      flags &= ~has_sp;  // exported under another name: leave the module alone
+    }
+  }
+  header h{kMagic, flags, 0, 0};
+  if (!changed) {
+    write_all(out, &h, sizeof h);
+    ::_exit(0);
+  }
+  BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, nullptr);
+  h.bytes_len = static_cast<uint32_t>(r.binaryBytes);
+  bool ok = write_all(out, &h, sizeof h) && write_all(out, r.binary, r.binaryBytes);
+  ::_exit(ok ? 0 : 1);
+}
+
+}  // namespace
+
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm) {
+  rewrite_result res;
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    res.error = std::string("asyncify rewrite: pipe: ") + std::strerror(errno);
+    return res;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    res.error = std::string("asyncify rewrite: fork: ") + std::strerror(errno);
+    ::close(p[0]);
+    ::close(p[1]);
+    return res;
+  }
+  if (pid == 0) {
+    ::close(p[0]);
+    child_main(wasm, p[1]);
+  }
+  ::close(p[1]);
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(p[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(p[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  header h{};
+  if (data.size() >= sizeof h) std::memcpy(&h, data.data(), sizeof h);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || h.magic != kMagic ||
+      data.size() != sizeof h + h.error_len + h.bytes_len) {
+    res.error = WIFSIGNALED(status)
+                    ? "asyncify rewrite: binaryen crashed on this module (signal " +
+                          std::to_string(WTERMSIG(status)) + ")"
+                    : "asyncify rewrite failed";
+    return res;
+  }
+  res.asyncified = h.flags & asyncified;
+  res.has_stack_pointer = h.flags & has_sp;
+  res.imports_blocking = h.flags & blocks;
+  if (h.bytes_len) {
+    auto* b = reinterpret_cast<const uint8_t*>(data.data() + sizeof h + h.error_len);
+    res.bytes.assign(b, b + h.bytes_len);
+  } else {
+    res.bytes.assign(wasm.begin(), wasm.end());
+  }
+  return res;
+}
+
+}  // namespace wasio::engine

@@ -1,0 +1,124 @@
+#include "engine/guest.hpp"
+
+#include <cstring>
+
+#include "engine/asyncify.hpp"
+#include "engine/module.hpp"
+#include "engine/worker.hpp"
+
+namespace wasio::engine {
+
+namespace {
+
+v8::Local<v8::String> str(v8::Isolate* iso, const char* s) {
+  return v8::String::NewFromUtf8(iso, s).ToLocalChecked();
+}
+
+exit_status failed(std::string why) {
+  return exit_status{exit_status::kind::failed, 0, std::move(why)};
+}
+
+}  // namespace
+
+guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod)
+    : worker_(w), module_(std::move(mod)) {}
+
+guest::~guest() {
+  suspension_.reset();
+  memory_.Reset();
+}
+
+void guest::refresh(uint8_t** base, size_t* size) const {
+  if (memory_.IsEmpty()) return;
+  v8::HandleScope hs(worker_.isolate());
+  auto buf = memory_.Get(worker_.isolate())->Buffer();
+  mem_base_ = *base = static_cast<uint8_t*>(buf->Data());
+  mem_size_ = *size = buf->ByteLength();
+}
+
+void guest::request_exit(uint32_t code) {
+  exit_code_ = code;
+  worker_.isolate()->TerminateExecution();
+}
+
+std::optional<std::string> guest::build_context(const config& cfg) {
+  wasi_.args = cfg.args;
+  wasi_.env = cfg.env;
+  const int stdio[3] = {cfg.stdio.in, cfg.stdio.out, cfg.stdio.err};
+  for (wasi::fd_t fd = 0; fd < 3; ++fd) {
+    int err = 0;
+    // A closed host fd leaves the guest fd closed too (badf), as a native process would see it.
+    if (auto s = worker_.stdio_stream(stdio[fd], &err)) wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
+  }
+  for (auto& p : cfg.preopens) {
+    auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only);
+    if (!e) {
+      return "cannot open directory '" + p.host_path + "': " + std::strerror(e.error().host_errno);
+    }
+    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e).value());
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Local<v8::Object>* exports) {
+  v8::Isolate* iso = worker_.isolate();
+  v8::Local<v8::WasmModuleObject> mod;
+  if (!worker_.module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
+  auto wasm = ctx->Global()->Get(ctx, str(iso, "WebAssembly")).ToLocalChecked().As<v8::Object>();
+  auto ctor = wasm->Get(ctx, str(iso, "Instance")).ToLocalChecked().As<v8::Function>();
+  v8::Local<v8::Value> args[2] = {mod, worker_.imports()};
+  v8::TryCatch tc(iso);
+  v8::Local<v8::Object> instance;
+  // A start function may call WASI already.
+  worker_.env().current = this;
+  bool ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
+  worker_.env().current = nullptr;
+  if (!ok) {
+    if (tc.HasTerminated()) return "terminated during instantiation";
+    v8::String::Utf8Value msg(iso, tc.Exception());
+    return std::string(*msg ? *msg : "instantiation failed");
+  }
+  *exports = instance->Get(ctx, str(iso, "exports")).ToLocalChecked().As<v8::Object>();
+  v8::Local<v8::Value> mem;
+  if ((*exports)->Get(ctx, str(iso, "memory")).ToLocal(&mem) && mem->IsWasmMemoryObject()) {
+    memory_.Reset(iso, mem.As<v8::WasmMemoryObject>());
+    refresh(&mem_base_, &mem_size_);
+  }
+  return std::nullopt;
+}
+
+asio::awaitable<exit_status> guest::run(const config& cfg) {
+  if (auto err = build_context(cfg)) co_return failed(*err);
+  v8::Isolate* iso = worker_.isolate();
+  v8::Global<v8::Function> entry;
+  {
+    v8::HandleScope hs(iso);
+    auto ctx = worker_.context();
+    v8::Context::Scope cs(ctx);
+    v8::Local<v8::Object> exports;
+    if (auto err = instantiate(ctx, &exports)) {
+      if (exit_code_) {  // proc_exit from a start function
+        iso->CancelTerminateExecution();
+        co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
+      }
+      co_return exit_status{exit_status::kind::trapped, 0, *err};
+    }
+    v8::Local<v8::Value> start;
+    if (!exports->Get(ctx, str(iso, "_start")).ToLocal(&start) || !start->IsFunction()) {
+      co_return failed(module_->name + ": no _start export (not a WASI command)");
+    }
+    entry.Reset(iso, start.As<v8::Function>());
+    std::string why;
+    suspension_ = make_asyncify_suspension(*this, ctx, exports, &why);
+    if (!suspension_) co_return failed(module_->name + ": " + why);
+  }
+  run_end end = co_await suspension_->run(entry);
+  switch (end.how) {
+    case run_end::kind::returned: co_return exit_status{exit_status::kind::exited, 0, {}};
+    case run_end::kind::exited: co_return exit_status{exit_status::kind::exited, end.code, {}};
+    case run_end::kind::trapped: break;
+  }
+  co_return exit_status{exit_status::kind::trapped, 0, std::move(end.message)};
+}
+
+}  // namespace wasio::engine

@@ -1,0 +1,58 @@
+// One running instance of a module: its WASI context, its V8 instance and its suspension mode.
+// A guest lives on one worker for its whole life and is only touched from that worker's thread.
+#pragma once
+#include <v8.h>
+
+#include <asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/memory.hpp"
+#include "engine/suspension.hpp"
+#include "src/wasi/context.hpp"
+#include "wasio/wasio.hpp"
+
+namespace wasio::engine {
+
+class worker;
+
+class guest final : private memory_source {
+ public:
+  guest(worker& w, std::shared_ptr<const detail::module_data> mod);
+  ~guest();
+
+  // Builds the WASI context and the instance, then runs `_start` to its end.
+  asio::awaitable<exit_status> run(const config& cfg);
+
+  worker& owner() const noexcept { return worker_; }
+  wasi::context& wasi() noexcept { return wasi_; }
+  suspension& suspender() noexcept { return *suspension_; }
+  const detail::module_data& module() const noexcept { return *module_; }
+
+  // The guest's linear memory. The base and size are cached: V8 10.2 reserves a wasm32 memory's
+  // whole maximum (4 GiB without a declared one) up front and grows it in place, so the base does
+  // not move; a size grown by memory.grow is picked up when a check fails (refresh below).
+  guest_memory memory() const { return guest_memory(mem_base_, mem_size_, this); }
+
+  // proc_exit: remember the code and stop the guest; V8's termination cannot be caught by it.
+  void request_exit(uint32_t code);
+  std::optional<uint32_t> exit_requested() const noexcept { return exit_code_; }
+
+ private:
+  std::optional<std::string> build_context(const config& cfg);
+  std::optional<std::string> instantiate(v8::Local<v8::Context> ctx, v8::Local<v8::Object>* exports);
+
+  worker& worker_;
+  std::shared_ptr<const detail::module_data> module_;
+  wasi::context wasi_;
+  void refresh(uint8_t** base, size_t* size) const override;
+
+  v8::Global<v8::WasmMemoryObject> memory_;
+  mutable uint8_t* mem_base_ = nullptr;
+  mutable size_t mem_size_ = 0;
+  std::unique_ptr<suspension> suspension_;
+  std::optional<uint32_t> exit_code_;
+};
+
+}  // namespace wasio::engine

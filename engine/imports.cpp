@@ -1,0 +1,93 @@
+#include "engine/imports.hpp"
+
+#include <array>
+#include <vector>
+
+namespace wasio::engine {
+namespace {
+
+// Every function of wasi_snapshot_preview1, in the witx's order. Those without a thunk yet
+// answer nosys, so that any WASI module links and fails only if it calls them.
+constexpr std::string_view preview1_names[] = {
+    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
+    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
+    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
+    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
+    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
+    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
+    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
+    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
+    "sock_accept", "sock_recv", "sock_send", "sock_shutdown"};
+static_assert(std::size(preview1_names) == 46);
+
+void nosys(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(static_cast<int32_t>(52));  // errc::nosys
+}
+
+std::vector<import_row> build_preview1() {
+  std::vector<import_row> all;
+  for (auto name : preview1_names) {
+    import_row row{name, nosys, false, 0};
+    for (auto group : {args_clock_random_rows(), fd_rows(), poll_proc_sched_rows()}) {
+      for (auto& r : group) {
+        if (r.name == name) row = r;
+      }
+    }
+    all.push_back(row);
+  }
+  return all;
+}
+
+}  // namespace
+
+std::span<const import_row> preview1_rows() {
+  static const std::vector<import_row> rows = build_preview1();
+  return rows;
+}
+
+std::string asyncify_import_list() {
+  std::string list;
+  for (auto& r : preview1_rows()) {
+    if (!r.blocking) continue;
+    if (!list.empty()) list += ',';
+    list += "wasi_snapshot_preview1.";
+    list += r.name;
+  }
+  return list;
+}
+
+namespace {
+
+// Wraps C++ function `f` in `function(a0, …){ return f(a0, …); }`. V8 10.2 calls a C++ function
+// imported directly through its slow generic path (Builtin_HandleApiCall, ~25 ns); a JS function
+// of matching arity gets a specialised wasm-to-JS wrapper, and TurboFan turns its call of `f` into
+// a direct API call: 10-16 ns in all (ENGINE-FACTS.md, "Measured costs").
+v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::Function> f, int arity) {
+  v8::Isolate* iso = ctx->GetIsolate();
+  std::string params;
+  for (int i = 0; i < arity; ++i) params += (i ? ",a" : "a") + std::to_string(i);
+  std::string src = "(function(f){ return function(" + params + "){ return f(" + params + "); }; })";
+  auto maker = v8::Script::Compile(ctx, v8::String::NewFromUtf8(iso, src.c_str()).ToLocalChecked())
+                   .ToLocalChecked()->Run(ctx).ToLocalChecked().As<v8::Function>();
+  v8::Local<v8::Value> arg = f;
+  return maker->Call(ctx, v8::Undefined(iso), 1, &arg).ToLocalChecked().As<v8::Function>();
+}
+
+}  // namespace
+
+v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx, v8::Local<v8::Value> data) {
+  v8::Isolate* iso = ctx->GetIsolate();
+  auto ns = v8::Object::New(iso);
+  for (auto& r : preview1_rows()) {
+    auto name = v8::String::NewFromUtf8(iso, r.name.data(), v8::NewStringType::kInternalized,
+                                        static_cast<int>(r.name.size())).ToLocalChecked();
+    auto fn = v8::Function::New(ctx, r.thunk, data, r.arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+    fn->SetName(name);
+    ns->Set(ctx, name, r.thunk == nosys ? fn : js_trampoline(ctx, fn, r.arity)).Check();
+  }
+  auto imports = v8::Object::New(iso);
+  imports->Set(ctx, v8::String::NewFromUtf8Literal(iso, "wasi_snapshot_preview1"), ns).Check();
+  return imports;
+}
+
+}  // namespace wasio::engine

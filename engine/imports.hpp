@@ -1,0 +1,35 @@
+// The WASI import tables: one row per function (name, thunk, whether it can block), per module
+// name. Rows are defined next to their thunks, one file per spec group.
+#pragma once
+#include <v8.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace wasio::engine {
+
+struct import_row {
+  std::string_view name;
+  v8::FunctionCallback thunk;
+  bool blocking;  // may suspend the guest: listed to asyncify
+  int arity;      // wasm parameters once legalized (an i64 counts as two i32)
+};
+
+// Every wasi_snapshot_preview1 function: the groups' rows, and ENOSYS for the rest.
+std::span<const import_row> preview1_rows();
+
+// "wasi_snapshot_preview1.fd_read,..." for binaryen's asyncify-imports.
+std::string asyncify_import_list();
+
+// Builds {wasi_snapshot_preview1: {...}} with `data` as every function's data.
+v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx, v8::Local<v8::Value> data);
+
+}  // namespace wasio::engine
+
+namespace wasio::engine {
+// The rows of each spec group, defined beside their thunks.
+std::span<const import_row> args_clock_random_rows();
+std::span<const import_row> fd_rows();
+std::span<const import_row> poll_proc_sched_rows();
+}  // namespace wasio::engine

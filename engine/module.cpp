@@ -1,0 +1,93 @@
+#include "engine/module.hpp"
+
+#include <libplatform/libplatform.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+namespace wasio::engine {
+
+void ensure_v8() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // The platform lives as long as the process: V8 cannot be initialised twice, and disposing it
+    // while a late isolate still runs background tasks hangs (ENGINE-FACTS.md, "Threads").
+    static std::unique_ptr<v8::Platform> platform = v8::platform::NewDefaultPlatform();
+    v8::V8::InitializePlatform(platform.get());
+    v8::V8::Initialize();
+  });
+}
+
+namespace {
+
+std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
+  if (tc.Exception().IsEmpty()) return "unknown error";
+  v8::String::Utf8Value s(iso, tc.Exception());
+  return *s ? *s : "unknown error";
+}
+
+// An isolate for the calling thread, disposed at scope end.
+struct scratch_isolate {
+  std::unique_ptr<v8::ArrayBuffer::Allocator> alloc{v8::ArrayBuffer::Allocator::NewDefaultAllocator()};
+  v8::Isolate* iso;
+  scratch_isolate() {
+    v8::Isolate::CreateParams cp;
+    cp.array_buffer_allocator = alloc.get();
+    iso = v8::Isolate::New(cp);
+  }
+  ~scratch_isolate() { iso->Dispose(); }
+};
+
+}  // namespace
+
+prepared_module prepare_module(std::span<const uint8_t> bytes) {
+  ensure_v8();
+  prepared_module out;
+  scratch_isolate s;
+  v8::Isolate* iso = s.iso;
+  v8::Isolate::Scope is(iso);
+  v8::HandleScope hs(iso);
+  auto ctx = v8::Context::New(iso);
+  v8::Context::Scope cs(ctx);
+  v8::TryCatch tc(iso);
+
+  // 1. Validate first: binaryen must only ever see valid modules. WebAssembly.validate decodes
+  //    without compiling; only a failure pays for a compile, which gives the error its message.
+  auto ab = v8::ArrayBuffer::New(iso, bytes.size());
+  if (!bytes.empty()) std::memcpy(ab->Data(), bytes.data(), bytes.size());
+  auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(iso, "WebAssembly"))
+                  .ToLocalChecked().As<v8::Object>();
+  auto validate = wasm->Get(ctx, v8::String::NewFromUtf8Literal(iso, "validate"))
+                      .ToLocalChecked().As<v8::Function>();
+  v8::Local<v8::Value> arg = v8::Uint8Array::New(ab, 0, bytes.size());
+  v8::Local<v8::Value> valid;
+  if (!validate->Call(ctx, wasm, 1, &arg).ToLocal(&valid) || !valid->IsTrue()) {
+    if (v8::WasmModuleObject::Compile(iso, {bytes.data(), bytes.size()}).IsEmpty()) {
+      out.error = exception_text(iso, tc);
+    } else {
+      out.error = "invalid module";
+    }
+    return out;
+  }
+
+  // 2. The asyncify rewrite.
+  out.info = asyncify_rewrite(bytes);
+  if (!out.info.error.empty()) {
+    out.error = out.info.error;
+    return out;
+  }
+
+  // 3. Compile. The code outlives this isolate: workers instantiate it from the shared module.
+  v8::Local<v8::WasmModuleObject> mod;
+  if (!v8::WasmModuleObject::Compile(iso, {out.info.bytes.data(), out.info.bytes.size()}).ToLocal(&mod)) {
+    out.error = "after the asyncify rewrite: " + exception_text(iso, tc);
+    return out;
+  }
+  out.code = std::make_shared<v8::CompiledWasmModule>(mod->GetCompiledModule());
+  out.info.bytes.clear();
+  out.info.bytes.shrink_to_fit();
+  return out;
+}
+
+}  // namespace wasio::engine

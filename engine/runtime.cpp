@@ -1,0 +1,95 @@
+// wasio::runtime: the worker pool and the module cache.
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/module.hpp"
+#include "engine/worker.hpp"
+#include "wasio/wasio.hpp"
+
+namespace wasio {
+
+int exit_status::process_status() const noexcept {
+  switch (how) {
+    case kind::exited: return static_cast<int>(code & 0xff);
+    case kind::trapped: return 134;
+    case kind::failed: return 1;
+  }
+  return 1;
+}
+
+namespace detail {
+
+class runtime_impl {
+ public:
+  explicit runtime_impl(runtime_options opts) {
+    unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<engine::worker>(i));
+  }
+
+  load_result load(std::span<const uint8_t> bytes, std::string name) {
+    std::string key(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = cache_.find(key); it != cache_.end()) return module(it->second);
+    }
+    // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
+    engine::prepared_module p = engine::prepare_module(bytes);
+    if (!p.error.empty()) return name + ": " + p.error;
+    if (p.info.imports_blocking && !(p.info.asyncified && p.info.has_stack_pointer)) {
+      return name + ": imports blocking WASI calls but has no shadow-stack pointer that wasio "
+                    "recognises, so it cannot be suspended (fiber mode is not available yet)";
+    }
+    auto d = std::make_shared<module_data>();
+    static std::atomic<uint64_t> next_id{1};
+    d->id = next_id++;
+    d->name = std::move(name);
+    d->compiled = std::move(p.code);
+    d->asyncified = p.info.asyncified;
+    d->has_stack_pointer = p.info.has_stack_pointer;
+    std::lock_guard lock(mu_);
+    auto [it, inserted] = cache_.emplace(std::move(key), d);
+    return module(it->second);
+  }
+
+  void start(const module& m, config cfg, std::function<void(exit_status)> done) {
+    unsigned i = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+    workers_[i]->spawn(m.data(), std::move(cfg), std::move(done));
+  }
+
+  unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
+
+ private:
+  std::vector<std::unique_ptr<engine::worker>> workers_;
+  std::atomic<unsigned> next_worker_{0};
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by input bytes
+};
+
+}  // namespace detail
+
+runtime::runtime(runtime_options opts) : impl_(std::make_unique<detail::runtime_impl>(opts)) {}
+runtime::~runtime() = default;
+
+load_result runtime::load(std::span<const uint8_t> bytes) { return impl_->load(bytes, "module"); }
+
+load_result runtime::load_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return path + ": " + std::strerror(errno);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) return path + ": read error";
+  return impl_->load(bytes, path);
+}
+
+void runtime::start(const module& m, config cfg, std::function<void(exit_status)> done) {
+  impl_->start(m, std::move(cfg), std::move(done));
+}
+
+unsigned runtime::worker_count() const noexcept { return impl_->worker_count(); }
+
+}  // namespace wasio

@@ -1,0 +1,50 @@
+// The suspension seam: how a guest waits for a blocking WASI call without holding its worker.
+//
+// An import thunk hands the call's awaitable to block(). If the awaitable finishes at once (the
+// common case: data already in the pipe, a write that fits), block() returns its errno and the
+// guest goes on: no unwinding, no stack switch. If it would wait, the mode suspends the guest and
+// the worker runs others until the awaitable completes.
+//
+// Two modes sit behind this interface. Nothing outside engine/ knows which one a guest uses.
+//  - asyncify (asyncify.cpp): the module was rewritten by binaryen; the guest's wasm stack is
+//    unwound into a buffer in its own memory and rewound later, on the worker's shared isolate.
+//  - fiber (not yet built): the unmodified guest runs on its own native stack and isolate.
+#pragma once
+#include <v8.h>
+
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "wasio/errno.hpp"
+
+namespace wasio::engine {
+
+class guest;
+
+// How a guest's entry call ended.
+struct run_end {
+  enum class kind { returned, exited, trapped } how = kind::returned;
+  uint32_t code = 0;    // exited
+  std::string message;  // trapped
+};
+
+class suspension {
+ public:
+  virtual ~suspension() = default;
+
+  // Runs export `entry` of the guest to its end, awaiting each operation it blocks on. `entry`
+  // outlives the call.
+  virtual asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) = 0;
+
+  // For a thunk: if the guest is being resumed into this call, the errno the call completed
+  // with (the thunk returns it and does nothing else).
+  virtual std::optional<int32_t> take_resumed() = 0;
+
+  // For a thunk: start `op`. Returns its errno if it completed at once; otherwise the guest is
+  // suspended and the thunk's return value is ignored.
+  virtual std::optional<int32_t> block(asio::awaitable<errc> op) = 0;
+};
+
+}  // namespace wasio::engine

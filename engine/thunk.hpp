@@ -1,0 +1,137 @@
+// Import thunks: the glue between V8's calling convention and a WASI function in host types.
+//
+// A thunk is an ordinary C++ function whose parameters are the wasm parameters (uint32_t for
+// i32, uint64_t for i64) after a `call` giving it the guest:
+//     errc clock_time_get(call c, uint32_t id, uint64_t precision, uint32_t out_ptr);
+// It decodes guest pointers through c.mem (fault when out of range), calls the WASI function and
+// encodes the results. A thunk that can block returns asio::awaitable<errc> and is handed to the
+// guest's suspension mode. v8_callback<&fn> turns either kind into a V8 FunctionCallback, so a
+// table row is just row<&fn>("name").
+#pragma once
+#include <v8.h>
+
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "engine/guest.hpp"
+#include "engine/imports.hpp"
+#include "engine/memory.hpp"
+#include "engine/worker.hpp"
+#include "wasio/errno.hpp"
+
+namespace wasio::engine {
+
+// What a thunk knows of its caller. Copied into blocking thunks' coroutine frames, so it holds
+// no V8 handles.
+struct call {
+  guest* g;
+  guest_memory mem;
+  wasi::context& ctx() const { return g->wasi(); }
+};
+
+namespace detail {
+
+inline uint32_t u32_at(const v8::FunctionCallbackInfo<v8::Value>& info, int i) {
+  v8::Local<v8::Value> v = info[i];
+  // An i32 is almost always a Smi: read it inline, as V8's own inline accessors do, instead of
+  // two calls into libnode (IsInt32, Int32::Value). This is the hot path of every import.
+  using v8::internal::Address;
+  using v8::internal::Internals;
+  Address raw = *reinterpret_cast<const Address*>(*v);
+  if (!Internals::HasHeapObjectTag(raw)) return static_cast<uint32_t>(Internals::SmiValue(raw));
+  if (v->IsNumber()) return static_cast<uint32_t>(static_cast<int64_t>(v.As<v8::Number>()->Value()));
+  return 0;  // a guest that declared the import with other types gets zeros, not a host crash
+}
+
+// Reads the next wasm parameter of type T at argument `k` and advances `k`. An i64 comes as a
+// BigInt (V8's JS-BigInt integration), or, in modules whose imports binaryen legalized (the
+// rewrite does it to spare a BigInt allocation per call), as two i32 halves, low first.
+template <class T>
+T next_arg(const v8::FunctionCallbackInfo<v8::Value>& info, int& k) {
+  if constexpr (sizeof(T) == 8) {
+    v8::Local<v8::Value> v = info[k];
+    if (v->IsBigInt()) {
+      ++k;
+      return static_cast<T>(v.As<v8::BigInt>()->Uint64Value());
+    }
+    uint64_t lo = u32_at(info, k), hi = u32_at(info, k + 1);
+    k += 2;
+    return static_cast<T>(lo | (hi << 32));
+  } else {
+    return static_cast<T>(u32_at(info, k++));
+  }
+}
+
+template <class F>
+struct signature;
+template <class R, class... A>
+struct signature<R (*)(call, A...)> {
+  using ret = R;
+  using args = std::tuple<A...>;
+};
+
+template <auto Fn, class... A>
+auto invoke(call c, const v8::FunctionCallbackInfo<v8::Value>& info, std::tuple<A...>*) {
+  int k = 0;
+  std::tuple<call, A...> args{c, next_arg<A>(info, k)...};  // braces: decoded left to right
+  return std::apply(Fn, std::move(args));
+}
+
+}  // namespace detail
+
+template <auto Fn>
+void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  using sig = detail::signature<decltype(Fn)>;
+  using args = typename sig::args;
+  auto* env = static_cast<import_env*>(info.Data().As<v8::External>()->Value());
+  guest* g = env->current;
+  if (!g) {  // called outside a guest run (e.g. re-exported and called from JS): refuse
+    info.GetReturnValue().Set(static_cast<int32_t>(errc::notcapable));
+    return;
+  }
+    if constexpr (std::is_same_v<typename sig::ret, asio::awaitable<errc>>) {
+    suspension& s = g->suspender();
+    if (auto r = s.take_resumed()) {
+      info.GetReturnValue().Set(*r);
+      return;
+    }
+    auto op = detail::invoke<Fn>(call{g, g->memory()}, info, static_cast<args*>(nullptr));
+    info.GetReturnValue().Set(s.block(std::move(op)).value_or(0));
+  } else if constexpr (std::is_void_v<typename sig::ret>) {
+    detail::invoke<Fn>(call{g, g->memory()}, info, static_cast<args*>(nullptr));
+  } else {
+    errc e = detail::invoke<Fn>(call{g, g->memory()}, info, static_cast<args*>(nullptr));
+    info.GetReturnValue().Set(static_cast<int32_t>(e));
+  }
+}
+
+// A table row for thunk `Fn`: its arity and whether it blocks follow from its signature.
+namespace detail {
+template <class... A>
+constexpr int legal_arity(std::tuple<A...>*) {
+  return ((sizeof(A) == 8 ? 2 : 1) + ... + 0);
+}
+}  // namespace detail
+
+template <auto Fn>
+constexpr import_row row(std::string_view name) {
+  using sig = detail::signature<decltype(Fn)>;
+  return import_row{name, v8_callback<Fn>, std::is_same_v<typename sig::ret, asio::awaitable<errc>>,
+                    detail::legal_arity(static_cast<typename sig::args*>(nullptr))};
+}
+
+// Unwraps a result inside a thunk: returns its errno on failure.
+#define WASIO_TRY_ERRC(var, expr)                 \
+  auto var##_r_ = (expr);                         \
+  if (!var##_r_) return var##_r_.error();         \
+  auto var = std::move(var##_r_).value()
+
+#define WASIO_CO_TRY_ERRC(var, expr)              \
+  auto var##_r_ = (expr);                         \
+  if (!var##_r_) co_return var##_r_.error();      \
+  auto var = std::move(var##_r_).value()
+
+}  // namespace wasio::engine

@@ -1,0 +1,51 @@
+// Thunks: poll_oneoff, proc_exit, sched_yield.
+#include <vector>
+
+#include "engine/imports.hpp"
+#include "engine/layout.hpp"
+#include "engine/thunk.hpp"
+#include "src/wasi/wasi.hpp"
+
+namespace wasio::engine {
+namespace {
+
+asio::awaitable<errc> poll_oneoff(call c, uint32_t in, uint32_t out, uint32_t nsubscriptions, uint32_t nevents_ptr) {
+  WASIO_CO_TRY_ERRC(nevents, c.mem.out<uint32_t>(nevents_ptr));
+  if (nsubscriptions == 0) co_return errc::inval;  // nothing could ever wake the guest
+  WASIO_CO_TRY_ERRC(subs_mem, c.mem.bytes(in, uint64_t{nsubscriptions} * layout::subscription_size));
+  WASIO_CO_TRY_ERRC(events_mem, c.mem.bytes(out, uint64_t{nsubscriptions} * layout::event_size));
+  std::vector<wasi::subscription> subs;
+  subs.reserve(nsubscriptions);
+  for (uint32_t i = 0; i < nsubscriptions; ++i) {
+    WASIO_CO_TRY_ERRC(s, layout::decode_subscription(subs_mem.data() + i * layout::subscription_size));
+    subs.push_back(s);
+  }
+  std::vector<wasi::event> events(nsubscriptions);
+  auto n = co_await wasi::poll_oneoff(c.ctx(), subs, events);
+  if (!n) co_return n.error();
+  for (uint32_t i = 0; i < n.value(); ++i) {
+    layout::encode_event(events_mem.data() + i * layout::event_size, events[i]);
+  }
+  nevents.set(n.value());
+  co_return errc::success;
+}
+
+// proc_exit: terminate the guest with `code`. Does not return to the guest.
+void proc_exit(call c, uint32_t code) { c.g->request_exit(code); }
+
+asio::awaitable<errc> sched_yield(call) {
+  co_await wasi::sched_yield();
+  co_return errc::success;
+}
+
+constexpr import_row rows[] = {
+    row<&poll_oneoff>("poll_oneoff"),
+    row<&proc_exit>("proc_exit"),
+    row<&sched_yield>("sched_yield"),
+};
+
+}  // namespace
+
+std::span<const import_row> poll_proc_sched_rows() { return rows; }
+
+}  // namespace wasio::engine

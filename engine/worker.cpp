@@ -1,0 +1,103 @@
+#include "engine/worker.hpp"
+
+#include <sys/stat.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+#include <future>
+
+#include "engine/guest.hpp"
+#include "engine/imports.hpp"
+#include "engine/module.hpp"
+
+namespace wasio::engine {
+
+worker::worker(unsigned index) : index_(index) {
+  ensure_v8();
+  io_.emplace(1);  // one thread runs this context: let Asio skip its locking
+  work_.emplace(io_->get_executor());
+  std::promise<void> ready;
+  auto started = ready.get_future();
+  thread_ = std::thread([this, &ready] {
+    v8::Isolate::CreateParams cp;
+    std::unique_ptr<v8::ArrayBuffer::Allocator> alloc(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+    cp.array_buffer_allocator = alloc.get();
+    isolate_ = v8::Isolate::New(cp);
+    {
+      v8::Isolate::Scope is(isolate_);
+      {
+        v8::HandleScope hs(isolate_);
+        auto ctx = v8::Context::New(isolate_);
+        context_.Reset(isolate_, ctx);
+        v8::Context::Scope cs(ctx);
+        imports_.Reset(isolate_, make_import_object(ctx, v8::External::New(isolate_, &env_)));
+      }
+      ready.set_value();
+      thread_main();
+      // Guests still suspended are destroyed with the loop, while their isolate is alive.
+      io_.reset();
+      modules_.clear();
+      imports_.Reset();
+      context_.Reset();
+    }
+    isolate_->Dispose();
+  });
+  started.wait();
+}
+
+worker::~worker() {
+  asio::post(*io_, [this] { io_->stop(); });
+  work_.reset();
+  if (thread_.joinable()) thread_.join();
+}
+
+void worker::thread_main() { io_->run(); }
+
+void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
+                   std::function<void(exit_status)> done) {
+  asio::post(*io_, [this, m = std::move(m), cfg = std::move(cfg), done = std::move(done)]() mutable {
+    auto g = std::make_shared<guest>(*this, std::move(m));
+    asio::co_spawn(
+        *io_,
+        [g, cfg = std::move(cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
+        [done = std::move(done)](std::exception_ptr e, exit_status s) {
+          if (e) {
+            s.how = exit_status::kind::failed;
+            try {
+              std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+              s.message = std::string("host error: ") + x.what();
+            } catch (...) {
+              s.message = "host error";
+            }
+          }
+          done(std::move(s));
+        });
+  });
+}
+
+v8::MaybeLocal<v8::WasmModuleObject> worker::module_object(const detail::module_data& m) {
+  auto it = modules_.find(m.id);
+  if (it != modules_.end()) return it->second.Get(isolate_);
+  v8::Local<v8::WasmModuleObject> obj;
+  if (!v8::WasmModuleObject::FromCompiledModule(isolate_, *m.compiled).ToLocal(&obj)) return {};
+  modules_[m.id].Reset(isolate_, obj);
+  return obj;
+}
+
+std::shared_ptr<async::host_stream> worker::stdio_stream(int fd, int* error) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    *error = errno;
+    return nullptr;
+  }
+  auto it = stdio_.find(fd);
+  if (it != stdio_.end() && it->second.dev == st.st_dev && it->second.ino == st.st_ino) {
+    if (auto s = it->second.stream.lock()) return s;
+  }
+  auto s = async::host_stream::open(io_->get_executor(), fd, error);
+  if (s) stdio_[fd] = cached_stream{st.st_dev, st.st_ino, s};
+  return s;
+}
+
+}  // namespace wasio::engine

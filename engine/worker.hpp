@@ -1,0 +1,72 @@
+// A worker: one thread, one asio::io_context, one V8 isolate and context. Guests placed on a
+// worker live there for their whole life; other threads only post to it.
+#pragma once
+#include <sys/types.h>
+#include <v8.h>
+
+#include <asio/io_context.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "async/host_stream.hpp"
+#include "wasio/wasio.hpp"
+
+namespace wasio::engine {
+
+class guest;
+
+// Per-worker state the import thunks reach through their V8 function data.
+struct import_env {
+  guest* current = nullptr;  // the guest whose wasm is running on this thread now
+};
+
+class worker {
+ public:
+  explicit worker(unsigned index);
+  ~worker();  // stops the loop, destroys remaining guests, disposes the isolate, joins
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  // Runs a new guest of `m` with `cfg` here; `done` is called on this worker's thread.
+  void spawn(std::shared_ptr<const detail::module_data> m, config cfg,
+             std::function<void(exit_status)> done);
+
+  // ---- on the worker thread only ----
+  asio::io_context& io() { return *io_; }
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
+  import_env& env() { return env_; }
+  // The module object of `m` in this isolate (created from the shared compiled code once).
+  v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
+  // The stream behind host fd `fd`, shared by the guests of this worker. Null with *error set
+  // when the fd is not open.
+  std::shared_ptr<async::host_stream> stdio_stream(int fd, int* error);
+
+ private:
+  void thread_main();
+
+  unsigned index_;
+  std::optional<asio::io_context> io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Object> imports_;
+  import_env env_;
+  std::unordered_map<uint64_t, v8::Global<v8::WasmModuleObject>> modules_;  // by module id
+  struct cached_stream {
+    dev_t dev;
+    ino_t ino;  // the fd number may be reused for another file: check before reuse
+    // Weak: a stream lives as long as guests use it, and so dies with their frames while the
+    // io_context shuts down, before its services go.
+    std::weak_ptr<async::host_stream> stream;
+  };
+  std::map<int, cached_stream> stdio_;
+  std::thread thread_;
+};
+
+}  // namespace wasio::engine

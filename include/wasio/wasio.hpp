@@ -1,0 +1,124 @@
+// wasio: an asynchronous WASI preview1 host on V8 and Asio.
+//
+//   wasio::runtime rt;                                  // one worker per core
+//   auto mod = rt.load_file("app.wasm");                // compile once ...
+//   wasio::config cfg;  cfg.args = {"app.wasm"};
+//   rt.async_run(*mod, cfg, [](wasio::exit_status s) { ... });   // ... run many
+//
+// async_run takes any Asio completion token (a callback, asio::use_future, asio::use_awaitable,
+// asio::deferred). Guests that block (an empty pipe, a sleep) are suspended on their worker's
+// event loop; they never hold a thread.
+#pragma once
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/system_executor.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wasio/result.hpp"
+
+namespace wasio {
+
+namespace detail {
+struct module_data;
+class runtime_impl;
+}  // namespace detail
+
+// A host directory the guest sees at `guest_path` (an fd from 3 upwards, in order).
+struct preopen {
+  std::string host_path;
+  std::string guest_path;
+  bool read_only = false;  // the guest gets no rights that write
+};
+
+// Host fds the guest uses as fds 0, 1 and 2. They stay the embedder's: wasio works on its own
+// duplicates and never changes their flags.
+struct stdio_fds {
+  int in = 0;
+  int out = 1;
+  int err = 2;
+};
+
+struct config {
+  std::vector<std::string> args;  // argv, argv[0] included
+  std::vector<std::string> env;   // "KEY=VALUE"
+  std::vector<preopen> preopens;
+  stdio_fds stdio;
+};
+
+// How a guest ended.
+struct exit_status {
+  enum class kind {
+    exited,   // returned from _start (code 0) or called proc_exit(code)
+    trapped,  // a wasm trap or an uncaught exception: `message` names it
+    failed,   // could not start: a bad preopen, a missing export; `message` says why
+  };
+  kind how = kind::exited;
+  uint32_t code = 0;
+  std::string message;
+
+  // The status a command-line host exits with: the guest's code, 134 (as SIGABRT) for a trap,
+  // 1 when the guest could not start.
+  int process_status() const noexcept;
+};
+
+// A compiled module, shareable between runtimes' guests and threads. Cheap to copy.
+class module {
+ public:
+  const std::shared_ptr<const detail::module_data>& data() const { return data_; }
+
+ private:
+  friend class detail::runtime_impl;
+  explicit module(std::shared_ptr<const detail::module_data> d) : data_(std::move(d)) {}
+  std::shared_ptr<const detail::module_data> data_;
+};
+
+struct runtime_options {
+  unsigned workers = 0;  // 0: one per core
+};
+
+// Loading errors are one-line messages fit for a user.
+using load_result = outcome::result<module, std::string, outcome::policy::terminate>;
+
+class runtime {
+ public:
+  explicit runtime(runtime_options opts = {});
+  ~runtime();  // waits for running guests to be stopped, then joins the workers
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  // Validates, rewrites (asyncify) and compiles a module. Identical bytes are rewritten once.
+  load_result load(std::span<const uint8_t> bytes);
+  load_result load_file(const std::string& path);
+
+  // Runs one instance of `m` with `cfg` on a worker; completes with its exit_status.
+  template <class CompletionToken>
+  auto async_run(const module& m, config cfg, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(exit_status)>(
+        [this](auto handler, const module& m, config cfg) {
+          auto work = asio::make_work_guard(
+              asio::get_associated_executor(handler, asio::system_executor()));
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          start(m, std::move(cfg), [h, work = std::move(work)](exit_status s) mutable {
+            auto ex = work.get_executor();
+            asio::dispatch(ex, [h, s = std::move(s)]() mutable { std::move (*h)(std::move(s)); });
+            work.reset();
+          });
+        },
+        token, m, std::move(cfg));
+  }
+
+  unsigned worker_count() const noexcept;
+
+ private:
+  void start(const module& m, config cfg, std::function<void(exit_status)> done);
+  std::unique_ptr<detail::runtime_impl> impl_;
+};
+
+}  // namespace wasio

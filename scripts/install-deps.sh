@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every Debian package wasio needs. Idempotent: a second run with everything present
+# does no network access and exits in well under a second.
+#
+# V8 comes from Debian's libnode108/libnode-dev (V8 10.2). On a clean Debian 12 it is a plain
+# apt-get install. On machines that pin NodeSource's `nodejs` (libnode108 -> node-acorn -> nodejs
+# conflicts there) the two .debs are downloaded and unpacked into a project-local prefix,
+# .deps/libnode, which CMake then prefers (see docs/why-libnode-prefix.md).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+prefix="$root/.deps/libnode"
+
+pkgs=(cmake make pkg-config g++ clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+      libasio-dev libboost-dev libboost-context-dev binaryen libgtest-dev libcli11-dev libfmt-dev
+      liburing-dev)
+# The runtime libraries libnode108 links against, needed when it is unpacked by hand.
+node_rt=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g)
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done; }
+
+need=$(missing "${pkgs[@]}" "${node_rt[@]}")
+have_node=no
+if [ -f /usr/include/node/v8-version.h ] && [ -n "$(missing libnode-dev)" ]; then :; fi
+if [ -z "$(missing libnode-dev)" ] || [ -f "$prefix/usr/include/node/v8.h" ]; then have_node=yes; fi
+
+if [ -z "$need" ] && [ "$have_node" = yes ]; then exit 0; fi
+
+export DEBIAN_FRONTEND=noninteractive
+updated=no
+apt_update() { [ "$updated" = yes ] || { as_root apt-get update -qq; updated=yes; }; }
+if [ -n "$need" ]; then
+  apt_update
+  # shellcheck disable=SC2086
+  as_root apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+
+if [ "$have_node" = no ]; then
+  apt_update
+  if ! as_root apt-get install -y -qq --no-install-recommends libnode-dev >/dev/null 2>&1; then
+    echo "install-deps: libnode-dev conflicts with the installed nodejs; unpacking it into $prefix" >&2
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download libnode108 libnode-dev >/dev/null)
+    rm -rf "$prefix"; mkdir -p "$prefix"
+    for d in "$tmp"/*.deb; do dpkg -x "$d" "$prefix"; done
+    rm -rf "$tmp"
+  fi
+fi
+echo "install-deps: all dependencies present" >&2

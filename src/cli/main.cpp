@@ -1,0 +1,103 @@
+// The wasio command line:
+//   wasio run [--dir HOST[::GUEST]]... [--env K=V]... [--instances N] module.wasm [args...]
+// Exit status: the guest's exit code; 134 after a trap (one line on stderr names it); 1 when the
+// module or the command line is wrong (one line on stderr says why).
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <asio/use_future.hpp>
+#include <cstdio>
+#include <fmt/core.h>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "wasio/wasio.hpp"
+
+namespace {
+
+// Each guest holds a few fds (its preopens; wasio's stdio streams are shared per worker);
+// thousands of instances need more than the usual soft limit of 1024.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// "HOST::GUEST" maps HOST to GUEST; a plain "DIR" is seen by the guest under the same name
+// (wasmtime's syntax).
+wasio::preopen parse_dir(const std::string& spec, bool read_only) {
+  auto sep = spec.find("::");
+  if (sep == std::string::npos) return {spec, spec, read_only};
+  return {spec.substr(0, sep), spec.substr(sep + 2), read_only};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"wasio: run WebAssembly WASI programs on V8, suspending them on an event loop"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "wasio 0.1");
+
+  auto* run = app.add_subcommand("run", "run a WASI command module");
+  std::vector<std::string> dirs, ro_dirs, envs;
+  unsigned instances = 1, workers = 0;
+  std::string module_path;
+  run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
+  run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
+  run->add_option("--env", envs, "set an environment variable for the guest: KEY=VALUE")->type_name("K=V")->allow_extra_args(false);
+  run->add_option("--instances", instances, "run N instances concurrently, sharing stdio")
+      ->check(CLI::Range(1u, 10'000'000u));
+  run->add_option("--workers", workers, "worker threads (default: one per core)")->check(CLI::Range(0u, 1024u));
+  run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
+  // Everything after the module path belongs to the guest, flags included.
+  run->prefix_command();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "wasio: %s (see wasio %s --help)\n", e.what(), run->parsed() ? "run" : "");
+    return 2;
+  }
+  std::vector<std::string> rest{module_path};
+  for (auto& extra : run->remaining()) rest.push_back(extra);
+
+  wasio::config cfg;
+  cfg.args = rest;  // argv[0] is the module path as given
+  for (auto& e : envs) {
+    if (e.find('=') == std::string::npos) {
+      std::fprintf(stderr, "wasio: --env %s: expected KEY=VALUE\n", e.c_str());
+      return 2;
+    }
+    cfg.env.push_back(e);
+  }
+  for (auto& d : dirs) cfg.preopens.push_back(parse_dir(d, false));
+  for (auto& d : ro_dirs) cfg.preopens.push_back(parse_dir(d, true));
+
+  raise_fd_limit();
+  wasio::runtime rt(wasio::runtime_options{workers});
+  auto mod = rt.load_file(rest[0]);
+  if (!mod) {
+    std::fprintf(stderr, "wasio: %s\n", mod.error().c_str());
+    return 1;
+  }
+  std::vector<std::future<wasio::exit_status>> runs;
+  runs.reserve(instances);
+  for (unsigned i = 0; i < instances; ++i) runs.push_back(rt.async_run(mod.value(), cfg, asio::use_future));
+
+  int status = 0;
+  for (unsigned i = 0; i < instances; ++i) {
+    wasio::exit_status s = runs[i].get();
+    std::string who = instances > 1 ? fmt::format(" (instance {})", i) : "";
+    if (s.how == wasio::exit_status::kind::trapped) {
+      std::fprintf(stderr, "wasio: %s%s: trap: %s\n", rest[0].c_str(), who.c_str(), s.message.c_str());
+    } else if (s.how == wasio::exit_status::kind::failed) {
+      std::fprintf(stderr, "wasio: %s%s\n", s.message.c_str(), who.c_str());
+    }
+    if (status == 0) status = s.process_status();
+  }
+  return status;
+}

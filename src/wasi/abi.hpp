@@ -1,0 +1,106 @@
+// WASI preview1 types in host form: the enums and flags of wasi_snapshot_preview1.witx with their
+// ABI values, and the host-side shape of the records the calls exchange. Guest-memory layouts
+// (offsets, sizes) live in engine/, which alone reads guest memory.
+// Spec: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md
+#pragma once
+#include <cstdint>
+
+namespace wasio::wasi {
+
+using fd_t = uint32_t;
+using size = uint32_t;
+using filesize = uint64_t;
+using timestamp = uint64_t;  // nanoseconds
+using userdata = uint64_t;
+
+enum class clockid : uint32_t { realtime = 0, monotonic = 1, process_cputime_id = 2, thread_cputime_id = 3 };
+
+enum class filetype : uint8_t {
+  unknown = 0, block_device = 1, character_device = 2, directory = 3, regular_file = 4,
+  socket_dgram = 5, socket_stream = 6, symbolic_link = 7,
+};
+
+// fdflags (u16)
+namespace fdflags {
+inline constexpr uint16_t append = 1 << 0, dsync = 1 << 1, nonblock = 1 << 2, rsync = 1 << 3,
+                          sync = 1 << 4;
+inline constexpr uint16_t all = append | dsync | nonblock | rsync | sync;
+}  // namespace fdflags
+
+// rights (u64)
+namespace rights {
+inline constexpr uint64_t fd_datasync = 1ull << 0, fd_read = 1ull << 1, fd_seek = 1ull << 2,
+    fd_fdstat_set_flags = 1ull << 3, fd_sync = 1ull << 4, fd_tell = 1ull << 5, fd_write = 1ull << 6,
+    fd_advise = 1ull << 7, fd_allocate = 1ull << 8, path_create_directory = 1ull << 9,
+    path_create_file = 1ull << 10, path_link_source = 1ull << 11, path_link_target = 1ull << 12,
+    path_open = 1ull << 13, fd_readdir = 1ull << 14, path_readlink = 1ull << 15,
+    path_rename_source = 1ull << 16, path_rename_target = 1ull << 17,
+    path_filestat_get = 1ull << 18, path_filestat_set_size = 1ull << 19,
+    path_filestat_set_times = 1ull << 20, fd_filestat_get = 1ull << 21,
+    fd_filestat_set_size = 1ull << 22, fd_filestat_set_times = 1ull << 23, path_symlink = 1ull << 24,
+    path_remove_directory = 1ull << 25, path_unlink_file = 1ull << 26,
+    poll_fd_readwrite = 1ull << 27, sock_shutdown = 1ull << 28, sock_accept = 1ull << 29;
+inline constexpr uint64_t all = (1ull << 30) - 1;
+
+// What a stream (pipe, terminal, socket) may do. No seek/tell: wasi-libc's isatty() is
+// "character device without seek rights", so granting them would break line buffering.
+inline constexpr uint64_t stream = fd_read | fd_write | fd_fdstat_set_flags | fd_filestat_get |
+                                   poll_fd_readwrite | fd_sync | fd_datasync;
+inline constexpr uint64_t regular_file = stream | fd_seek | fd_tell | fd_advise | fd_allocate |
+                                         fd_filestat_set_size | fd_filestat_set_times;
+// A directory and what files opened beneath it inherit.
+inline constexpr uint64_t directory = fd_fdstat_set_flags | fd_sync | fd_datasync | fd_advise |
+    path_create_directory | path_create_file | path_link_source | path_link_target | path_open |
+    fd_readdir | path_readlink | path_rename_source | path_rename_target | path_filestat_get |
+    path_filestat_set_size | path_filestat_set_times | fd_filestat_get | fd_filestat_set_times |
+    path_symlink | path_remove_directory | path_unlink_file;
+inline constexpr uint64_t directory_inheriting = directory | regular_file;
+// Rights that change the file system, removed from a read-only preopen.
+inline constexpr uint64_t writes = fd_write | fd_allocate | fd_filestat_set_size |
+    fd_filestat_set_times | path_create_directory | path_create_file | path_link_source |
+    path_link_target | path_rename_source | path_rename_target | path_filestat_set_size |
+    path_filestat_set_times | path_symlink | path_remove_directory | path_unlink_file | fd_datasync |
+    fd_sync;
+}  // namespace rights
+
+enum class whence : uint8_t { set = 0, cur = 1, end = 2 };
+
+enum class eventtype : uint8_t { clock = 0, fd_read = 1, fd_write = 2 };
+
+namespace subclockflags {
+inline constexpr uint16_t abstime = 1;
+}
+namespace eventrwflags {
+inline constexpr uint16_t hangup = 1;
+}
+
+struct fdstat {
+  filetype type = filetype::unknown;
+  uint16_t flags = 0;
+  uint64_t rights_base = 0;
+  uint64_t rights_inheriting = 0;
+};
+
+// One poll_oneoff subscription, decoded.
+struct subscription {
+  userdata user = 0;
+  eventtype type = eventtype::clock;
+  // clock
+  uint32_t clock_id = 0;
+  timestamp timeout = 0;
+  timestamp precision = 0;
+  uint16_t clock_flags = 0;
+  // fd_read / fd_write
+  fd_t fd = 0;
+};
+
+// One poll_oneoff event, to be encoded.
+struct event {
+  userdata user = 0;
+  uint16_t error = 0;  // an errc
+  eventtype type = eventtype::clock;
+  filesize nbytes = 0;
+  uint16_t flags = 0;  // eventrwflags
+};
+
+}  // namespace wasio::wasi

@@ -1,0 +1,55 @@
+// The WASI state of one guest in host types: arguments, environment, and the fd table.
+// Nothing here knows about V8 or guest memory.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "async/host_stream.hpp"
+#include "async/unique_fd.hpp"
+#include "src/wasi/abi.hpp"
+#include "wasio/result.hpp"
+
+namespace wasio::wasi {
+
+struct fd_entry {
+  fdstat stat;                                 // type, the flags the guest set, rights
+  std::shared_ptr<async::host_stream> stream;  // files, pipes, terminals, sockets
+  async::unique_fd dir;                        // a preopened directory
+  std::string preopen_name;                    // its guest path (prestat)
+  bool is_preopen = false;
+};
+
+class fd_table {
+ public:
+  // The entry behind `fd` if it exists (else badf) and holds every right in `needed` (else
+  // notcapable).
+  result<fd_entry*> get(fd_t fd, uint64_t needed = 0);
+  // Places `e` at the lowest free number, as POSIX open does.
+  fd_t insert(fd_entry e);
+  // Places `e` at exactly `fd` (stdio), replacing nothing.
+  void insert_at(fd_t fd, fd_entry e);
+  result<void> close(fd_t fd);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::vector<std::optional<fd_entry>> entries_;
+};
+
+struct context {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  fd_table fds;
+};
+
+// The fd entry for a host stream used as stdio: its WASI type and rights follow the host kind.
+fd_entry stdio_entry(std::shared_ptr<async::host_stream> s);
+
+// Opens host directory `host_path` as a preopen named `guest_path`. Returns the host errno on
+// failure, for the embedder's message.
+struct preopen_error { int host_errno; };
+outcome::result<fd_entry, preopen_error, outcome::policy::terminate> open_preopen(
+    const std::string& host_path, std::string guest_path, bool read_only);
+
+}  // namespace wasio::wasi

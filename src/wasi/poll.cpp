@@ -1,0 +1,153 @@
+// poll_oneoff: clocks and fd readiness, awaited on the worker's reactor.
+#include <time.h>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include "src/wasi/wasi.hpp"
+
+namespace wasio::wasi {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// What one subscription watches, resolved once per call.
+struct watch {
+  errc error = errc::success;            // reported as the event's error, at once
+  std::optional<steady::time_point> deadline;  // clock subscriptions
+  std::shared_ptr<async::host_stream> stream;  // fd subscriptions
+};
+
+steady::time_point saturating_add(steady::time_point t, uint64_t ns) {
+  auto room = static_cast<uint64_t>((steady::time_point::max() - t).count());
+  return ns >= room ? steady::time_point::max() : t + std::chrono::nanoseconds(ns);
+}
+
+// The steady-clock deadline of a clock subscription. Absolute realtime deadlines are converted
+// once, at the call: a later jump of the wall clock does not move them (as in wasmtime).
+result<steady::time_point> deadline_of(const subscription& s, steady::time_point start) {
+  bool abs = s.clock_flags & subclockflags::abstime;
+  switch (static_cast<clockid>(s.clock_id)) {
+    case clockid::monotonic:
+      // libstdc++'s steady_clock is CLOCK_MONOTONIC, so an absolute monotonic time maps as is.
+      if (abs) return steady::time_point(std::chrono::nanoseconds(std::min<uint64_t>(s.timeout, INT64_MAX)));
+      return saturating_add(start, s.timeout);
+    case clockid::realtime: {
+      if (!abs) return saturating_add(start, s.timeout);
+      timespec ts{};
+      ::clock_gettime(CLOCK_REALTIME, &ts);
+      uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+      return s.timeout <= now ? start : saturating_add(start, s.timeout - now);
+    }
+    case clockid::process_cputime_id:
+    case clockid::thread_cputime_id:
+      // A guest's CPU time does not advance while it waits: such a timeout can never fire.
+      return errc::notsup;
+  }
+  return errc::inval;
+}
+
+struct wait_group {
+  explicit wait_group(const asio::any_io_executor& ex) : wake(ex) {}
+  asio::steady_timer wake;
+  size_t running = 0;
+  bool fired = false;
+};
+
+asio::awaitable<void> watch_stream(std::shared_ptr<async::host_stream> s, bool write,
+                                   std::shared_ptr<wait_group> g) {
+  // Two statements, not `co_await (c ? a() : b())`: GCC 12 mishandles awaitable temporaries in
+  // a conditional expression.
+  if (write) {
+    co_await s->wait_writable();
+  } else {
+    co_await s->wait_readable();
+  }
+  g->fired = true;
+  --g->running;
+  g->wake.cancel();
+}
+
+// Suspends until `deadline` passes or one of `streams` becomes ready.
+asio::awaitable<void> wait_any(std::optional<steady::time_point> deadline,
+                               const std::vector<std::pair<std::shared_ptr<async::host_stream>, bool>>& streams) {
+  auto ex = co_await asio::this_coro::executor;
+  auto g = std::make_shared<wait_group>(ex);
+  g->wake.expires_at(deadline.value_or(steady::time_point::max()));
+  std::vector<asio::cancellation_signal> stop(streams.size());
+  for (size_t i = 0; i < streams.size(); ++i) {
+    ++g->running;
+    asio::co_spawn(ex, watch_stream(streams[i].first, streams[i].second, g),
+                   asio::bind_cancellation_slot(stop[i].slot(), asio::detached));
+  }
+  if (!g->fired) co_await g->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  // The watchers borrow the signals: stop them and wait until every one has finished.
+  for (auto& s : stop) s.emit(asio::cancellation_type::terminal);
+  while (g->running > 0) {
+    g->wake.expires_at(steady::time_point::max());
+    co_await g->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+}
+
+}  // namespace
+
+asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscription> subs,
+                                          std::span<event> out) {
+  if (subs.empty()) co_return errc::inval;
+  const auto start = steady::now();
+  std::vector<watch> w(subs.size());
+  for (size_t i = 0; i < subs.size(); ++i) {
+    const subscription& s = subs[i];
+    if (s.type == eventtype::clock) {
+      auto d = deadline_of(s, start);
+      if (d) w[i].deadline = d.value();
+      else w[i].error = d.error();
+      continue;
+    }
+    auto e = c.fds.get(s.fd, rights::poll_fd_readwrite);
+    if (!e) w[i].error = e.error();
+    else if (!e.value()->stream) w[i].error = errc::badf;  // a directory: nothing to wait for
+    else w[i].stream = e.value()->stream;
+  }
+
+  for (;;) {
+    size n = 0;
+    const auto now = steady::now();
+    std::optional<steady::time_point> earliest;
+    std::vector<std::pair<std::shared_ptr<async::host_stream>, bool>> blockers;
+    for (size_t i = 0; i < subs.size() && n < out.size(); ++i) {
+      const subscription& s = subs[i];
+      event ev{s.user, static_cast<uint16_t>(w[i].error), s.type, 0, 0};
+      if (w[i].error != errc::success) {
+        out[n++] = ev;
+      } else if (s.type == eventtype::clock) {
+        if (now >= *w[i].deadline) out[n++] = ev;
+        else if (!earliest || *w[i].deadline < *earliest) earliest = w[i].deadline;
+      } else {
+        bool write = s.type == eventtype::fd_write;
+        async::readiness r = write ? w[i].stream->poll_writable() : w[i].stream->poll_readable();
+        if (r.ready || !w[i].stream->can_block()) {
+          ev.error = static_cast<uint16_t>(from_host_errno(r.error));
+          ev.nbytes = r.nbytes;
+          ev.flags = r.hangup ? eventrwflags::hangup : 0;
+          out[n++] = ev;
+        } else {
+          blockers.emplace_back(w[i].stream, write);
+        }
+      }
+    }
+    if (n > 0) co_return n;
+    co_await wait_any(earliest, blockers);
+  }
+}
+
+}  // namespace wasio::wasi
