@@ -115,12 +115,16 @@ std::shared_ptr<host_stream> host_stream::open(const asio::any_io_executor& ex, 
 }
 
 host_stream::~host_stream() {
-  if (desc_) {
-    asio::error_code ec;
-    desc_->cancel(ec);
-    desc_->release();  // fd_ owns the descriptor
-  }
+  leave_reactor();
   if (restore_flags_) ::fcntl(fd_.get(), F_SETFL, *restore_flags_);
+}
+
+void host_stream::leave_reactor() {
+  if (!desc_) return;
+  asio::error_code ec;
+  desc_->cancel(ec);
+  desc_->release();  // fd_ owns the descriptor
+  desc_.reset();
 }
 
 io_result host_stream::try_readv(std::span<const ::iovec> iov) {

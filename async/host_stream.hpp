@@ -68,6 +68,10 @@ class host_stream {
   readiness poll_readable() const;
   readiness poll_writable() const;
 
+  // Cancels pending waits and leaves the reactor. Called before the io_context that the stream
+  // waits on is destroyed, when the stream may outlive it; it then works as a never-waiting one.
+  void leave_reactor();
+
  private:
   host_stream() = default;
   unique_fd fd_;

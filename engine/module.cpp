@@ -2,6 +2,7 @@
 
 #include <libplatform/libplatform.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,8 @@ void ensure_v8() {
   std::call_once(once, [] {
     // The platform lives as long as the process: V8 cannot be initialised twice, and disposing it
     // while a late isolate still runs background tasks hangs (ENGINE-FACTS.md, "Threads").
+    // WASIO_V8_FLAGS passes extra V8 flags through, for diagnosis (e.g. "--trace-gc").
+    if (const char* flags = std::getenv("WASIO_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
     static std::unique_ptr<v8::Platform> platform = v8::platform::NewDefaultPlatform();
     v8::V8::InitializePlatform(platform.get());
     v8::V8::Initialize();

@@ -2,12 +2,15 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
+#include "async/unique_fd.hpp"
 #include "engine/module.hpp"
 #include "engine/worker.hpp"
 #include "wasio/wasio.hpp"
@@ -79,10 +82,20 @@ runtime::~runtime() = default;
 load_result runtime::load(std::span<const uint8_t> bytes) { return impl_->load(bytes, "module"); }
 
 load_result runtime::load_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return path + ": " + std::strerror(errno);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) return path + ": read error";
+  async::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) return path + ": " + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return path + ": not a regular file";
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return path + ": " + std::strerror(errno);
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  bytes.resize(got);
   return impl_->load(bytes, path);
 }
 

@@ -34,8 +34,11 @@ worker::worker(unsigned index) : index_(index) {
       }
       ready.set_value();
       thread_main();
-      // Guests still suspended are destroyed with the loop, while their isolate is alive.
+      // The cached streams leave the reactor before it goes; guests still suspended are
+      // destroyed with the loop, while their isolate is alive.
+      for (auto& [fd, c] : stdio_) c.stream->leave_reactor();
       io_.reset();
+      stdio_.clear();
       modules_.clear();
       imports_.Reset();
       context_.Reset();
@@ -93,7 +96,7 @@ std::shared_ptr<async::host_stream> worker::stdio_stream(int fd, int* error) {
   }
   auto it = stdio_.find(fd);
   if (it != stdio_.end() && it->second.dev == st.st_dev && it->second.ino == st.st_ino) {
-    if (auto s = it->second.stream.lock()) return s;
+    return it->second.stream;
   }
   auto s = async::host_stream::open(io_->get_executor(), fd, error);
   if (s) stdio_[fd] = cached_stream{st.st_dev, st.st_ino, s};

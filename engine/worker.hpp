@@ -61,9 +61,7 @@ class worker {
   struct cached_stream {
     dev_t dev;
     ino_t ino;  // the fd number may be reused for another file: check before reuse
-    // Weak: a stream lives as long as guests use it, and so dies with their frames while the
-    // io_context shuts down, before its services go.
-    std::weak_ptr<async::host_stream> stream;
+    std::shared_ptr<async::host_stream> stream;
   };
   std::map<int, cached_stream> stdio_;
   std::thread thread_;

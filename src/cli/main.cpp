@@ -8,7 +8,9 @@
 #include <asio/use_future.hpp>
 #include <cstdio>
 #include <fmt/core.h>
+#include <algorithm>
 #include <future>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,25 @@ wasio::preopen parse_dir(const std::string& spec, bool read_only) {
   return {spec.substr(0, sep), spec.substr(sep + 2), read_only};
 }
 
+// The index just past the module path of `wasio run [options] module [guest args]`, so that
+// options after the module go to the guest. Options before it that take a value skip it.
+int guest_args_start(int argc, char** argv) {
+  static const std::string_view with_value[] = {"--dir", "--dir-ro", "--env", "--instances", "--workers"};
+  int i = 1;
+  while (i < argc && argv[i][0] == '-') ++i;  // options of `wasio` itself (--help, --version)
+  if (i >= argc || std::string_view(argv[i]) != "run") return argc;
+  for (++i; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") return std::min(i + 2, argc);
+    if (a.empty() || a[0] != '-') return i + 1;  // the module
+    if (a.find('=') == std::string_view::npos &&
+        std::find(std::begin(with_value), std::end(with_value), a) != std::end(with_value)) {
+      ++i;
+    }
+  }
+  return argc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,18 +73,19 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 10'000'000u));
   run->add_option("--workers", workers, "worker threads (default: one per core)")->check(CLI::Range(0u, 1024u));
   run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
-  // Everything after the module path belongs to the guest, flags included.
-  run->prefix_command();
+  // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
+  // comes before it.
+  int host_argc = guest_args_start(argc, argv);
 
   try {
-    app.parse(argc, argv);
+    app.parse(host_argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::fprintf(stderr, "wasio: %s (see wasio %s --help)\n", e.what(), run->parsed() ? "run" : "");
     return 2;
   }
   std::vector<std::string> rest{module_path};
-  for (auto& extra : run->remaining()) rest.push_back(extra);
+  for (int i = host_argc; i < argc; ++i) rest.emplace_back(argv[i]);
 
   wasio::config cfg;
   cfg.args = rest;  // argv[0] is the module path as given
