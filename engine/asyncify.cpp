@@ -120,10 +120,13 @@ class asyncify_suspension final : public suspension {
         g_.owner().env().current = nullptr;
         if (r.IsEmpty()) {
           state_ = state::running;
-          if (tc.HasTerminated()) iso->CancelTerminateExecution();
+          bool terminated = tc.HasTerminated();
+          // After proc_exit the termination may still be pending: wasi-libc follows the call with
+          // `unreachable`, which traps first. It must not hit the next guest on this isolate.
+          if (terminated || g_.exit_requested()) iso->CancelTerminateExecution();
           if (auto code = g_.exit_requested()) co_return run_end{run_end::kind::exited, *code, {}};
           co_return run_end{run_end::kind::trapped, 0,
-                            tc.HasTerminated() ? "terminated" : exception_text(iso, tc)};
+                            terminated ? "terminated" : exception_text(iso, tc)};
         }
         if (state_ != state::unwinding) co_return run_end{};
         (void)stop_unwind_.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);

@@ -74,7 +74,8 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   bool ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
   worker_.env().current = nullptr;
   if (!ok) {
-    if (tc.HasTerminated()) return "terminated during instantiation";
+    if (tc.HasTerminated() || exit_code_) worker_.isolate()->CancelTerminateExecution();
+    if (tc.HasTerminated() && !exit_code_) return "terminated during instantiation";
     v8::String::Utf8Value msg(iso, tc.Exception());
     return std::string(*msg ? *msg : "instantiation failed");
   }
@@ -98,7 +99,6 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
     v8::Local<v8::Object> exports;
     if (auto err = instantiate(ctx, &exports)) {
       if (exit_code_) {  // proc_exit from a start function
-        iso->CancelTerminateExecution();
         co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
       }
       co_return exit_status{exit_status::kind::trapped, 0, *err};

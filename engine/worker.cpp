@@ -1,5 +1,7 @@
 #include "engine/worker.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <asio/co_spawn.hpp>
@@ -19,6 +21,13 @@ worker::worker(unsigned index) : index_(index) {
   std::promise<void> ready;
   auto started = ready.get_future();
   thread_ = std::thread([this, &ready] {
+    // A write to a pipe whose reader left raises SIGPIPE in the writing thread, which would kill
+    // the whole host. Blocked here, it stays pending and the write fails with EPIPE, which the
+    // guest sees as `pipe`. Only this thread's mask changes, never the embedder's handlers.
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
     v8::Isolate::CreateParams cp;
     std::unique_ptr<v8::ArrayBuffer::Allocator> alloc(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
     cp.array_buffer_allocator = alloc.get();

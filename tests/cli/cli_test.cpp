@@ -180,3 +180,14 @@ TEST(cli, closed_stdin_is_badf_not_a_crash) {
 }
 
 }  // namespace
+
+namespace {
+TEST(cli, reader_leaving_early_is_epipe_not_sigpipe) {
+  auto r = run_process({"/bin/sh", "-c",
+                        "head -c 10000000 /dev/zero | \"$0\" run \"$1\" | head -c 10 >/dev/null; echo \"${PIPESTATUS:-}\"",
+                        cli, guest("cat")});
+  // The host is not killed by SIGPIPE: the guest sees EPIPE and cat reports it and exits 1.
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err.find("Broken pipe") != std::string::npos || r.err.empty(), true) << r.err;
+}
+}  // namespace

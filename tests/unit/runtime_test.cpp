@@ -1,0 +1,134 @@
+// The public API (include/wasio) on a real V8 with real guests: loading errors as values, any
+// completion token, and guests suspended on one worker while others run.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <chrono>
+#include <fstream>
+#include <iterator>
+
+#include "wasio/wasio.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string guest(const std::string& name) { return std::string(WASIO_GUESTS) + "/" + name + ".wasm"; }
+
+wasio::runtime& shared_runtime() {
+  static wasio::runtime rt(wasio::runtime_options{1});  // one worker: every guest shares it
+  return rt;
+}
+
+TEST(runtime, load_errors_are_values) {
+  auto& rt = shared_runtime();
+  std::vector<uint8_t> junk = {1, 2, 3};
+  auto r = rt.load(junk);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("module"), std::string::npos);
+  EXPECT_EQ(r.error().find('\n'), std::string::npos);
+  EXPECT_FALSE(rt.load_file("/no/such.wasm"));
+}
+
+TEST(runtime, identical_bytes_are_loaded_once) {
+  auto& rt = shared_runtime();
+  auto a = rt.load_file(guest("hello"));
+  auto b = rt.load_file(guest("hello"));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a.value().data(), b.value().data());
+}
+
+int pipe_to_devnull() { return ::open("/dev/null", O_WRONLY | O_CLOEXEC); }
+
+TEST(runtime, callback_and_future_tokens) {
+  auto& rt = shared_runtime();
+  auto m = rt.load_file(guest("exit_code")).value();
+  wasio::config cfg;
+  cfg.args = {"exit_code", "9"};
+  auto f = rt.async_run(m, cfg, asio::use_future);
+  EXPECT_EQ(f.get().code, 9u);
+
+  std::promise<wasio::exit_status> p;
+  rt.async_run(m, cfg, [&](wasio::exit_status s) { p.set_value(s); });
+  auto s = p.get_future().get();
+  EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
+  EXPECT_EQ(s.process_status(), 9);
+}
+
+TEST(runtime, awaitable_from_the_embedders_own_loop) {
+  auto& rt = shared_runtime();
+  auto m = rt.load_file(guest("sleeper")).value();
+  asio::io_context io;
+  std::optional<wasio::exit_status> got;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    wasio::config cfg;
+    cfg.args = {"sleeper", "10"};
+    int null = pipe_to_devnull();
+    cfg.stdio.out = null;
+    got = co_await rt.async_run(m, cfg, asio::use_awaitable);
+    ::close(null);
+  }, asio::detached);
+  io.run();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->how, wasio::exit_status::kind::exited);
+  EXPECT_EQ(got->code, 0u);
+}
+
+// A guest blocked on an empty pipe is suspended: a second guest on the same (only) worker runs
+// to its end meanwhile; the first completes when data arrives.
+TEST(runtime, a_blocked_guest_does_not_hold_its_worker) {
+  auto& rt = shared_runtime();
+  ASSERT_EQ(rt.worker_count(), 1u);
+  auto cat = rt.load_file(guest("cat")).value();
+  auto hello = rt.load_file(guest("hello")).value();
+  int in[2], out[2];
+  ASSERT_EQ(::pipe(in), 0);
+  ASSERT_EQ(::pipe(out), 0);
+  wasio::config ccfg;
+  ccfg.args = {"cat"};
+  ccfg.stdio = {in[0], out[1], 2};
+  auto blocked = rt.async_run(cat, ccfg, asio::use_future);
+
+  wasio::config hcfg;
+  hcfg.args = {"hello"};
+  int null = pipe_to_devnull();
+  hcfg.stdio.out = null;
+  auto other = rt.async_run(hello, hcfg, asio::use_future);
+  ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(other.get().code, 0u);
+  EXPECT_EQ(blocked.wait_for(0s), std::future_status::timeout);
+
+  ASSERT_EQ(::write(in[1], "ping", 4), 4);
+  char buf[8] = {};
+  ASSERT_EQ(::read(out[0], buf, sizeof buf), 4);
+  EXPECT_STREQ(buf, "ping");
+  ::close(in[1]);
+  ASSERT_EQ(blocked.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(blocked.get().code, 0u);
+  for (int fd : {in[0], out[0], out[1], null}) ::close(fd);
+}
+
+TEST(runtime, traps_and_bad_preopens_are_statuses) {
+  auto& rt = shared_runtime();
+  auto trap = rt.load_file(guest("trap")).value();
+  wasio::config cfg;
+  int null = pipe_to_devnull();
+  cfg.stdio.out = null;
+  auto s = rt.async_run(trap, cfg, asio::use_future).get();
+  EXPECT_EQ(s.how, wasio::exit_status::kind::trapped);
+  EXPECT_EQ(s.process_status(), 134);
+  EXPECT_NE(s.message.find("unreachable"), std::string::npos);
+
+  cfg.preopens = {{"/no/such/dir", "/x", false}};
+  s = rt.async_run(trap, cfg, asio::use_future).get();
+  EXPECT_EQ(s.how, wasio::exit_status::kind::failed);
+  EXPECT_NE(s.message.find("/no/such/dir"), std::string::npos);
+  ::close(null);
+}
+
+}  // namespace
