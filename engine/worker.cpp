@@ -58,8 +58,12 @@ worker::worker(unsigned index) : index_(index) {
 }
 
 worker::~worker() {
-  asio::post(*io_, [this] { io_->stop(); });
-  work_.reset();
+  // The worker thread itself drops the guard and stops: once it has, it destroys the loop, so
+  // nothing here may touch the loop after this post.
+  asio::post(*io_, [this] {
+    work_.reset();
+    io_->stop();
+  });
   if (thread_.joinable()) thread_.join();
 }
 
