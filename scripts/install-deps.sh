@@ -21,7 +21,6 @@ missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | 
 
 need=$(missing "${pkgs[@]}" "${node_rt[@]}")
 have_node=no
-if [ -f /usr/include/node/v8-version.h ] && [ -n "$(missing libnode-dev)" ]; then :; fi
 if [ -z "$(missing libnode-dev)" ] || [ -f "$prefix/usr/include/node/v8.h" ]; then have_node=yes; fi
 
 if [ -z "$need" ] && [ "$have_node" = yes ]; then exit 0; fi

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# wasio benchmarks. Each prints wasio's figure and a ratio against a baseline measured in the
+# same run on the same machine (these machines are shared and noisy: compare ratios, not times).
+#   1. clock_time_get: ns per call timed inside the guest; baseline node (node:wasi) running the
+#      same .wasm.
+#   2. stdin->stdout throughput of a 64 KiB-buffer cat guest; baselines native cat and node.
+#   3. N guests sleeping 1 s in poll_oneoff, concurrently: wall time and peak RSS per guest;
+#      baseline the ideal (1 s).
+# Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/build.sh" wasio_cli guests >/dev/null
+wasio="$root/build/wasio"
+g="$root/build/guests"
+node_host=(node "$root/bench/node_wasi.mjs")
+quick=${1:-}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+echo "== 1. clock_time_get, ns per call (median of 5 runs of 10M calls)"
+w=$(for i in 1 2 3 4 5; do "$wasio" run "$g/clock_bench.wasm" | awk '{print $2}'; done | median)
+n=$(for i in 1 2 3 4 5; do "${node_host[@]}" "$g/clock_bench.wasm" | awk '{print $2}'; done | median)
+echo "wasio ${w} ns   node ${n} ns   wasio/node = $(ratio "$w" "$n")"
+
+echo "== 2. cat throughput, stdin pipe -> stdout pipe"
+size_mb=$([ "$quick" = --quick ] && echo 256 || echo 1024)
+data=$(mktemp)
+trap 'rm -f "$data"' EXIT
+head -c $((size_mb << 20)) /dev/urandom > "$data"
+secs() { local t0 t1; t0=$(date +%s.%N); cat "$data" | "$@" | cat > /dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+tc=$(for i in 1 2 3; do secs cat; done | median)
+tw=$(for i in 1 2 3; do secs "$wasio" run "$g/cat.wasm"; done | median)
+tn=$(for i in 1 2 3; do secs "${node_host[@]}" "$g/cat.wasm"; done | median)
+mbs() { awk -v s="$1" -v m="$size_mb" 'BEGIN {printf "%.0f", m / s}'; }
+echo "native cat $(mbs "$tc") MB/s   wasio $(mbs "$tw") MB/s   node $(mbs "$tn") MB/s   (${size_mb} MiB, median of 3)"
+echo "wasio/native = $(ratio "$tc" "$tw")   wasio/node = $(ratio "$tn" "$tw")   (throughput ratios)"
+
+echo "== 3. N concurrent guests sleeping 1 s in poll_oneoff"
+sizes=$([ "$quick" = --quick ] && echo "1000 10000" || echo "1000 10000 30000 100000")
+maps=$(cat /proc/sys/vm/max_map_count)
+for n in $sizes; do
+  # Each guest memory is two mappings (reserved + committed): the kernel's vm.max_map_count
+  # bounds how many guests one process can hold.
+  if [ $((3 * n)) -gt "$maps" ]; then
+    echo "N=$n: skipped: needs vm.max_map_count >= $((3 * n)) (it is $maps; sysctl -w vm.max_map_count=$((3 * n)) as root)"
+    continue
+  fi
+  # A wasm32 memory without a declared maximum reserves 4 GiB of address space in V8 10.2;
+  # 100,000 of them exceed the 128 TiB a process has, so the big run caps memories at 1 GiB.
+  flags=""
+  [ "$n" -ge 30000 ] && flags="--wasm-max-mem-pages=16384"
+  out=$( { WASIO_V8_FLAGS="$flags" /usr/bin/time -f "TIME %e %M" "$wasio" run --instances "$n" "$g/sleeper.wasm" 1000 | wc -l; } 2>&1 )
+  lines=$(echo "$out" | head -1)
+  read -r _ wall kb < <(echo "$out" | grep TIME)
+  echo "N=$n: $lines finished, wall ${wall} s (ideal 1 s: ratio $(ratio "$wall" 1)), peak RSS $((kb / 1024)) MiB = $((kb / n)) KiB per guest"
+done
