@@ -46,6 +46,15 @@ asio::awaitable<void> run_op(asio::awaitable<errc> op, std::shared_ptr<pending_o
   if (p->wake) p->wake->cancel();
 }
 
+// Calls one of the asyncify control exports. They only set globals; a failure means the
+// isolate is terminating, which the caller's TryCatch reports.
+bool call_control(v8::Isolate* iso, const v8::Global<v8::Function>& f, std::optional<uint32_t> arg = {}) {
+  auto ctx = iso->GetCurrentContext();
+  v8::Local<v8::Value> a;
+  if (arg) a = v8::Integer::NewFromUnsigned(iso, *arg);
+  return !f.Get(iso)->Call(ctx, v8::Undefined(iso), arg ? 1 : 0, arg ? &a : nullptr).IsEmpty();
+}
+
 std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
   if (tc.Exception().IsEmpty()) return "unknown exception";
   v8::String::Utf8Value s(iso, tc.Exception());
@@ -83,9 +92,7 @@ class asyncify_suspension final : public suspension {
 
   std::optional<int32_t> take_resumed() override {
     if (state_ != state::rewinding) return std::nullopt;
-    v8::Isolate* iso = g_.owner().isolate();
-    auto ctx = iso->GetCurrentContext();
-    (void)stop_rewind_.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+    call_control(g_.owner().isolate(), stop_rewind_);
     state_ = state::running;
     return resumed_value_;
   }
@@ -129,10 +136,10 @@ class asyncify_suspension final : public suspension {
                             terminated ? "terminated" : exception_text(iso, tc)};
         }
         if (state_ != state::unwinding) co_return run_end{};
-        (void)stop_unwind_.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+        bool stopped = call_control(iso, stop_unwind_);
         state_ = state::running;
         auto cur = g_.memory().load<uint32_t>(buffer_);
-        if (!cur || cur.value() > buffer_ + kBufferSize) {
+        if (!stopped || !cur || cur.value() > buffer_ + kBufferSize) {
           co_return run_end{run_end::kind::trapped, 0, "asyncify buffer overflow"};
         }
       }
@@ -146,8 +153,9 @@ class asyncify_suspension final : public suspension {
         v8::HandleScope hs(iso);
         auto ctx = g_.owner().context();
         v8::Context::Scope cs(ctx);
-        v8::Local<v8::Value> arg = v8::Integer::NewFromUnsigned(iso, buffer_);
-        (void)start_rewind_.Get(iso)->Call(ctx, v8::Undefined(iso), 1, &arg);
+        if (!call_control(iso, start_rewind_, buffer_)) {
+          co_return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
+        }
         state_ = state::rewinding;
       }
     }
@@ -174,9 +182,7 @@ class asyncify_suspension final : public suspension {
       return;
     }
     buffer_ = base;
-    v8::Local<v8::Value> arg = v8::Integer::NewFromUnsigned(iso, buffer_);
-    (void)start_unwind_.Get(iso)->Call(ctx, v8::Undefined(iso), 1, &arg);
-    state_ = state::unwinding;
+    if (call_control(iso, start_unwind_, buffer_)) state_ = state::unwinding;
   }
 
   guest& g_;

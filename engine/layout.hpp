@@ -27,10 +27,11 @@ inline constexpr uint32_t event_size = 32;
 // Host iovecs pointing into guest memory. Most calls pass one or two.
 using iovecs = boost::container::small_vector<::iovec, 4>;
 
-// Decodes `count` iovecs at `ptr`; fault if the array or any buffer leaves guest memory.
-inline result<iovecs> decode_iovecs(const guest_memory& m, uint32_t ptr, uint32_t count) {
+// Decodes `count` iovecs at `ptr` into `out`; fault if the array or any buffer leaves guest
+// memory. (An out-parameter: the vector's inline storage is not copied on return.)
+inline result<void> decode_iovecs(const guest_memory& m, uint32_t ptr, uint32_t count, iovecs& out) {
   WASIO_TRY(arr, m.bytes(ptr, uint64_t{count} * iovec_size));
-  iovecs out;
+  out.clear();
   out.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t buf, len;
@@ -39,7 +40,7 @@ inline result<iovecs> decode_iovecs(const guest_memory& m, uint32_t ptr, uint32_
     WASIO_TRY(b, m.bytes(buf, len));
     out.push_back(::iovec{b.data(), b.size()});
   }
-  return out;
+  return ok();
 }
 
 inline result<void> encode_fdstat(const guest_memory& m, uint32_t ptr, const wasi::fdstat& s) {

@@ -75,7 +75,7 @@ struct signature<R (*)(call, A...)> {
 
 template <auto Fn, class... A>
 auto invoke(call c, const v8::FunctionCallbackInfo<v8::Value>& info, std::tuple<A...>*) {
-  int k = 0;
+  [[maybe_unused]] int k = 0;
   std::tuple<call, A...> args{c, next_arg<A>(info, k)...};  // braces: decoded left to right
   return std::apply(Fn, std::move(args));
 }

@@ -11,7 +11,8 @@ asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_
   // Check every pointer before the read: data taken from a pipe must not be lost to a bad
   // result pointer.
   WASIO_CO_TRY_ERRC(nread, c.mem.out<uint32_t>(nread_ptr));
-  WASIO_CO_TRY_ERRC(iov, layout::decode_iovecs(c.mem, iovs, iovs_len));
+  layout::iovecs iov;
+  if (auto d = layout::decode_iovecs(c.mem, iovs, iovs_len, iov); !d) co_return d.error();
   auto r = co_await wasi::fd_read(c.ctx(), fd, {iov.data(), iov.size()});
   if (!r) co_return r.error();
   nread.set(r.value());
@@ -20,7 +21,8 @@ asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_
 
 asio::awaitable<errc> fd_write(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nwritten_ptr) {
   WASIO_CO_TRY_ERRC(nwritten, c.mem.out<uint32_t>(nwritten_ptr));
-  WASIO_CO_TRY_ERRC(iov, layout::decode_iovecs(c.mem, iovs, iovs_len));
+  layout::iovecs iov;
+  if (auto d = layout::decode_iovecs(c.mem, iovs, iovs_len, iov); !d) co_return d.error();
   auto r = co_await wasi::fd_write(c.ctx(), fd, {iov.data(), iov.size()});
   if (!r) co_return r.error();
   nwritten.set(r.value());

@@ -55,18 +55,18 @@ TEST(layout, iovecs_decode_and_check_every_buffer) {
   ASSERT_TRUE(v.store<uint32_t>(12, 5));
   ASSERT_TRUE(v.store<uint32_t>(16, 200));
   ASSERT_TRUE(v.store<uint32_t>(20, 0));
-  auto iov = layout::decode_iovecs(v, 8, 2);
-  ASSERT_TRUE(iov);
-  ASSERT_EQ(iov.value().size(), 2u);
-  EXPECT_EQ(iov.value()[0].iov_base, m.bytes.data() + 100);
-  EXPECT_EQ(iov.value()[0].iov_len, 5u);
-  EXPECT_EQ(iov.value()[1].iov_len, 0u);
+  layout::iovecs iov;
+  ASSERT_TRUE(layout::decode_iovecs(v, 8, 2, iov));
+  ASSERT_EQ(iov.size(), 2u);
+  EXPECT_EQ(iov[0].iov_base, m.bytes.data() + 100);
+  EXPECT_EQ(iov[0].iov_len, 5u);
+  EXPECT_EQ(iov[1].iov_len, 0u);
 
   ASSERT_TRUE(v.store<uint32_t>(12, 157));  // 100 + 157 > 256
-  EXPECT_EQ(layout::decode_iovecs(v, 8, 2).error(), errc::fault);
-  EXPECT_EQ(layout::decode_iovecs(v, 250, 1).error(), errc::fault);          // the array itself
-  EXPECT_EQ(layout::decode_iovecs(v, 0, 0x20000000).error(), errc::fault);   // count * 8 overflows 32 bits
-  EXPECT_TRUE(layout::decode_iovecs(v, 0, 0));
+  EXPECT_EQ(layout::decode_iovecs(v, 8, 2, iov).error(), errc::fault);
+  EXPECT_EQ(layout::decode_iovecs(v, 250, 1, iov).error(), errc::fault);         // the array itself
+  EXPECT_EQ(layout::decode_iovecs(v, 0, 0x20000000, iov).error(), errc::fault);  // count * 8 overflows 32 bits
+  EXPECT_TRUE(layout::decode_iovecs(v, 0, 0, iov));
 }
 
 TEST(layout, fdstat_is_24_bytes_with_zeroed_padding) {
