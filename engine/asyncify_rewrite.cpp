@@ -21,7 +21,7 @@ namespace wasio::engine {
 namespace {
 
 constexpr uint32_t kMagic = 0x77617369;  // "wasi"
-enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4 };
+enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8 };
 
 struct header {
   uint32_t magic;
@@ -81,7 +81,7 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 }
 
 // The child's work. Writes a header, an error text and the module bytes to `out`.
-[[noreturn]] void child_main(std::span<const uint8_t> wasm, int out) {
+[[noreturn]] void child_main(std::span<const uint8_t> wasm, bool import_memory, int out) {
   std::string imports = asyncify_import_list();
   std::set<std::string> blocking;
   for (size_t b = 0, e; b < imports.size(); b = e + 1) {
@@ -124,6 +124,12 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
       flags &= ~has_sp;  // exported under another name: leave the module alone
     }
   }
+  if (import_memory) {
+    // The host supplies (and recycles) the memory: wasio.memory, same limits, still exported.
+    BinaryenAddMemoryImport(m, "0", "wasio", "memory", 0);
+    flags |= memory_imported;
+    changed = true;
+  }
   header h{kMagic, flags, 0, 0};
   if (!changed) {
     write_all(out, &h, sizeof h);
@@ -137,7 +143,7 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 
 }  // namespace
 
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm) {
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory) {
   rewrite_result res;
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
@@ -153,7 +159,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm) {
   }
   if (pid == 0) {
     ::close(p[0]);
-    child_main(wasm, p[1]);
+    child_main(wasm, import_memory, p[1]);
   }
   ::close(p[1]);
   std::string data;
@@ -181,6 +187,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm) {
   res.asyncified = h.flags & asyncified;
   res.has_stack_pointer = h.flags & has_sp;
   res.imports_blocking = h.flags & blocks;
+  res.memory_imported = h.flags & memory_imported;
   if (h.bytes_len) {
     auto* b = reinterpret_cast<const uint8_t*>(data.data() + sizeof h + h.error_len);
     res.bytes.assign(b, b + h.bytes_len);

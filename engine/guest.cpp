@@ -26,6 +26,10 @@ guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod)
 guest::~guest() {
   suspension_.reset();
   memory_.Reset();
+  if (!supplied_memory_.IsEmpty()) {
+    v8::HandleScope hs(worker_.isolate());
+    worker_.memories().give_back(worker_.isolate(), supplied_memory_.Get(worker_.isolate()), *module_->supplied_memory);
+  }
 }
 
 void guest::refresh(uint8_t** base, size_t* size) const {
@@ -66,8 +70,18 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   if (!worker_.module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
   auto wasm = ctx->Global()->Get(ctx, str(iso, "WebAssembly")).ToLocalChecked().As<v8::Object>();
   auto ctor = wasm->Get(ctx, str(iso, "Instance")).ToLocalChecked().As<v8::Function>();
-  v8::Local<v8::Value> args[2] = {mod, worker_.imports()};
   v8::TryCatch tc(iso);
+  v8::Local<v8::Object> imports = worker_.imports();
+  if (const auto& limits = module_->supplied_memory) {
+    v8::Local<v8::WasmMemoryObject> mem;
+    if (!worker_.memories().take(ctx, *limits).ToLocal(&mem)) return "cannot allocate the guest's memory";
+    supplied_memory_.Reset(iso, mem);
+    auto own = v8::Object::New(iso);
+    own->Set(ctx, str(iso, "memory"), mem).Check();
+    imports = imports->Clone();  // the shared WASI namespace, plus this guest's memory
+    imports->Set(ctx, str(iso, "wasio"), own).Check();
+  }
+  v8::Local<v8::Value> args[2] = {mod, imports};
   v8::Local<v8::Object> instance;
   // A start function may call WASI already.
   worker_.env().current = this;

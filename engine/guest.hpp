@@ -49,6 +49,7 @@ class guest final : private memory_source {
   void refresh(uint8_t** base, size_t* size) const override;
 
   v8::Global<v8::WasmMemoryObject> memory_;
+  v8::Global<v8::WasmMemoryObject> supplied_memory_;  // from the worker's pool, given back at the end
   mutable uint8_t* mem_base_ = nullptr;
   mutable size_t mem_size_ = 0;
   std::unique_ptr<suspension> suspension_;

@@ -74,8 +74,10 @@ prepared_module prepare_module(std::span<const uint8_t> bytes) {
     return out;
   }
 
-  // 2. The asyncify rewrite.
-  out.info = asyncify_rewrite(bytes);
+  // 2. The asyncify rewrite, which also hands the memory to wasio where it can.
+  wasm_summary summary = summarize(bytes);
+  out.info = asyncify_rewrite(bytes, summary.own_memory.has_value());
+  if (out.info.memory_imported) out.supplied_memory = summary.own_memory;
   if (!out.info.error.empty()) {
     out.error = out.info.error;
     return out;

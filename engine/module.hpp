@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/wasm_summary.hpp"
+
 namespace wasio::detail {
 
 struct module_data {
@@ -17,6 +19,9 @@ struct module_data {
   std::shared_ptr<v8::CompiledWasmModule> compiled;
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer goes below it)
+  // Set when the module's memory was turned into the import wasio.memory, which the worker
+  // supplies from its pool: the limits of the memory to supply.
+  std::optional<engine::memory_limits> supplied_memory;
 };
 
 }  // namespace wasio::detail
@@ -29,17 +34,20 @@ struct rewrite_result {
   bool asyncified = false;
   bool has_stack_pointer = false;
   bool imports_blocking = false;  // imports a WASI call that may suspend
+  bool memory_imported = false;   // its own memory became the import wasio.memory
   std::string error;  // non-empty: the rewrite failed
 };
 
 // Rewrites `wasm` with binaryen's asyncify pass so that calls to the blocking WASI imports can
 // unwind and rewind, and exports the shadow-stack pointer. Runs in a child process: binaryen
 // aborts the process on modules it cannot handle, and that must not take the host down.
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm);
+// With `import_memory`, the module's own memory also becomes the import wasio.memory.
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory);
 
 struct prepared_module {
   std::shared_ptr<v8::CompiledWasmModule> code;
   rewrite_result info;
+  std::optional<memory_limits> supplied_memory;
   std::string error;  // non-empty: the module cannot be run; a one-line reason
 };
 

@@ -55,6 +55,7 @@ class runtime_impl {
     d->compiled = std::move(p.code);
     d->asyncified = p.info.asyncified;
     d->has_stack_pointer = p.info.has_stack_pointer;
+    d->supplied_memory = p.supplied_memory;
     std::lock_guard lock(mu_);
     auto [it, inserted] = cache_.emplace(std::move(key), d);
     return module(it->second);

@@ -48,6 +48,7 @@ worker::worker(unsigned index) : index_(index) {
       for (auto& [fd, c] : stdio_) c.stream->leave_reactor();
       io_.reset();
       stdio_.clear();
+      memories_.clear();
       modules_.clear();
       imports_.Reset();
       context_.Reset();
@@ -71,25 +72,49 @@ void worker::thread_main() { io_->run(); }
 
 void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
                    std::function<void(exit_status)> done) {
-  asio::post(*io_, [this, m = std::move(m), cfg = std::move(cfg), done = std::move(done)]() mutable {
-    auto g = std::make_shared<guest>(*this, std::move(m));
-    asio::co_spawn(
-        *io_,
-        [g, cfg = std::move(cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
-        [done = std::move(done)](std::exception_ptr e, exit_status s) {
-          if (e) {
-            s.how = exit_status::kind::failed;
-            try {
-              std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-              s.message = std::string("host error: ") + x.what();
-            } catch (...) {
-              s.message = "host error";
-            }
-          }
-          done(std::move(s));
-        });
+  asio::post(*io_, [this, g = new_guest{std::move(m), std::move(cfg), std::move(done)}]() mutable {
+    arrivals_.push_back(std::move(g));
+    if (!draining_) {
+      // Posted, not called: a burst of arrivals queued ahead of the reactor would otherwise
+      // each start its guest at once, before any timer or I/O completion is looked at.
+      draining_ = true;
+      asio::post(*io_, [this] { drain_arrivals(); });
+    }
   });
+}
+
+void worker::drain_arrivals() {
+  constexpr int kPerRound = 8;  // ~1-2 ms of instantiation between two looks at the reactor
+  for (int i = 0; i < kPerRound && !arrivals_.empty(); ++i) {
+    new_guest g = std::move(arrivals_.front());
+    arrivals_.pop_front();
+    start(std::move(g));
+  }
+  if (arrivals_.empty()) {
+    draining_ = false;
+  } else {
+    asio::post(*io_, [this] { drain_arrivals(); });
+  }
+}
+
+void worker::start(new_guest n) {
+  auto g = std::make_shared<guest>(*this, std::move(n.module));
+  asio::co_spawn(
+      *io_,
+      [g, cfg = std::move(n.cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
+      [done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+        if (e) {
+          s.how = exit_status::kind::failed;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            s.message = std::string("host error: ") + x.what();
+          } catch (...) {
+            s.message = "host error";
+          }
+        }
+        done(std::move(s));
+      });
 }
 
 v8::MaybeLocal<v8::WasmModuleObject> worker::module_object(const detail::module_data& m) {

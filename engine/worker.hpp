@@ -5,6 +5,7 @@
 #include <v8.h>
 
 #include <asio/io_context.hpp>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <unordered_map>
 
 #include "async/host_stream.hpp"
+#include "engine/memory_pool.hpp"
 #include "wasio/wasio.hpp"
 
 namespace wasio::engine {
@@ -41,6 +43,7 @@ class worker {
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
   v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
   import_env& env() { return env_; }
+  memory_pool& memories() { return memories_; }
   // The module object of `m` in this isolate (created from the shared compiled code once).
   v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
   // The stream behind host fd `fd`, shared by the guests of this worker. Null with *error set
@@ -49,6 +52,13 @@ class worker {
 
  private:
   void thread_main();
+  struct new_guest {
+    std::shared_ptr<const detail::module_data> module;
+    config cfg;
+    std::function<void(exit_status)> done;
+  };
+  void start(new_guest g);
+  void drain_arrivals();
 
   unsigned index_;
   std::optional<asio::io_context> io_;
@@ -57,6 +67,9 @@ class worker {
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;
   import_env env_;
+  // Up to 64 MiB of recycled memories of at most 4 MiB each: small guests' memories recycle,
+  // big ones are left to V8.
+  memory_pool memories_{64u << 20, 4u << 20};
   std::unordered_map<uint64_t, v8::Global<v8::WasmModuleObject>> modules_;  // by module id
   struct cached_stream {
     dev_t dev;
@@ -64,6 +77,11 @@ class worker {
     std::shared_ptr<async::host_stream> stream;
   };
   std::map<int, cached_stream> stdio_;
+  // Guests waiting to start. A burst of submissions is started a few at a time, between rounds
+  // of the event loop, so that it does not starve the guests already running (their timers and
+  // I/O), and short-lived ones finish and recycle their memory while the burst goes on.
+  std::deque<new_guest> arrivals_;
+  bool draining_ = false;
   std::thread thread_;
 };
 

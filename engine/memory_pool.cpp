@@ -1,0 +1,69 @@
+#include "engine/memory_pool.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace wasio::engine {
+namespace {
+
+constexpr size_t kPage = 65536;  // wasm page
+
+// Zeroes the pages of [base, base+len) that are resident and leaves the others alone, so a
+// recycled memory costs no more RAM than the pages its guests really touched.
+void zero_resident(uint8_t* base, size_t len) {
+  static const size_t os_page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t pages = (len + os_page - 1) / os_page;
+  std::vector<unsigned char> resident(pages);
+  if (::mincore(base, len, resident.data()) != 0) {
+    std::memset(base, 0, len);
+    return;
+  }
+  for (size_t i = 0; i < pages;) {
+    if (!(resident[i] & 1)) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < pages && (resident[j] & 1)) ++j;
+    std::memset(base + i * os_page, 0, std::min(len, j * os_page) - i * os_page);
+    i = j;
+  }
+}
+
+}  // namespace
+
+v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ctx, const memory_limits& l) {
+  v8::Isolate* iso = ctx->GetIsolate();
+  auto it = free_.find(key_of(l));
+  if (it != free_.end() && !it->second.empty()) {
+    auto m = it->second.back().Get(iso);
+    it->second.pop_back();
+    bytes_ -= size_t{l.initial} * kPage;
+    return m;
+  }
+  // new WebAssembly.Memory({initial, maximum})
+  auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(iso, "WebAssembly")).ToLocalChecked().As<v8::Object>();
+  auto ctor = wasm->Get(ctx, v8::String::NewFromUtf8Literal(iso, "Memory")).ToLocalChecked().As<v8::Function>();
+  auto desc = v8::Object::New(iso);
+  desc->Set(ctx, v8::String::NewFromUtf8Literal(iso, "initial"), v8::Integer::NewFromUnsigned(iso, l.initial)).Check();
+  if (l.maximum) {
+    desc->Set(ctx, v8::String::NewFromUtf8Literal(iso, "maximum"), v8::Integer::NewFromUnsigned(iso, *l.maximum)).Check();
+  }
+  v8::Local<v8::Value> arg = desc;
+  v8::Local<v8::Object> m;
+  if (!ctor->NewInstance(ctx, 1, &arg).ToLocal(&m) || !m->IsWasmMemoryObject()) return {};
+  return m.As<v8::WasmMemoryObject>();
+}
+
+void memory_pool::give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l) {
+  auto buf = m->Buffer();
+  size_t size = buf->ByteLength();
+  if (size != size_t{l.initial} * kPage || size > max_each_ || bytes_ + size > budget_) return;
+  zero_resident(static_cast<uint8_t*>(buf->Data()), size);
+  free_[key_of(l)].emplace_back(iso, m);
+  bytes_ += size;
+}
+
+}  // namespace wasio::engine

@@ -1,0 +1,35 @@
+// Recycles guest memories (see docs/why-memory-pool.md). A finished guest's memory, its
+// resident pages zeroed, serves the next guest of a module with the same limits: a short-lived
+// guest then costs no mmap, no munmap (with its TLB shoot-down across cores) and few page faults.
+#pragma once
+#include <v8.h>
+
+#include <cstddef>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "engine/wasm_summary.hpp"
+
+namespace wasio::engine {
+
+class memory_pool {
+ public:
+  // Keeps at most `budget` bytes of memories, each at most `max_each` bytes.
+  memory_pool(size_t budget, size_t max_each) : budget_(budget), max_each_(max_each) {}
+
+  // A memory with limits `l`, recycled or new. Empty with an exception pending on failure.
+  v8::MaybeLocal<v8::WasmMemoryObject> take(v8::Local<v8::Context> ctx, const memory_limits& l);
+  // Takes back the memory of a guest that is gone. It is kept, zeroed, when it still has its
+  // initial size (it was not grown) and fits the budget; otherwise V8 frees it.
+  void give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l);
+  void clear() { free_.clear(); bytes_ = 0; }
+
+ private:
+  using key = std::pair<uint32_t, uint64_t>;  // initial pages, maximum pages (2^32 = none)
+  static key key_of(const memory_limits& l) { return {l.initial, l.maximum ? *l.maximum : (1ull << 32)}; }
+  size_t budget_, max_each_, bytes_ = 0;
+  std::map<key, std::vector<v8::Global<v8::WasmMemoryObject>>> free_;
+};
+
+}  // namespace wasio::engine
