@@ -191,3 +191,11 @@ TEST(cli, reader_leaving_early_is_epipe_not_sigpipe) {
   EXPECT_EQ(r.err.find("Broken pipe") != std::string::npos || r.err.empty(), true) << r.err;
 }
 }  // namespace
+
+namespace {
+TEST(cli, recycled_memories_start_zeroed) {
+  auto r = run_process(wasio_run({"--instances", "200", "--workers", "1", guest("memory_hygiene")}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(count_lines(r.out), 200u);
+}
+}  // namespace

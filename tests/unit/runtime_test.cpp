@@ -132,3 +132,22 @@ TEST(runtime, traps_and_bad_preopens_are_statuses) {
 }
 
 }  // namespace
+
+namespace {
+// Memories are recycled between guests: each must still start zeroed.
+TEST(runtime, recycled_memories_start_zeroed) {
+  auto& rt = shared_runtime();
+  auto m = rt.load_file(guest("memory_hygiene")).value();
+  ASSERT_TRUE(m.data());
+  int null = pipe_to_devnull();
+  wasio::config cfg;
+  cfg.args = {"memory_hygiene"};
+  cfg.stdio.out = null;
+  for (int i = 0; i < 20; ++i) {
+    auto s = rt.async_run(m, cfg, asio::use_future).get();
+    ASSERT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
+    ASSERT_EQ(s.code, 0u) << "run " << i;
+  }
+  ::close(null);
+}
+}  // namespace
