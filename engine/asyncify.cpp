@@ -122,9 +122,11 @@ class asyncify_suspension final : public suspension {
         auto ctx = g_.owner().context();
         v8::Context::Scope cs(ctx);
         v8::TryCatch tc(iso);
-        g_.owner().env().current = &g_;
-        v8::MaybeLocal<v8::Value> r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
-        g_.owner().env().current = nullptr;
+        v8::MaybeLocal<v8::Value> r;
+        {
+          running_guest running(&g_);
+          r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+        }
         if (r.IsEmpty()) {
           state_ = state::running;
           bool terminated = tc.HasTerminated();

@@ -84,9 +84,11 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   v8::Local<v8::Value> args[2] = {mod, imports};
   v8::Local<v8::Object> instance;
   // A start function may call WASI already.
-  worker_.env().current = this;
-  bool ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
-  worker_.env().current = nullptr;
+  bool ok;
+  {
+    running_guest running(this);
+    ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
+  }
   if (!ok) {
     if (tc.HasTerminated() || exit_code_) worker_.isolate()->CancelTerminateExecution();
     if (tc.HasTerminated() && !exit_code_) return "terminated during instantiation";

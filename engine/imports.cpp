@@ -75,13 +75,13 @@ v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::
 
 }  // namespace
 
-v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx, v8::Local<v8::Value> data) {
+v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx) {
   v8::Isolate* iso = ctx->GetIsolate();
   auto ns = v8::Object::New(iso);
   for (auto& r : preview1_rows()) {
     auto name = v8::String::NewFromUtf8(iso, r.name.data(), v8::NewStringType::kInternalized,
                                         static_cast<int>(r.name.size())).ToLocalChecked();
-    auto fn = v8::Function::New(ctx, r.thunk, data, r.arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+    auto fn = v8::Function::New(ctx, r.thunk, {}, r.arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
     fn->SetName(name);
     ns->Set(ctx, name, r.thunk == nosys ? fn : js_trampoline(ctx, fn, r.arity)).Check();
   }

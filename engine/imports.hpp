@@ -22,8 +22,8 @@ std::span<const import_row> preview1_rows();
 // "wasi_snapshot_preview1.fd_read,..." for binaryen's asyncify-imports.
 std::string asyncify_import_list();
 
-// Builds {wasi_snapshot_preview1: {...}} with `data` as every function's data.
-v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx, v8::Local<v8::Value> data);
+// Builds {wasi_snapshot_preview1: {...}}.
+v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx);
 
 }  // namespace wasio::engine
 

@@ -25,10 +25,11 @@
 namespace wasio::engine {
 
 // What a thunk knows of its caller. Copied into blocking thunks' coroutine frames, so it holds
-// no V8 handles.
+// no V8 handles. A blocking thunk decodes guest memory before it first suspends: the guest
+// cannot grow its memory while suspended, so the spans stay valid.
 struct call {
-  guest* g;
-  guest_memory mem;
+  guest* g;  // one pointer: passed in a register
+  guest_memory mem() const { return g->memory(); }
   wasi::context& ctx() const { return g->wasi(); }
 };
 
@@ -86,8 +87,7 @@ template <auto Fn>
 void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   using sig = detail::signature<decltype(Fn)>;
   using args = typename sig::args;
-  auto* env = static_cast<import_env*>(info.Data().As<v8::External>()->Value());
-  guest* g = env->current;
+  guest* g = current_guest;
   if (!g) {  // called outside a guest run (e.g. re-exported and called from JS): refuse
     info.GetReturnValue().Set(static_cast<int32_t>(errc::notcapable));
     return;
@@ -98,12 +98,12 @@ void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
       info.GetReturnValue().Set(*r);
       return;
     }
-    auto op = detail::invoke<Fn>(call{g, g->memory()}, info, static_cast<args*>(nullptr));
+    auto op = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
     info.GetReturnValue().Set(s.block(std::move(op)).value_or(0));
   } else if constexpr (std::is_void_v<typename sig::ret>) {
-    detail::invoke<Fn>(call{g, g->memory()}, info, static_cast<args*>(nullptr));
+    detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
   } else {
-    errc e = detail::invoke<Fn>(call{g, g->memory()}, info, static_cast<args*>(nullptr));
+    errc e = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
     info.GetReturnValue().Set(static_cast<int32_t>(e));
   }
 }

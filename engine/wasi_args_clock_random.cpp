@@ -10,8 +10,8 @@ namespace {
 // string packed into the buffer at buf_ptr.
 errc write_string_list(call c, const std::vector<std::string>& list, uint32_t argv_ptr, uint32_t buf_ptr) {
   WASIO_TRY_ERRC(sizes, wasi::string_list_sizes_of(list));
-  WASIO_TRY_ERRC(ptrs, c.mem.bytes(argv_ptr, uint64_t{sizes.count} * 4));
-  WASIO_TRY_ERRC(buf, c.mem.bytes(buf_ptr, sizes.buf_bytes));
+  WASIO_TRY_ERRC(ptrs, c.mem().bytes(argv_ptr, uint64_t{sizes.count} * 4));
+  WASIO_TRY_ERRC(buf, c.mem().bytes(buf_ptr, sizes.buf_bytes));
   uint32_t at = buf_ptr;
   std::byte* out = buf.data();
   for (size_t i = 0; i < list.size(); ++i) {
@@ -25,8 +25,8 @@ errc write_string_list(call c, const std::vector<std::string>& list, uint32_t ar
 
 errc write_string_list_sizes(call c, const std::vector<std::string>& list, uint32_t count_ptr, uint32_t size_ptr) {
   WASIO_TRY_ERRC(sizes, wasi::string_list_sizes_of(list));
-  WASIO_TRY_ERRC(count, c.mem.out<uint32_t>(count_ptr));
-  WASIO_TRY_ERRC(bytes, c.mem.out<uint32_t>(size_ptr));
+  WASIO_TRY_ERRC(count, c.mem().out<uint32_t>(count_ptr));
+  WASIO_TRY_ERRC(bytes, c.mem().out<uint32_t>(size_ptr));
   count.set(sizes.count);
   bytes.set(sizes.buf_bytes);
   return errc::success;
@@ -38,21 +38,21 @@ errc environ_get(call c, uint32_t env, uint32_t buf) { return write_string_list(
 errc environ_sizes_get(call c, uint32_t count, uint32_t size) { return write_string_list_sizes(c, c.ctx().env, count, size); }
 
 errc clock_res_get(call c, uint32_t id, uint32_t res_ptr) {
-  WASIO_TRY_ERRC(out, c.mem.out<uint64_t>(res_ptr));
+  WASIO_TRY_ERRC(out, c.mem().out<uint64_t>(res_ptr));
   WASIO_TRY_ERRC(res, wasi::clock_res_get(id));
   out.set(res);
   return errc::success;
 }
 
 errc clock_time_get(call c, uint32_t id, uint64_t precision, uint32_t time_ptr) {
-  WASIO_TRY_ERRC(out, c.mem.out<uint64_t>(time_ptr));
+  WASIO_TRY_ERRC(out, c.mem().out<uint64_t>(time_ptr));
   WASIO_TRY_ERRC(t, wasi::clock_time_get(id, precision));
   out.set(t);
   return errc::success;
 }
 
 errc random_get(call c, uint32_t buf, uint32_t len) {
-  WASIO_TRY_ERRC(bytes, c.mem.bytes(buf, len));
+  WASIO_TRY_ERRC(bytes, c.mem().bytes(buf, len));
   auto r = wasi::random_get(bytes);
   return r ? errc::success : r.error();
 }

@@ -10,9 +10,9 @@ namespace {
 asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nread_ptr) {
   // Check every pointer before the read: data taken from a pipe must not be lost to a bad
   // result pointer.
-  WASIO_CO_TRY_ERRC(nread, c.mem.out<uint32_t>(nread_ptr));
+  WASIO_CO_TRY_ERRC(nread, c.mem().out<uint32_t>(nread_ptr));
   layout::iovecs iov;
-  if (auto d = layout::decode_iovecs(c.mem, iovs, iovs_len, iov); !d) co_return d.error();
+  if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
   auto r = co_await wasi::fd_read(c.ctx(), fd, {iov.data(), iov.size()});
   if (!r) co_return r.error();
   nread.set(r.value());
@@ -20,9 +20,9 @@ asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_
 }
 
 asio::awaitable<errc> fd_write(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nwritten_ptr) {
-  WASIO_CO_TRY_ERRC(nwritten, c.mem.out<uint32_t>(nwritten_ptr));
+  WASIO_CO_TRY_ERRC(nwritten, c.mem().out<uint32_t>(nwritten_ptr));
   layout::iovecs iov;
-  if (auto d = layout::decode_iovecs(c.mem, iovs, iovs_len, iov); !d) co_return d.error();
+  if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
   auto r = co_await wasi::fd_write(c.ctx(), fd, {iov.data(), iov.size()});
   if (!r) co_return r.error();
   nwritten.set(r.value());
@@ -36,7 +36,7 @@ errc fd_close(call c, uint32_t fd) {
 
 // wasi_snapshot_preview1 whence: set 0, cur 1, end 2.
 errc fd_seek(call c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t newoffset_ptr) {
-  WASIO_TRY_ERRC(out, c.mem.out<uint64_t>(newoffset_ptr));
+  WASIO_TRY_ERRC(out, c.mem().out<uint64_t>(newoffset_ptr));
   if (whence > 2) return errc::inval;
   WASIO_TRY_ERRC(pos, wasi::fd_seek(c.ctx(), fd, static_cast<int64_t>(offset), static_cast<uint8_t>(whence)));
   out.set(pos);
@@ -44,16 +44,16 @@ errc fd_seek(call c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t new
 }
 
 errc fd_tell(call c, uint32_t fd, uint32_t offset_ptr) {
-  WASIO_TRY_ERRC(out, c.mem.out<uint64_t>(offset_ptr));
+  WASIO_TRY_ERRC(out, c.mem().out<uint64_t>(offset_ptr));
   WASIO_TRY_ERRC(pos, wasi::fd_tell(c.ctx(), fd));
   out.set(pos);
   return errc::success;
 }
 
 errc fd_fdstat_get(call c, uint32_t fd, uint32_t stat_ptr) {
-  if (!c.mem.contains(stat_ptr, layout::fdstat_size)) return errc::fault;
+  if (!c.mem().contains(stat_ptr, layout::fdstat_size)) return errc::fault;
   WASIO_TRY_ERRC(st, wasi::fd_fdstat_get(c.ctx(), fd));
-  (void)layout::encode_fdstat(c.mem, stat_ptr, st);
+  (void)layout::encode_fdstat(c.mem(), stat_ptr, st);
   return errc::success;
 }
 
@@ -64,7 +64,7 @@ errc fd_fdstat_set_flags(call c, uint32_t fd, uint32_t flags) {
 }
 
 errc fd_prestat_get(call c, uint32_t fd, uint32_t prestat_ptr) {
-  WASIO_TRY_ERRC(out, c.mem.bytes(prestat_ptr, layout::prestat_size));
+  WASIO_TRY_ERRC(out, c.mem().bytes(prestat_ptr, layout::prestat_size));
   WASIO_TRY_ERRC(len, wasi::fd_prestat_get(c.ctx(), fd));
   uint8_t rec[layout::prestat_size] = {};  // tag 0: a directory
   std::memcpy(rec + 4, &len, 4);
@@ -73,7 +73,7 @@ errc fd_prestat_get(call c, uint32_t fd, uint32_t prestat_ptr) {
 }
 
 errc fd_prestat_dir_name(call c, uint32_t fd, uint32_t path_ptr, uint32_t path_len) {
-  WASIO_TRY_ERRC(out, c.mem.bytes(path_ptr, path_len));
+  WASIO_TRY_ERRC(out, c.mem().bytes(path_ptr, path_len));
   WASIO_TRY_ERRC(name, wasi::fd_prestat_dir_name(c.ctx(), fd));
   if (path_len < name.size()) return errc::nametoolong;
   std::memcpy(out.data(), name.data(), name.size());

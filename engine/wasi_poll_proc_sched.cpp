@@ -10,10 +10,10 @@ namespace wasio::engine {
 namespace {
 
 asio::awaitable<errc> poll_oneoff(call c, uint32_t in, uint32_t out, uint32_t nsubscriptions, uint32_t nevents_ptr) {
-  WASIO_CO_TRY_ERRC(nevents, c.mem.out<uint32_t>(nevents_ptr));
+  WASIO_CO_TRY_ERRC(nevents, c.mem().out<uint32_t>(nevents_ptr));
   if (nsubscriptions == 0) co_return errc::inval;  // nothing could ever wake the guest
-  WASIO_CO_TRY_ERRC(subs_mem, c.mem.bytes(in, uint64_t{nsubscriptions} * layout::subscription_size));
-  WASIO_CO_TRY_ERRC(events_mem, c.mem.bytes(out, uint64_t{nsubscriptions} * layout::event_size));
+  WASIO_CO_TRY_ERRC(subs_mem, c.mem().bytes(in, uint64_t{nsubscriptions} * layout::subscription_size));
+  WASIO_CO_TRY_ERRC(events_mem, c.mem().bytes(out, uint64_t{nsubscriptions} * layout::event_size));
   std::vector<wasi::subscription> subs;
   subs.reserve(nsubscriptions);
   for (uint32_t i = 0; i < nsubscriptions; ++i) {

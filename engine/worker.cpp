@@ -39,7 +39,7 @@ worker::worker(unsigned index) : index_(index) {
         auto ctx = v8::Context::New(isolate_);
         context_.Reset(isolate_, ctx);
         v8::Context::Scope cs(ctx);
-        imports_.Reset(isolate_, make_import_object(ctx, v8::External::New(isolate_, &env_)));
+        imports_.Reset(isolate_, make_import_object(ctx));
       }
       ready.set_value();
       thread_main();

@@ -21,9 +21,20 @@ namespace wasio::engine {
 
 class guest;
 
-// Per-worker state the import thunks reach through their V8 function data.
-struct import_env {
-  guest* current = nullptr;  // the guest whose wasm is running on this thread now
+// The guest whose wasm is running on this thread now, for the import thunks: a thread-local is
+// one load, where the functions' V8 data would cost a call into libnode on every import.
+inline thread_local guest* current_guest = nullptr;
+
+// Sets current_guest for a scope (a call into a guest's wasm).
+class running_guest {
+ public:
+  explicit running_guest(guest* g) : prev_(current_guest) { current_guest = g; }
+  ~running_guest() { current_guest = prev_; }
+  running_guest(const running_guest&) = delete;
+  running_guest& operator=(const running_guest&) = delete;
+
+ private:
+  guest* prev_;
 };
 
 class worker {
@@ -42,7 +53,6 @@ class worker {
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
   v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
-  import_env& env() { return env_; }
   memory_pool& memories() { return memories_; }
   // The module object of `m` in this isolate (created from the shared compiled code once).
   v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
@@ -66,7 +76,6 @@ class worker {
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;
-  import_env env_;
   // Up to 64 MiB of recycled memories of at most 4 MiB each: small guests' memories recycle,
   // big ones are left to V8.
   memory_pool memories_{64u << 20, 4u << 20};
