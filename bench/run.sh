@@ -4,8 +4,8 @@
 #   1. clock_time_get: ns per call timed inside the guest; baseline node (node:wasi) running the
 #      same .wasm.
 #   2. stdin->stdout throughput of a 64 KiB-buffer cat guest; baselines native cat and node.
-#   3. N guests sleeping 1 s in poll_oneoff, concurrently: wall time and peak RSS per guest;
-#      baseline the ideal (1 s).
+#   3. N guests sleeping 1 s in poll_oneoff: wall time against the ideal (1 s).
+#   4. N guests all blocked at once on an idle pipe: peak RSS per guest.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,9 +36,15 @@ mbs() { awk -v s="$1" -v m="$size_mb" 'BEGIN {printf "%.0f", m / s}'; }
 echo "native cat $(mbs "$tc") MB/s   wasio $(mbs "$tw") MB/s   node $(mbs "$tn") MB/s   (${size_mb} MiB, median of 3)"
 echo "wasio/native = $(ratio "$tc" "$tw")   wasio/node = $(ratio "$tn" "$tw")   (throughput ratios)"
 
-echo "== 3. N concurrent guests sleeping 1 s in poll_oneoff"
+echo "== 3. N guests sleeping 1 s each in poll_oneoff (wall time; ideal 1 s)"
+echo "== 4. N guests blocked at once on an idle stdin pipe (peak RSS per guest)"
 sizes=$([ "$quick" = --quick ] && echo "1000 10000" || echo "1000 10000 30000 100000")
 maps=$(cat /proc/sys/vm/max_map_count)
+tf=$(mktemp)
+trap 'rm -f "$data" "$tf"' EXIT
+# Peak RSS of one guest, the base the per-guest figures are measured from.
+: | /usr/bin/time -o "$tf" -f "%M" "$wasio" run "$g/cat.wasm" >/dev/null
+base_kb=$(cat "$tf")
 for n in $sizes; do
   # Each guest memory is two mappings (reserved + committed): the kernel's vm.max_map_count
   # bounds how many guests one process can hold.
@@ -47,11 +53,15 @@ for n in $sizes; do
     continue
   fi
   # A wasm32 memory without a declared maximum reserves 4 GiB of address space in V8 10.2;
-  # 100,000 of them exceed the 128 TiB a process has, so the big run caps memories at 1 GiB.
+  # 30,000 and more of them would exceed the 128 TiB a process has: cap memories at 1 GiB.
   flags=""
   [ "$n" -ge 30000 ] && flags="--wasm-max-mem-pages=16384"
-  out=$( { WASIO_V8_FLAGS="$flags" /usr/bin/time -f "TIME %e %M" "$wasio" run --instances "$n" "$g/sleeper.wasm" 1000 | wc -l; } 2>&1 )
-  lines=$(echo "$out" | head -1)
-  read -r _ wall kb < <(echo "$out" | grep TIME)
-  echo "N=$n: $lines finished, wall ${wall} s (ideal 1 s: ratio $(ratio "$wall" 1)), peak RSS $((kb / 1024)) MiB = $((kb / n)) KiB per guest"
+  done_n=$(WASIO_V8_FLAGS="$flags" /usr/bin/time -o "$tf" -f "%e" "$wasio" run --instances "$n" "$g/sleeper.wasm" 1000 | wc -l)
+  wall=$(cat "$tf")
+  echo "N=$n sleeping: $done_n finished in ${wall} s: ratio to ideal $(ratio "$wall" 1)"
+  # All N block reading a pipe whose writer stays silent long enough for every guest to start.
+  hold=$((n / 2000 + 3))
+  done_n=$( (sleep "$hold") | WASIO_V8_FLAGS="$flags" /usr/bin/time -o "$tf" -f "%M" "$wasio" run --instances "$n" "$g/cat.wasm" | wc -c)
+  kb=$(cat "$tf")
+  echo "N=$n blocked: peak RSS $((kb / 1024)) MiB, $(( (kb - base_kb) / n )) KiB per blocked guest beyond one guest's $((base_kb / 1024)) MiB"
 done

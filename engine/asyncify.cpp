@@ -127,13 +127,18 @@ class asyncify_suspension final : public suspension {
           running_guest running(&g_);
           r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
         }
+        // After proc_exit the termination may still be pending: wasi-libc follows the call with
+        // `unreachable`, which traps first, and a hand-written guest may simply return before V8
+        // looks. Either way it must not hit the next guest on this isolate.
+        if (auto code = g_.exit_requested()) {
+          iso->CancelTerminateExecution();
+          state_ = state::running;
+          co_return run_end{run_end::kind::exited, *code, {}};
+        }
         if (r.IsEmpty()) {
           state_ = state::running;
           bool terminated = tc.HasTerminated();
-          // After proc_exit the termination may still be pending: wasi-libc follows the call with
-          // `unreachable`, which traps first. It must not hit the next guest on this isolate.
-          if (terminated || g_.exit_requested()) iso->CancelTerminateExecution();
-          if (auto code = g_.exit_requested()) co_return run_end{run_end::kind::exited, *code, {}};
+          if (terminated) iso->CancelTerminateExecution();
           co_return run_end{run_end::kind::trapped, 0,
                             terminated ? "terminated" : exception_text(iso, tc)};
         }

@@ -89,13 +89,22 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
     running_guest running(this);
     ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
   }
-  if (!ok) {
+  if (exit_code_) {  // proc_exit from the start function, whether or not V8 saw it yet
+    worker_.isolate()->CancelTerminateExecution();
+    return "exited during instantiation";
+  }
+  v8::Local<v8::Value> ex;
+  // A trap in the start function can leave the exception pending on a returned instance (seen
+  // with V8 10.2): check both, and read `exports` defensively.
+  if (ok && !tc.HasCaught() && instance->Get(ctx, str(iso, "exports")).ToLocal(&ex) && ex->IsObject()) {
+    *exports = ex.As<v8::Object>();
+  } else {
     if (tc.HasTerminated() || exit_code_) worker_.isolate()->CancelTerminateExecution();
     if (tc.HasTerminated() && !exit_code_) return "terminated during instantiation";
+    if (!tc.HasCaught()) return "instantiation failed";
     v8::String::Utf8Value msg(iso, tc.Exception());
     return std::string(*msg ? *msg : "instantiation failed");
   }
-  *exports = instance->Get(ctx, str(iso, "exports")).ToLocalChecked().As<v8::Object>();
   v8::Local<v8::Value> mem;
   if ((*exports)->Get(ctx, str(iso, "memory")).ToLocal(&mem) && mem->IsWasmMemoryObject()) {
     memory_.Reset(iso, mem.As<v8::WasmMemoryObject>());
@@ -116,6 +125,11 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
     if (auto err = instantiate(ctx, &exports)) {
       if (exit_code_) {  // proc_exit from a start function
         co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
+      }
+      // A start function that traps is a trap; imports that do not link (another WASI
+      // version, an unknown module) mean the module cannot run here at all.
+      if (err->rfind("LinkError", 0) == 0 || err->rfind("TypeError", 0) == 0) {
+        co_return failed(module_->name + ": " + *err);
       }
       co_return exit_status{exit_status::kind::trapped, 0, *err};
     }

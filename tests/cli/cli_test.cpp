@@ -199,3 +199,37 @@ TEST(cli, recycled_memories_start_zeroed) {
   EXPECT_EQ(count_lines(r.out), 200u);
 }
 }  // namespace
+
+namespace {
+// Hostile and unusual modules (tests/guests/*.wat): each ends with a status and at most one
+// line on stderr; the host never crashes.
+struct odd_module {
+  const char* name;
+  int status;
+};
+class cli_odd : public ::testing::TestWithParam<odd_module> {};
+
+TEST_P(cli_odd, ends_cleanly) {
+  auto r = run_process(wasio_run({guest(GetParam().name)}));
+  EXPECT_EQ(r.status, GetParam().status) << r.err;
+  EXPECT_LE(count_lines(r.err), 1u) << r.err;
+}
+
+// Three instances on one worker share an isolate: however the first ended (a trap, a
+// termination from proc_exit), the next ones end the same way, untouched by it.
+TEST_P(cli_odd, leaves_the_worker_clean_for_the_next_guest) {
+  auto r = run_process(wasio_run({"--instances", "3", "--workers", "1", guest(GetParam().name)}));
+  EXPECT_EQ(r.status, GetParam().status) << r.err;
+  if (GetParam().status == 134) {
+    EXPECT_EQ(count_lines(r.err), 3u) << r.err;
+    EXPECT_EQ(r.err.find("null"), std::string::npos) << r.err;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(modules, cli_odd,
+                         ::testing::Values(odd_module{"start_trap", 134}, odd_module{"foreign_import", 1},
+                                           odd_module{"wrong_signature", 7}, odd_module{"no_memory", 21},
+                                           odd_module{"deep_recursion", 134}, odd_module{"no_stack_pointer", 1},
+                                           odd_module{"grow_then_call", 0}, odd_module{"exit_from_start", 5}),
+                         [](const auto& info) { return std::string(info.param.name); });
+}  // namespace
