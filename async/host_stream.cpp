@@ -127,7 +127,7 @@ void host_stream::leave_reactor() {
   desc_.reset();
 }
 
-io_result host_stream::try_readv(std::span<const ::iovec> iov) {
+io_result host_stream::try_transfer(std::span<const ::iovec> iov, bool write) {
   if (iov_total(iov) == 0) return {};
   ssize_t n;
   do {
@@ -135,31 +135,18 @@ io_result host_stream::try_readv(std::span<const ::iovec> iov) {
       ::msghdr m{};
       m.msg_iov = const_cast<::iovec*>(iov.data());
       m.msg_iovlen = iov.size();
-      n = ::recvmsg(fd_.get(), &m, MSG_DONTWAIT);
+      n = write ? ::sendmsg(fd_.get(), &m, MSG_DONTWAIT | MSG_NOSIGNAL) : ::recvmsg(fd_.get(), &m, MSG_DONTWAIT);
     } else {
-      n = ::readv(fd_.get(), iov.data(), static_cast<int>(iov.size()));
+      int count = static_cast<int>(iov.size());
+      n = write ? ::writev(fd_.get(), iov.data(), count) : ::readv(fd_.get(), iov.data(), count);
     }
   } while (n < 0 && errno == EINTR);
   if (n < 0) return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
   return {static_cast<size_t>(n), 0};
 }
 
-io_result host_stream::try_writev(std::span<const ::iovec> iov) {
-  if (iov_total(iov) == 0) return {};
-  ssize_t n;
-  do {
-    if (use_msg_dontwait_) {
-      ::msghdr m{};
-      m.msg_iov = const_cast<::iovec*>(iov.data());
-      m.msg_iovlen = iov.size();
-      n = ::sendmsg(fd_.get(), &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } else {
-      n = ::writev(fd_.get(), iov.data(), static_cast<int>(iov.size()));
-    }
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
-  return {static_cast<size_t>(n), 0};
-}
+io_result host_stream::try_readv(std::span<const ::iovec> iov) { return try_transfer(iov, false); }
+io_result host_stream::try_writev(std::span<const ::iovec> iov) { return try_transfer(iov, true); }
 
 asio::awaitable<int> host_stream::wait_readable() {
   if (!desc_) co_return 0;

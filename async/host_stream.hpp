@@ -74,6 +74,7 @@ class host_stream {
 
  private:
   host_stream() = default;
+  io_result try_transfer(std::span<const ::iovec> iov, bool write);
   unique_fd fd_;
   kind kind_ = kind::unknown;
   bool append_ = false;

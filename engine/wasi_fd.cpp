@@ -7,26 +7,30 @@
 namespace wasio::engine {
 namespace {
 
-asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nread_ptr) {
-  // Check every pointer before the read: data taken from a pipe must not be lost to a bad
-  // result pointer.
-  WASIO_CO_TRY_ERRC(nread, c.mem().out<uint32_t>(nread_ptr));
+// fd_read / fd_write: decode the iovecs, transfer, store the count. Every pointer is checked
+// before the transfer: data taken from a pipe must not be lost to a bad result pointer.
+asio::awaitable<errc> transfer(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t count_ptr, bool write) {
+  WASIO_CO_TRY_ERRC(count, c.mem().out<uint32_t>(count_ptr));
   layout::iovecs iov;
   if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
-  auto r = co_await wasi::fd_read(c.ctx(), fd, {iov.data(), iov.size()});
+  std::span<const ::iovec> v{iov.data(), iov.size()};
+  result<wasi::size> r = errc::io;
+  if (write) {  // not a conditional expression around co_await: see docs/why-gcc-coroutines.md
+    r = co_await wasi::fd_write(c.ctx(), fd, v);
+  } else {
+    r = co_await wasi::fd_read(c.ctx(), fd, v);
+  }
   if (!r) co_return r.error();
-  nread.set(r.value());
+  count.set(r.value());
   co_return errc::success;
 }
 
+asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nread_ptr) {
+  return transfer(c, fd, iovs, iovs_len, nread_ptr, false);
+}
+
 asio::awaitable<errc> fd_write(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nwritten_ptr) {
-  WASIO_CO_TRY_ERRC(nwritten, c.mem().out<uint32_t>(nwritten_ptr));
-  layout::iovecs iov;
-  if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
-  auto r = co_await wasi::fd_write(c.ctx(), fd, {iov.data(), iov.size()});
-  if (!r) co_return r.error();
-  nwritten.set(r.value());
-  co_return errc::success;
+  return transfer(c, fd, iovs, iovs_len, nwritten_ptr, true);
 }
 
 errc fd_close(call c, uint32_t fd) {

@@ -29,27 +29,36 @@ asio::awaitable<result<void>> sched_yield() {
   co_return ok();
 }
 
-asio::awaitable<result<size>> fd_read(context& c, fd_t fd, std::span<const ::iovec> iov) {
-  WASIO_CO_TRY(e, c.fds.get(fd, rights::fd_read));
+namespace {
+
+// fd_read and fd_write: the same checks, then one transfer that suspends unless NONBLOCK.
+asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::iovec> iov, bool write) {
+  WASIO_CO_TRY(e, c.fds.get(fd, write ? rights::fd_write : rights::fd_read));
   if (e->stat.type == filetype::directory) co_return errc::isdir;
   if (!e->stream) co_return errc::badf;
   iov = clamp_iov(iov);
   // The shared_ptr keeps the stream alive if the guest closes the fd meanwhile.
   auto stream = e->stream;
-  if (e->stat.flags & fdflags::nonblock) co_return transferred(stream->try_readv(iov));
-  async::io_result r = co_await stream->async_readv(iov);
+  if (e->stat.flags & fdflags::nonblock) {
+    co_return transferred(write ? stream->try_writev(iov) : stream->try_readv(iov));
+  }
+  async::io_result r;
+  if (write) {
+    r = co_await stream->async_writev(iov);
+  } else {
+    r = co_await stream->async_readv(iov);
+  }
   co_return transferred(r);
 }
 
+}  // namespace
+
+asio::awaitable<result<size>> fd_read(context& c, fd_t fd, std::span<const ::iovec> iov) {
+  return transfer(c, fd, iov, false);
+}
+
 asio::awaitable<result<size>> fd_write(context& c, fd_t fd, std::span<const ::iovec> iov) {
-  WASIO_CO_TRY(e, c.fds.get(fd, rights::fd_write));
-  if (e->stat.type == filetype::directory) co_return errc::isdir;
-  if (!e->stream) co_return errc::badf;
-  iov = clamp_iov(iov);
-  auto stream = e->stream;
-  if (e->stat.flags & fdflags::nonblock) co_return transferred(stream->try_writev(iov));
-  async::io_result r = co_await stream->async_writev(iov);
-  co_return transferred(r);
+  return transfer(c, fd, iov, true);
 }
 
 result<void> fd_close(context& c, fd_t fd) { return c.fds.close(fd); }
