@@ -28,7 +28,7 @@ size_mb=$([ "$quick" = --quick ] && echo 256 || echo 1024)
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
 head -c $((size_mb << 20)) /dev/urandom > "$data"
-secs() { local t0 t1; t0=$(date +%s.%N); cat "$data" | "$@" | cat > /dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+secs() { local t0 t1; t0=$(date +%s.%N); cat "$data" | "$@" | cat > /dev/null; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'; }
 tc=$(for i in 1 2 3; do secs cat; done | median)
 tw=$(for i in 1 2 3; do secs "$wasio" run "$g/cat.wasm"; done | median)
 tn=$(for i in 1 2 3; do secs "${node_host[@]}" "$g/cat.wasm"; done | median)

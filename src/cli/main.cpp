@@ -77,12 +77,16 @@ int main(int argc, char** argv) {
   // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
   // comes before it.
   int host_argc = guest_args_start(argc, argv);
+  if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "run") {
+    std::fprintf(stderr, "wasio: unknown command '%s' (see wasio --help)\n", argv[1]);
+    return 2;
+  }
 
   try {
     app.parse(host_argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "wasio: %s (see wasio %s --help)\n", e.what(), run->parsed() ? "run" : "");
+    std::fprintf(stderr, "wasio: %s (see %s)\n", e.what(), run->parsed() ? "wasio run --help" : "wasio --help");
     return 2;
   }
   std::vector<std::string> rest{module_path};
