@@ -233,3 +233,13 @@ INSTANTIATE_TEST_SUITE_P(modules, cli_odd,
                                            odd_module{"grow_then_call", 0}, odd_module{"exit_from_start", 5}),
                          [](const auto& info) { return std::string(info.param.name); });
 }  // namespace
+
+namespace {
+// The thunks write exactly the bytes the spec gives each result, over sentinel memory.
+TEST(cli, thunks_write_exactly_their_results) {
+  auto dir = std::filesystem::temp_directory_path();
+  auto r = run_process(wasio_run({"--env", "K=V", "--dir", dir.string() + "::/pre", guest("sentinel"), "a", "bc"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\n");
+}
+}  // namespace
