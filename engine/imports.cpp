@@ -38,6 +38,21 @@ std::vector<import_row> build_preview1() {
   return all;
 }
 
+std::vector<import_row> build_snapshot0() {
+  std::vector<import_row> all(preview1_rows().begin(), preview1_rows().end());
+  for (auto group : {fd_snapshot0_rows(), poll_snapshot0_rows()}) {
+    for (auto& r : group) {
+      for (auto& row : all) {
+        if (row.name == r.name) row = r;
+      }
+    }
+  }
+  return all;
+}
+
+constexpr const char* kPreview1 = "wasi_snapshot_preview1";
+constexpr const char* kSnapshot0 = "wasi_unstable";
+
 }  // namespace
 
 std::span<const import_row> preview1_rows() {
@@ -45,13 +60,21 @@ std::span<const import_row> preview1_rows() {
   return rows;
 }
 
+std::span<const import_row> snapshot0_rows() {
+  static const std::vector<import_row> rows = build_snapshot0();
+  return rows;
+}
+
 std::string asyncify_import_list() {
   std::string list;
-  for (auto& r : preview1_rows()) {
-    if (!r.blocking) continue;
-    if (!list.empty()) list += ',';
-    list += "wasi_snapshot_preview1.";
-    list += r.name;
+  for (auto [module, rows] : {std::pair{kPreview1, preview1_rows()}, std::pair{kSnapshot0, snapshot0_rows()}}) {
+    for (auto& r : rows) {
+      if (!r.blocking) continue;
+      if (!list.empty()) list += ',';
+      list += module;
+      list += '.';
+      list += r.name;
+    }
   }
   return list;
 }
@@ -75,18 +98,28 @@ v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::
 
 }  // namespace
 
-v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx) {
+namespace {
+
+v8::Local<v8::Object> make_namespace(v8::Local<v8::Context> ctx, std::span<const import_row> rows) {
   v8::Isolate* iso = ctx->GetIsolate();
   auto ns = v8::Object::New(iso);
-  for (auto& r : preview1_rows()) {
+  for (auto& r : rows) {
     auto name = v8::String::NewFromUtf8(iso, r.name.data(), v8::NewStringType::kInternalized,
                                         static_cast<int>(r.name.size())).ToLocalChecked();
     auto fn = v8::Function::New(ctx, r.thunk, {}, r.arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
     fn->SetName(name);
     ns->Set(ctx, name, r.thunk == nosys ? fn : js_trampoline(ctx, fn, r.arity)).Check();
   }
+  return ns;
+}
+
+}  // namespace
+
+v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx) {
+  v8::Isolate* iso = ctx->GetIsolate();
   auto imports = v8::Object::New(iso);
-  imports->Set(ctx, v8::String::NewFromUtf8Literal(iso, "wasi_snapshot_preview1"), ns).Check();
+  imports->Set(ctx, v8::String::NewFromUtf8(iso, kPreview1).ToLocalChecked(), make_namespace(ctx, preview1_rows())).Check();
+  imports->Set(ctx, v8::String::NewFromUtf8(iso, kSnapshot0).ToLocalChecked(), make_namespace(ctx, snapshot0_rows())).Check();
   return imports;
 }
 

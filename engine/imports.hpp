@@ -18,11 +18,14 @@ struct import_row {
 
 // Every wasi_snapshot_preview1 function: the groups' rows, and ENOSYS for the rest.
 std::span<const import_row> preview1_rows();
+// The same for wasi_unstable (snapshot 0): the preview1 rows, but for the functions whose ABI
+// differs, which have their own.
+std::span<const import_row> snapshot0_rows();
 
-// "wasi_snapshot_preview1.fd_read,..." for binaryen's asyncify-imports.
+// "wasi_snapshot_preview1.fd_read,...,wasi_unstable.fd_read,..." for asyncify-imports.
 std::string asyncify_import_list();
 
-// Builds {wasi_snapshot_preview1: {...}}.
+// Builds {wasi_snapshot_preview1: {...}, wasi_unstable: {...}}.
 v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx);
 
 }  // namespace wasio::engine
@@ -32,4 +35,6 @@ namespace wasio::engine {
 std::span<const import_row> args_clock_random_rows();
 std::span<const import_row> fd_rows();
 std::span<const import_row> poll_proc_sched_rows();
+std::span<const import_row> fd_snapshot0_rows();
+std::span<const import_row> poll_snapshot0_rows();
 }  // namespace wasio::engine

@@ -20,7 +20,14 @@ inline constexpr uint32_t prestat_size = 8;
 // subscription: u64 userdata @0, u8 tag @8, then the variant @16:
 //   clock: u32 id @16, u64 timeout @24, u64 precision @32, u16 flags @40
 //   fd_readwrite: u32 fd @16
-inline constexpr uint32_t subscription_size = 48;
+// wasi_unstable (snapshot 0) put a u64 `identifier` first in the clock variant, which moves
+// the clock fields by 8 and makes the record 56 bytes (legacy/preview0 typenames.witx).
+struct subscription_layout {
+  uint32_t size, clock_id, timeout, precision, flags;
+};
+inline constexpr subscription_layout preview1_subscription{48, 16, 24, 32, 40};
+inline constexpr subscription_layout snapshot0_subscription{56, 24, 32, 40, 48};
+inline constexpr uint32_t subscription_size = preview1_subscription.size;
 // event: u64 userdata @0, u16 error @8, u8 type @10, fd_readwrite: u64 nbytes @16, u16 flags @24
 inline constexpr uint32_t event_size = 32;
 
@@ -55,17 +62,18 @@ inline result<void> encode_fdstat(const guest_memory& m, uint32_t ptr, const was
 }
 
 // Decodes one subscription; inval for an unknown tag.
-inline result<wasi::subscription> decode_subscription(const std::byte* p) {
+inline result<wasi::subscription> decode_subscription(const std::byte* p,
+                                                      const subscription_layout& l = preview1_subscription) {
   wasi::subscription s;
   std::memcpy(&s.user, p, 8);
   uint8_t tag = static_cast<uint8_t>(p[8]);
   if (tag > static_cast<uint8_t>(wasi::eventtype::fd_write)) return errc::inval;
   s.type = static_cast<wasi::eventtype>(tag);
   if (s.type == wasi::eventtype::clock) {
-    std::memcpy(&s.clock_id, p + 16, 4);
-    std::memcpy(&s.timeout, p + 24, 8);
-    std::memcpy(&s.precision, p + 32, 8);
-    std::memcpy(&s.clock_flags, p + 40, 2);
+    std::memcpy(&s.clock_id, p + l.clock_id, 4);
+    std::memcpy(&s.timeout, p + l.timeout, 8);
+    std::memcpy(&s.precision, p + l.precision, 8);
+    std::memcpy(&s.clock_flags, p + l.flags, 2);
   } else {
     std::memcpy(&s.fd, p + 16, 4);
   }

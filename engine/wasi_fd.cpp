@@ -47,6 +47,13 @@ errc fd_seek(call c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t new
   return errc::success;
 }
 
+// wasi_unstable (snapshot 0) numbered whence cur 0, end 1, set 2.
+errc fd_seek_snapshot0(call c, uint32_t fd, uint64_t offset, uint32_t whence, uint32_t newoffset_ptr) {
+  constexpr wasi::whence to_preview1[] = {wasi::whence::cur, wasi::whence::end, wasi::whence::set};
+  if (whence > 2) return errc::inval;
+  return fd_seek(c, fd, offset, static_cast<uint32_t>(to_preview1[whence]), newoffset_ptr);
+}
+
 errc fd_tell(call c, uint32_t fd, uint32_t offset_ptr) {
   WASIO_TRY_ERRC(out, c.mem().out<uint64_t>(offset_ptr));
   WASIO_TRY_ERRC(pos, wasi::fd_tell(c.ctx(), fd));
@@ -96,8 +103,14 @@ constexpr import_row rows[] = {
     row<&fd_prestat_dir_name>("fd_prestat_dir_name"),
 };
 
+// wasi_unstable's differences; its other functions are the rows above.
+constexpr import_row snapshot0_diff[] = {
+    row<&fd_seek_snapshot0>("fd_seek"),
+};
+
 }  // namespace
 
 std::span<const import_row> fd_rows() { return rows; }
+std::span<const import_row> fd_snapshot0_rows() { return snapshot0_diff; }
 
 }  // namespace wasio::engine

@@ -9,15 +9,16 @@
 namespace wasio::engine {
 namespace {
 
-asio::awaitable<errc> poll_oneoff(call c, uint32_t in, uint32_t out, uint32_t nsubscriptions, uint32_t nevents_ptr) {
+asio::awaitable<errc> poll_with(call c, uint32_t in, uint32_t out, uint32_t nsubscriptions, uint32_t nevents_ptr,
+                                const layout::subscription_layout& sl) {
   WASIO_CO_TRY_ERRC(nevents, c.mem().out<uint32_t>(nevents_ptr));
   if (nsubscriptions == 0) co_return errc::inval;  // nothing could ever wake the guest
-  WASIO_CO_TRY_ERRC(subs_mem, c.mem().bytes(in, uint64_t{nsubscriptions} * layout::subscription_size));
+  WASIO_CO_TRY_ERRC(subs_mem, c.mem().bytes(in, uint64_t{nsubscriptions} * sl.size));
   WASIO_CO_TRY_ERRC(events_mem, c.mem().bytes(out, uint64_t{nsubscriptions} * layout::event_size));
   std::vector<wasi::subscription> subs;
   subs.reserve(nsubscriptions);
   for (uint32_t i = 0; i < nsubscriptions; ++i) {
-    WASIO_CO_TRY_ERRC(s, layout::decode_subscription(subs_mem.data() + i * layout::subscription_size));
+    WASIO_CO_TRY_ERRC(s, layout::decode_subscription(subs_mem.data() + i * sl.size, sl));
     subs.push_back(s);
   }
   std::vector<wasi::event> events(nsubscriptions);
@@ -28,6 +29,15 @@ asio::awaitable<errc> poll_oneoff(call c, uint32_t in, uint32_t out, uint32_t ns
   }
   nevents.set(n.value());
   co_return errc::success;
+}
+
+asio::awaitable<errc> poll_oneoff(call c, uint32_t in, uint32_t out, uint32_t nsubscriptions, uint32_t nevents_ptr) {
+  return poll_with(c, in, out, nsubscriptions, nevents_ptr, layout::preview1_subscription);
+}
+
+asio::awaitable<errc> poll_oneoff_snapshot0(call c, uint32_t in, uint32_t out, uint32_t nsubscriptions,
+                                            uint32_t nevents_ptr) {
+  return poll_with(c, in, out, nsubscriptions, nevents_ptr, layout::snapshot0_subscription);
 }
 
 // proc_exit: terminate the guest with `code`. Does not return to the guest.
@@ -44,8 +54,14 @@ constexpr import_row rows[] = {
     row<&sched_yield>("sched_yield"),
 };
 
+// wasi_unstable's differences; its other functions are the rows above.
+constexpr import_row snapshot0_diff[] = {
+    row<&poll_oneoff_snapshot0>("poll_oneoff"),
+};
+
 }  // namespace
 
 std::span<const import_row> poll_proc_sched_rows() { return rows; }
+std::span<const import_row> poll_snapshot0_rows() { return snapshot0_diff; }
 
 }  // namespace wasio::engine

@@ -243,3 +243,11 @@ TEST(cli, thunks_write_exactly_their_results) {
   EXPECT_EQ(r.out, "ok\n");
 }
 }  // namespace
+
+namespace {
+TEST(cli, wasi_unstable_guest) {
+  auto r = run_process(wasio_run({guest("snapshot0")}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hello unstable\n");
+}
+}  // namespace

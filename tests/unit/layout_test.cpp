@@ -98,6 +98,17 @@ TEST(layout, subscriptions_and_events) {
   EXPECT_EQ(s.clock_id, 1u);
   EXPECT_EQ(s.timeout, timeout);
   EXPECT_EQ(s.clock_flags, 1);
+  // wasi_unstable: the same clock 8 bytes further on, behind a u64 identifier.
+  std::array<std::byte, 56> old{};
+  std::memcpy(old.data(), &user, 8);
+  std::memcpy(old.data() + 24, &id, 4);
+  std::memcpy(old.data() + 32, &timeout, 8);
+  std::memcpy(old.data() + 48, &flags, 2);
+  auto o = layout::decode_subscription(old.data(), layout::snapshot0_subscription).value();
+  EXPECT_EQ(o.clock_id, 1u);
+  EXPECT_EQ(o.timeout, timeout);
+  EXPECT_EQ(o.clock_flags, 1);
+
   sub[8] = std::byte{1};
   uint32_t fd = 7;
   std::memcpy(sub.data() + 16, &fd, 4);
