@@ -46,6 +46,7 @@ void guest::request_exit(uint32_t code) {
 }
 
 std::optional<std::string> guest::build_context(const config& cfg) {
+  wasi_.executor = worker_.io().get_executor();
   wasi_.args = cfg.args;
   wasi_.env = cfg.env;
   const int stdio[3] = {cfg.stdio.in, cfg.stdio.out, cfg.stdio.err};

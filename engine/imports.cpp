@@ -28,7 +28,7 @@ std::vector<import_row> build_preview1() {
   std::vector<import_row> all;
   for (auto name : preview1_names) {
     import_row row{name, nosys, false, 0};
-    for (auto group : {args_clock_random_rows(), fd_rows(), poll_proc_sched_rows()}) {
+    for (auto group : {args_clock_random_rows(), fd_rows(), path_rows(), poll_proc_sched_rows()}) {
       for (auto& r : group) {
         if (r.name == name) row = r;
       }
@@ -40,7 +40,7 @@ std::vector<import_row> build_preview1() {
 
 std::vector<import_row> build_snapshot0() {
   std::vector<import_row> all(preview1_rows().begin(), preview1_rows().end());
-  for (auto group : {fd_snapshot0_rows(), poll_snapshot0_rows()}) {
+  for (auto group : {fd_snapshot0_rows(), path_snapshot0_rows(), poll_snapshot0_rows()}) {
     for (auto& r : group) {
       for (auto& row : all) {
         if (row.name == r.name) row = r;

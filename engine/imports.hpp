@@ -36,5 +36,7 @@ std::span<const import_row> args_clock_random_rows();
 std::span<const import_row> fd_rows();
 std::span<const import_row> poll_proc_sched_rows();
 std::span<const import_row> fd_snapshot0_rows();
+std::span<const import_row> path_rows();
+std::span<const import_row> path_snapshot0_rows();
 std::span<const import_row> poll_snapshot0_rows();
 }  // namespace wasio::engine

@@ -4,6 +4,7 @@
 // Spec: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace wasio::wasi {
 
@@ -73,6 +74,30 @@ inline constexpr uint16_t abstime = 1;
 namespace eventrwflags {
 inline constexpr uint16_t hangup = 1;
 }
+
+// oflags (u16) of path_open
+namespace oflags {
+inline constexpr uint16_t creat = 1, directory = 2, excl = 4, trunc = 8;
+}
+// lookupflags (u32)
+namespace lookupflags {
+inline constexpr uint32_t symlink_follow = 1;
+}
+
+struct filestat {
+  uint64_t dev = 0, ino = 0;
+  filetype type = filetype::unknown;
+  uint64_t nlink = 0, size = 0;
+  timestamp atim = 0, mtim = 0, ctim = 0;
+};
+
+// One directory entry for fd_readdir; `next` is the cookie of the entry after it.
+struct dirent {
+  uint64_t next = 0;
+  uint64_t ino = 0;
+  filetype type = filetype::unknown;
+  std::string name;
+};
 
 struct fdstat {
   filetype type = filetype::unknown;

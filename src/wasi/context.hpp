@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
+
 #include "async/host_stream.hpp"
 #include "async/unique_fd.hpp"
 #include "src/wasi/abi.hpp"
@@ -38,6 +40,7 @@ class fd_table {
 };
 
 struct context {
+  asio::any_io_executor executor;  // the worker's: files the guest opens wait on its reactor
   std::vector<std::string> args;
   std::vector<std::string> env;
   fd_table fds;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "src/wasi/abi.hpp"
 #include "src/wasi/context.hpp"
@@ -67,6 +68,38 @@ result<size> fd_prestat_get(context& c, fd_t fd);
 // fd_prestat_dir_name: the name itself, without a NUL. Errors: badf; nametoolong when the guest
 // buffer is shorter than the name (wasmtime's choice; the spec is silent).
 result<std::string_view> fd_prestat_dir_name(context& c, fd_t fd);
+
+// fd_pread / fd_pwrite: read or write at `offset` without moving the file offset.
+// Errors: badf, notcapable (fd_read or fd_write, and fd_seek), spipe (pipes), isdir, inval.
+asio::awaitable<result<size>> fd_pread(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset);
+asio::awaitable<result<size>> fd_pwrite(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset);
+// fd_filestat_get: the attributes of an open file. Errors: badf, notcapable.
+result<filestat> fd_filestat_get(context& c, fd_t fd);
+// fd_readdir: the entries of a directory from `cookie` on, `.` and `..` included, until about
+// `max_bytes` of dirent records would be filled (the caller truncates the last one). Cookies are
+// positions in the listing, stable across calls. Errors: badf, notcapable, notdir.
+result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes);
+
+// ---- path ---------------------------------------------------------------------------------
+// Every path is resolved beneath the directory fd with openat2(RESOLVE_BENEATH |
+// RESOLVE_NO_MAGICLINKS): `..`, absolute paths and symlinks that leave it give notcapable.
+// A path with a NUL byte is inval.
+
+// path_open: open or create a file or directory. Without LOOKUP_SYMLINK_FOLLOW a final
+// symlink gives loop. The new fd's rights are the requested ones narrowed by the directory's
+// inheriting rights. Errors: badf, notcapable, noent, exist, notdir, isdir, loop, inval, acces.
+result<fd_t> path_open(context& c, fd_t dir, uint32_t dirflags, std::string_view path, uint16_t oflags,
+                       uint64_t rights_base, uint64_t rights_inheriting, uint16_t fdflags);
+// path_filestat_get: the attributes of the file at a path. Errors as path_open.
+result<filestat> path_filestat_get(context& c, fd_t dir, uint32_t flags, std::string_view path);
+// path_create_directory, path_remove_directory, path_unlink_file: mkdir, rmdir, unlink.
+// Errors: badf, notcapable, noent, exist, notempty, notdir, isdir, perm.
+result<void> path_create_directory(context& c, fd_t dir, std::string_view path);
+result<void> path_remove_directory(context& c, fd_t dir, std::string_view path);
+result<void> path_unlink_file(context& c, fd_t dir, std::string_view path);
+// path_rename: rename, possibly across two directory fds. Errors as above, plus xdev.
+result<void> path_rename(context& c, fd_t old_dir, std::string_view old_path, fd_t new_dir,
+                         std::string_view new_path);
 
 // ---- poll -----------------------------------------------------------------------------------
 // poll_oneoff: wait until at least one subscription is ready: a clock reaching its deadline

@@ -251,3 +251,32 @@ TEST(cli, wasi_unstable_guest) {
   EXPECT_EQ(r.out, "hello unstable\n");
 }
 }  // namespace
+
+namespace {
+// A file tree created, read, renamed and removed under a preopen, with escape attempts
+// (`..`, an absolute path, a symlink to /etc) that must all fail.
+TEST(cli, file_tree_under_a_preopen) {
+  auto dir = std::filesystem::temp_directory_path() / ("wasio-files-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::create_directory_symlink("/etc", dir / "escape");
+  auto r = run_process(wasio_run({"--dir", dir.string() + "::/sandbox", guest("files"), "/sandbox"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\n");
+  // The guest cleaned up after itself; only the host's symlink is left.
+  std::vector<std::string> left;
+  for (auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"escape"});
+  EXPECT_FALSE(std::filesystem::exists("/etc/wasio-must-not-exist"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(cli, read_only_preopen_refuses_writes) {
+  auto dir = std::filesystem::temp_directory_path() / ("wasio-ro-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto r = run_process(wasio_run({"--dir-ro", dir.string() + "::/sandbox", guest("files"), "/sandbox"}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("FAIL: mkdir a"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
+}
+}  // namespace

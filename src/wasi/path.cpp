@@ -1,0 +1,287 @@
+// Files and directories beneath preopens: path_* calls, fd_readdir, fd_filestat_get,
+// fd_pread/fd_pwrite.
+//
+// The sandbox is the kernel's: every lookup goes through openat2 with RESOLVE_BENEATH (no `..`
+// above the directory, no absolute paths, no symlink that points outside) and
+// RESOLVE_NO_MAGICLINKS (no /proc/self/fd jumps), so a path that a rename changes during the
+// lookup cannot escape either. Calls that act on a final name (mkdir, unlink, rename, stat
+// without following) first open its parent beneath the directory, then use the *at call with
+// a single component.
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "src/wasi/wasi.hpp"
+
+namespace wasio::wasi {
+namespace {
+
+using async::unique_fd;
+
+// A lookup that tried to leave its directory: EXDEV from RESOLVE_BENEATH, ELOOP from a magic
+// link. The guest was not given that capability.
+errc path_errno(int e) { return e == EXDEV ? errc::notcapable : from_host_errno(e); }
+
+result<void> check_path(std::string_view path) {
+  if (path.find('\0') != std::string_view::npos) return errc::inval;
+  if (path.empty()) return errc::noent;
+  return ok();
+}
+
+result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bool follow) {
+  ::open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+  how.mode = (flags & O_CREAT) ? 0666 : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
+    if (fd >= 0) return unique_fd(static_cast<int>(fd));
+    if (errno != EINTR && errno != EAGAIN) return path_errno(errno);
+  }
+}
+
+// The directory behind `fd`, which must hold `needed`.
+result<int> dir_of(context& c, fd_t fd, uint64_t needed) {
+  WASIO_TRY(e, c.fds.get(fd, needed));
+  if (!e->dir) return errc::notdir;
+  return e->dir.get();
+}
+
+// The parent of the last component of `path`, opened beneath `dirfd`, and that component.
+struct parent {
+  unique_fd fd;
+  std::string name;
+};
+result<parent> open_parent(int dirfd, std::string_view path) {
+  if (auto r = check_path(path); !r) return r.error();
+  std::string p(path);
+  bool trailing_slash = false;
+  while (p.size() > 1 && p.back() == '/') {
+    p.pop_back();
+    trailing_slash = true;
+  }
+  auto slash = p.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
+  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+  if (trailing_slash) name += '/';  // "name/" must be a directory: the *at call checks that
+  WASIO_TRY(fd, open_beneath(dirfd, dir, O_PATH | O_DIRECTORY, true));
+  return parent{std::move(fd), std::move(name)};
+}
+
+filetype type_of(mode_t m) {
+  switch (m & S_IFMT) {
+    case S_IFREG: return filetype::regular_file;
+    case S_IFDIR: return filetype::directory;
+    case S_IFCHR: return filetype::character_device;
+    case S_IFBLK: return filetype::block_device;
+    case S_IFLNK: return filetype::symbolic_link;
+    case S_IFSOCK: return filetype::socket_stream;
+    default: return filetype::unknown;
+  }
+}
+
+timestamp ns(const timespec& t) {
+  return static_cast<timestamp>(t.tv_sec) * 1'000'000'000u + static_cast<timestamp>(t.tv_nsec);
+}
+
+filestat to_filestat(const struct stat& st) {
+  return filestat{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), type_of(st.st_mode),
+                  static_cast<uint64_t>(st.st_nlink), static_cast<uint64_t>(st.st_size), ns(st.st_atim),
+                  ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+// The host fd of an fd entry, file or directory.
+int host_fd(const fd_entry& e) { return e.dir ? e.dir.get() : e.stream ? e.stream->native_handle() : -1; }
+
+filetype dirent_type(unsigned char t) {
+  switch (t) {
+    case DT_REG: return filetype::regular_file;
+    case DT_DIR: return filetype::directory;
+    case DT_CHR: return filetype::character_device;
+    case DT_BLK: return filetype::block_device;
+    case DT_LNK: return filetype::symbolic_link;
+    case DT_SOCK: return filetype::socket_stream;
+    default: return filetype::unknown;
+  }
+}
+
+asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset,
+                                         bool write) {
+  WASIO_CO_TRY(e, c.fds.get(fd, (write ? rights::fd_write : rights::fd_read) | rights::fd_seek));
+  if (e->dir) co_return errc::isdir;
+  if (!e->stream) co_return errc::badf;
+  if (e->stream->can_block()) co_return errc::spipe;
+  if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
+  int count = static_cast<int>(std::min<size_t>(iov.size(), IOV_MAX));
+  int f = e->stream->native_handle();
+  ssize_t n;
+  do {
+    n = write ? ::pwritev(f, iov.data(), count, static_cast<off_t>(offset))
+              : ::preadv(f, iov.data(), count, static_cast<off_t>(offset));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) co_return from_host_errno(errno);
+  co_return static_cast<size>(n);
+}
+
+}  // namespace
+
+asio::awaitable<result<size>> fd_pread(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
+  return positional(c, fd, iov, offset, false);
+}
+
+asio::awaitable<result<size>> fd_pwrite(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
+  return positional(c, fd, iov, offset, true);
+}
+
+result<filestat> fd_filestat_get(context& c, fd_t fd) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_filestat_get));
+  struct stat st {};
+  if (::fstat(host_fd(*e), &st) != 0) return from_host_errno(errno);
+  filestat fs = to_filestat(st);
+  if (e->stat.type == filetype::unknown) fs.type = filetype::unknown;  // pipes, as fdstat says
+  return fs;
+}
+
+result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes) {
+  WASIO_TRY(dirfd, dir_of(c, fd, rights::fd_readdir));
+  // A fresh description each call: the cookie is the entry's index, stable whatever the
+  // guest did with the fd in between.
+  int d = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return from_host_errno(errno);
+  DIR* dir = ::fdopendir(d);
+  if (!dir) {
+    ::close(d);
+    return from_host_errno(errno);
+  }
+  std::vector<dirent> out;
+  size_t bytes = 0;
+  uint64_t index = 0;
+  errno = 0;
+  while (struct ::dirent* de = ::readdir(dir)) {
+    if (index++ < cookie) continue;
+    std::string name = de->d_name;
+    bytes += 24 + name.size();
+    out.push_back(dirent{index, static_cast<uint64_t>(de->d_ino), dirent_type(de->d_type), std::move(name)});
+    if (bytes >= max_bytes) break;
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err) return from_host_errno(err);
+  return out;
+}
+
+result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::string_view path, uint16_t of,
+                       uint64_t rights_base, uint64_t rights_inheriting, uint16_t fdfl) {
+  uint64_t needed = rights::path_open;
+  if (of & oflags::creat) needed |= rights::path_create_file;
+  if (of & oflags::trunc) needed |= rights::path_filestat_set_size;
+  WASIO_TRY(parent_entry, c.fds.get(dirfd_guest, needed));
+  if (!parent_entry->dir) return errc::notdir;
+  if (of & ~(oflags::creat | oflags::directory | oflags::excl | oflags::trunc)) return errc::inval;
+  if (fdfl & ~fdflags::all) return errc::inval;
+  if (auto r = check_path(path); !r) return r.error();
+  // Rights are narrowed, never refused: wasi-libc asks for all of them.
+  uint64_t base = rights_base & parent_entry->stat.rights_inheriting;
+  uint64_t inheriting = rights_inheriting & parent_entry->stat.rights_inheriting;
+
+  bool wants_write = base & (rights::fd_write | rights::fd_allocate | rights::fd_filestat_set_size);
+  bool wants_read = base & (rights::fd_read | rights::fd_readdir);
+  int flags = (of & oflags::directory) ? O_RDONLY | O_DIRECTORY
+              : wants_write           ? (wants_read ? O_RDWR : O_WRONLY)
+                                      : O_RDONLY;
+  if (of & oflags::creat) flags |= O_CREAT;
+  if (of & oflags::excl) flags |= O_EXCL;
+  if (of & oflags::trunc) flags |= O_TRUNC;
+  if (fdfl & fdflags::append) flags |= O_APPEND;
+  if (fdfl & fdflags::dsync) flags |= O_DSYNC;
+  if (fdfl & fdflags::sync) flags |= O_SYNC;
+  if (fdfl & fdflags::rsync) flags |= O_RSYNC;
+  auto opened = open_beneath(parent_entry->dir.get(), std::string(path), flags,
+                             dirflags & lookupflags::symlink_follow);
+  if (!opened && opened.error() == errc::isdir && !(flags & O_DIRECTORY) && !(of & oflags::creat)) {
+    // A directory opened without O_DIRECTORY but asking for write rights: open it read-only,
+    // as a directory, as wasmtime does.
+    opened = open_beneath(parent_entry->dir.get(), std::string(path), O_RDONLY | O_DIRECTORY,
+                          dirflags & lookupflags::symlink_follow);
+  }
+  if (!opened) return opened.error();
+  unique_fd fd = std::move(opened).value();
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return from_host_errno(errno);
+
+  fd_entry e;
+  e.stat.flags = fdfl;
+  if (S_ISDIR(st.st_mode)) {
+    e.stat.type = filetype::directory;
+    e.stat.rights_base = base & rights::directory;
+    e.stat.rights_inheriting = inheriting;
+    e.dir = std::move(fd);
+  } else {
+    int err = 0;
+    auto stream = async::host_stream::open(c.executor, fd.get(), &err);
+    if (!stream) return from_host_errno(err);
+    fd_entry kind = stdio_entry(stream);  // type and the rights such a file can have
+    e.stat.type = kind.stat.type;
+    e.stat.rights_base = base & kind.stat.rights_base;
+    e.stat.rights_inheriting = 0;
+    e.stream = std::move(stream);
+  }
+  return c.fds.insert(std::move(e));
+}
+
+result<filestat> path_filestat_get(context& c, fd_t dir, uint32_t flags, std::string_view path) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_filestat_get));
+  if (auto r = check_path(path); !r) return r.error();
+  // O_PATH opens anything, symlinks themselves included when not following.
+  WASIO_TRY(fd, open_beneath(dirfd, std::string(path), O_PATH, flags & lookupflags::symlink_follow));
+  struct stat st {};
+  if (::fstatat(fd.get(), "", &st, AT_EMPTY_PATH) != 0) return from_host_errno(errno);
+  return to_filestat(st);
+}
+
+result<void> path_create_directory(context& c, fd_t dir, std::string_view path) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_create_directory));
+  WASIO_TRY(p, open_parent(dirfd, path));
+  if (::mkdirat(p.fd.get(), p.name.c_str(), 0777) != 0) return path_errno(errno);
+  return ok();
+}
+
+result<void> path_remove_directory(context& c, fd_t dir, std::string_view path) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_remove_directory));
+  WASIO_TRY(p, open_parent(dirfd, path));
+  if (::unlinkat(p.fd.get(), p.name.c_str(), AT_REMOVEDIR) != 0) return path_errno(errno);
+  return ok();
+}
+
+result<void> path_unlink_file(context& c, fd_t dir, std::string_view path) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_unlink_file));
+  WASIO_TRY(p, open_parent(dirfd, path));
+  // "file/" names a directory: unlink must not remove a file through it (POSIX says ENOTDIR).
+  if (!p.name.empty() && p.name.back() == '/') {
+    struct stat st {};
+    p.name.pop_back();
+    if (::fstatat(p.fd.get(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      return S_ISDIR(st.st_mode) ? errc::isdir : errc::notdir;
+    }
+    return path_errno(errno);
+  }
+  if (::unlinkat(p.fd.get(), p.name.c_str(), 0) != 0) return path_errno(errno);
+  return ok();
+}
+
+result<void> path_rename(context& c, fd_t old_dir, std::string_view old_path, fd_t new_dir,
+                         std::string_view new_path) {
+  WASIO_TRY(from_dir, dir_of(c, old_dir, rights::path_rename_source));
+  WASIO_TRY(to_dir, dir_of(c, new_dir, rights::path_rename_target));
+  WASIO_TRY(from, open_parent(from_dir, old_path));
+  WASIO_TRY(to, open_parent(to_dir, new_path));
+  if (::renameat(from.fd.get(), from.name.c_str(), to.fd.get(), to.name.c_str()) != 0) return path_errno(errno);
+  return ok();
+}
+
+}  // namespace wasio::wasi
