@@ -91,7 +91,38 @@ errc fd_prestat_dir_name(call c, uint32_t fd, uint32_t path_ptr, uint32_t path_l
   return errc::success;
 }
 
+errc status(const result<void>& r) { return r ? errc::success : r.error(); }
+
+errc fd_advise(call c, uint32_t fd, uint64_t offset, uint64_t len, uint32_t advice) {
+  if (advice > 0xff) return errc::inval;
+  return status(wasi::fd_advise(c.ctx(), fd, offset, len, static_cast<uint8_t>(advice)));
+}
+errc fd_allocate(call c, uint32_t fd, uint64_t offset, uint64_t len) {
+  return status(wasi::fd_allocate(c.ctx(), fd, offset, len));
+}
+errc fd_datasync(call c, uint32_t fd) { return status(wasi::fd_datasync(c.ctx(), fd)); }
+errc fd_sync(call c, uint32_t fd) { return status(wasi::fd_sync(c.ctx(), fd)); }
+errc fd_fdstat_set_rights(call c, uint32_t fd, uint64_t base, uint64_t inheriting) {
+  return status(wasi::fd_fdstat_set_rights(c.ctx(), fd, base, inheriting));
+}
+errc fd_filestat_set_size(call c, uint32_t fd, uint64_t size) {
+  return status(wasi::fd_filestat_set_size(c.ctx(), fd, size));
+}
+errc fd_filestat_set_times(call c, uint32_t fd, uint64_t atim, uint64_t mtim, uint32_t fst_flags) {
+  if (fst_flags > 0xffff) return errc::inval;
+  return status(wasi::fd_filestat_set_times(c.ctx(), fd, atim, mtim, static_cast<uint16_t>(fst_flags)));
+}
+errc fd_renumber(call c, uint32_t from, uint32_t to) { return status(wasi::fd_renumber(c.ctx(), from, to)); }
+
 constexpr import_row rows[] = {
+    row<&fd_advise>("fd_advise"),
+    row<&fd_allocate>("fd_allocate"),
+    row<&fd_datasync>("fd_datasync"),
+    row<&fd_sync>("fd_sync"),
+    row<&fd_fdstat_set_rights>("fd_fdstat_set_rights"),
+    row<&fd_filestat_set_size>("fd_filestat_set_size"),
+    row<&fd_filestat_set_times>("fd_filestat_set_times"),
+    row<&fd_renumber>("fd_renumber"),
     row<&fd_read>("fd_read"),
     row<&fd_write>("fd_write"),
     row<&fd_close>("fd_close"),

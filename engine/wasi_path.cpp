@@ -147,7 +147,46 @@ errc path_rename(call c, uint32_t fd, uint32_t old_path, uint32_t old_len, uint3
   return r ? errc::success : r.error();
 }
 
+errc path_filestat_set_times(call c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint64_t atim,
+                              uint64_t mtim, uint32_t fst_flags) {
+  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  if (fst_flags > 0xffff) return errc::inval;
+  auto r = wasi::path_filestat_set_times(c.ctx(), fd, flags, p, atim, mtim, static_cast<uint16_t>(fst_flags));
+  return r ? errc::success : r.error();
+}
+
+errc path_link(call c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, uint32_t old_len, uint32_t new_fd,
+               uint32_t new_path, uint32_t new_len) {
+  WASIO_TRY_ERRC(from, guest_string(c.mem(), old_path, old_len));
+  WASIO_TRY_ERRC(to, guest_string(c.mem(), new_path, new_len));
+  auto r = wasi::path_link(c.ctx(), old_fd, old_flags, from, new_fd, to);
+  return r ? errc::success : r.error();
+}
+
+// path_readlink: the target, truncated to buf_len, no NUL; bufused says how much was written.
+errc path_readlink(call c, uint32_t fd, uint32_t path, uint32_t path_len, uint32_t buf, uint32_t buf_len,
+                   uint32_t bufused_ptr) {
+  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  WASIO_TRY_ERRC(out, c.mem().bytes(buf, buf_len));
+  WASIO_TRY_ERRC(used, c.mem().out<uint32_t>(bufused_ptr));
+  WASIO_TRY_ERRC(target, wasi::path_readlink(c.ctx(), fd, p, buf_len));
+  std::memcpy(out.data(), target.data(), target.size());
+  used.set(static_cast<uint32_t>(target.size()));
+  return errc::success;
+}
+
+errc path_symlink(call c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint32_t new_path, uint32_t new_len) {
+  WASIO_TRY_ERRC(target, guest_string(c.mem(), old_path, old_len));
+  WASIO_TRY_ERRC(p, guest_string(c.mem(), new_path, new_len));
+  auto r = wasi::path_symlink(c.ctx(), target, fd, p);
+  return r ? errc::success : r.error();
+}
+
 constexpr import_row rows[] = {
+    row<&path_filestat_set_times>("path_filestat_set_times"),
+    row<&path_link>("path_link"),
+    row<&path_readlink>("path_readlink"),
+    row<&path_symlink>("path_symlink"),
     row<&fd_pread>("fd_pread"),
     row<&fd_pwrite>("fd_pwrite"),
     row<&fd_filestat_get>("fd_filestat_get"),

@@ -43,6 +43,10 @@ asio::awaitable<errc> poll_oneoff_snapshot0(call c, uint32_t in, uint32_t out, u
 // proc_exit: terminate the guest with `code`. Does not return to the guest.
 void proc_exit(call c, uint32_t code) { c.g->request_exit(code); }
 
+// proc_raise: deprecated in preview1 and never delivered to the host process; like wasmtime,
+// wasio does not support it.
+errc proc_raise(call, uint32_t) { return errc::notsup; }
+
 asio::awaitable<errc> sched_yield(call) {
   co_await wasi::sched_yield();
   co_return errc::success;
@@ -51,6 +55,7 @@ asio::awaitable<errc> sched_yield(call) {
 constexpr import_row rows[] = {
     row<&poll_oneoff>("poll_oneoff"),
     row<&proc_exit>("proc_exit"),
+    row<&proc_raise>("proc_raise"),
     row<&sched_yield>("sched_yield"),
 };
 

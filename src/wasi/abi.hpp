@@ -79,6 +79,13 @@ inline constexpr uint16_t hangup = 1;
 namespace oflags {
 inline constexpr uint16_t creat = 1, directory = 2, excl = 4, trunc = 8;
 }
+// fstflags (u16) of *_set_times
+namespace fstflags {
+inline constexpr uint16_t atim = 1, atim_now = 2, mtim = 4, mtim_now = 8;
+}
+// advice (u8) of fd_advise: normal 0 ... noreuse 5
+inline constexpr uint8_t advice_max = 5;
+
 // lookupflags (u32)
 namespace lookupflags {
 inline constexpr uint32_t symlink_follow = 1;

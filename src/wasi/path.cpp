@@ -14,7 +14,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <string>
 
 #include "src/wasi/wasi.hpp"
 
@@ -128,7 +130,93 @@ asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::
   co_return static_cast<size>(n);
 }
 
+// The host fd behind `fd` with `needed` rights, file or directory.
+result<int> any_fd(context& c, fd_t fd, uint64_t needed) {
+  WASIO_TRY(e, c.fds.get(fd, needed));
+  int h = host_fd(*e);
+  if (h < 0) return errc::badf;
+  return h;
+}
+
+result<std::array<timespec, 2>> times(timestamp atim, timestamp mtim, uint16_t fl) {
+  if (fl & ~(fstflags::atim | fstflags::atim_now | fstflags::mtim | fstflags::mtim_now)) return errc::inval;
+  if ((fl & fstflags::atim) && (fl & fstflags::atim_now)) return errc::inval;
+  if ((fl & fstflags::mtim) && (fl & fstflags::mtim_now)) return errc::inval;
+  auto one = [](timestamp t, bool set, bool now) {
+    if (now) return timespec{0, UTIME_NOW};
+    if (!set) return timespec{0, UTIME_OMIT};
+    return timespec{static_cast<time_t>(t / 1'000'000'000u), static_cast<long>(t % 1'000'000'000u)};
+  };
+  return std::array<timespec, 2>{one(atim, fl & fstflags::atim, fl & fstflags::atim_now),
+                                 one(mtim, fl & fstflags::mtim, fl & fstflags::mtim_now)};
+}
+
+// /proc/self/fd/N: names an fd we opened beneath a directory, for calls that have no
+// fd-relative form that follows it (utimensat, linkat without CAP_DAC_READ_SEARCH).
+std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
 }  // namespace
+
+result<void> fd_advise(context& c, fd_t fd, filesize offset, filesize len, uint8_t advice) {
+  WASIO_TRY(h, any_fd(c, fd, rights::fd_advise));
+  if (advice > advice_max) return errc::inval;
+  if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
+  // WASI's advice values are POSIX's, in POSIX's order.
+  static constexpr int host_advice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
+                                        POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
+  int r = ::posix_fadvise(h, static_cast<off_t>(offset), static_cast<off_t>(len), host_advice[advice]);
+  return r == 0 ? ok() : result<void>(from_host_errno(r));
+}
+
+result<void> fd_allocate(context& c, fd_t fd, filesize offset, filesize len) {
+  WASIO_TRY(h, any_fd(c, fd, rights::fd_allocate));
+  if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX) - offset) return errc::inval;
+  int r = ::posix_fallocate(h, static_cast<off_t>(offset), static_cast<off_t>(len));
+  return r == 0 ? ok() : result<void>(from_host_errno(r));
+}
+
+result<void> fd_datasync(context& c, fd_t fd) {
+  WASIO_TRY(h, any_fd(c, fd, rights::fd_datasync));
+  if (::fdatasync(h) != 0) return from_host_errno(errno);
+  return ok();
+}
+
+result<void> fd_sync(context& c, fd_t fd) {
+  WASIO_TRY(h, any_fd(c, fd, rights::fd_sync));
+  if (::fsync(h) != 0) return from_host_errno(errno);
+  return ok();
+}
+
+result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t inheriting) {
+  WASIO_TRY(e, c.fds.get(fd));
+  if ((base & ~e->stat.rights_base) || (inheriting & ~e->stat.rights_inheriting)) return errc::notcapable;
+  e->stat.rights_base = base;
+  e->stat.rights_inheriting = inheriting;
+  return ok();
+}
+
+result<void> fd_filestat_set_size(context& c, fd_t fd, filesize size) {
+  WASIO_TRY(h, any_fd(c, fd, rights::fd_filestat_set_size));
+  if (size > static_cast<filesize>(INT64_MAX)) return errc::inval;
+  if (::ftruncate(h, static_cast<off_t>(size)) != 0) return from_host_errno(errno);
+  return ok();
+}
+
+result<void> fd_filestat_set_times(context& c, fd_t fd, timestamp atim, timestamp mtim, uint16_t fst_flags) {
+  WASIO_TRY(h, any_fd(c, fd, rights::fd_filestat_set_times));
+  WASIO_TRY(ts, times(atim, mtim, fst_flags));
+  if (::futimens(h, ts.data()) != 0) return from_host_errno(errno);
+  return ok();
+}
+
+result<void> fd_renumber(context& c, fd_t from, fd_t to) {
+  WASIO_TRY(src, c.fds.get(from));
+  WASIO_TRY(dst, c.fds.get(to));
+  if (from == to) return ok();
+  fd_entry moved = std::move(*src);
+  *dst = std::move(moved);  // the old `to` is closed as its entry is replaced
+  return c.fds.close(from);
+}
 
 asio::awaitable<result<size>> fd_pread(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
   return positional(c, fd, iov, offset, false);
@@ -281,6 +369,58 @@ result<void> path_rename(context& c, fd_t old_dir, std::string_view old_path, fd
   WASIO_TRY(from, open_parent(from_dir, old_path));
   WASIO_TRY(to, open_parent(to_dir, new_path));
   if (::renameat(from.fd.get(), from.name.c_str(), to.fd.get(), to.name.c_str()) != 0) return path_errno(errno);
+  return ok();
+}
+
+result<void> path_filestat_set_times(context& c, fd_t dir, uint32_t flags, std::string_view path, timestamp atim,
+                                     timestamp mtim, uint16_t fst_flags) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_filestat_set_times));
+  WASIO_TRY(ts, times(atim, mtim, fst_flags));
+  if (flags & lookupflags::symlink_follow) {
+    if (auto r = check_path(path); !r) return r.error();
+    WASIO_TRY(fd, open_beneath(dirfd, std::string(path), O_PATH, true));
+    if (::utimensat(AT_FDCWD, proc_path(fd.get()).c_str(), ts.data(), 0) != 0) return from_host_errno(errno);
+    return ok();
+  }
+  WASIO_TRY(p, open_parent(dirfd, path));
+  if (::utimensat(p.fd.get(), p.name.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW) != 0) return path_errno(errno);
+  return ok();
+}
+
+result<void> path_link(context& c, fd_t old_dir, uint32_t old_flags, std::string_view old_path, fd_t new_dir,
+                       std::string_view new_path) {
+  WASIO_TRY(from_dir, dir_of(c, old_dir, rights::path_link_source));
+  WASIO_TRY(to_dir, dir_of(c, new_dir, rights::path_link_target));
+  WASIO_TRY(to, open_parent(to_dir, new_path));
+  if (old_flags & lookupflags::symlink_follow) {
+    // Resolve (and confine) the target first, then link what was found.
+    if (auto r = check_path(old_path); !r) return r.error();
+    WASIO_TRY(fd, open_beneath(from_dir, std::string(old_path), O_PATH, true));
+    if (::linkat(AT_FDCWD, proc_path(fd.get()).c_str(), to.fd.get(), to.name.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      return path_errno(errno);
+    }
+    return ok();
+  }
+  WASIO_TRY(from, open_parent(from_dir, old_path));
+  if (::linkat(from.fd.get(), from.name.c_str(), to.fd.get(), to.name.c_str(), 0) != 0) return path_errno(errno);
+  return ok();
+}
+
+result<std::string> path_readlink(context& c, fd_t dir, std::string_view path, size_t max) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_readlink));
+  WASIO_TRY(p, open_parent(dirfd, path));
+  std::string out(std::max<size_t>(max, 1), '\0');
+  ssize_t n = ::readlinkat(p.fd.get(), p.name.c_str(), out.data(), out.size());
+  if (n < 0) return path_errno(errno);
+  out.resize(std::min(static_cast<size_t>(n), max));
+  return out;
+}
+
+result<void> path_symlink(context& c, std::string_view target, fd_t dir, std::string_view path) {
+  WASIO_TRY(dirfd, dir_of(c, dir, rights::path_symlink));
+  if (target.find('\0') != std::string_view::npos) return errc::inval;
+  WASIO_TRY(p, open_parent(dirfd, path));
+  if (::symlinkat(std::string(target).c_str(), p.fd.get(), p.name.c_str()) != 0) return path_errno(errno);
   return ok();
 }
 

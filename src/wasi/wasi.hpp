@@ -80,6 +80,22 @@ result<filestat> fd_filestat_get(context& c, fd_t fd);
 // positions in the listing, stable across calls. Errors: badf, notcapable, notdir.
 result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes);
 
+// fd_advise: posix_fadvise. Errors: badf, notcapable, inval (advice > 5), spipe.
+result<void> fd_advise(context& c, fd_t fd, filesize offset, filesize len, uint8_t advice);
+// fd_allocate: posix_fallocate. Errors: badf, notcapable, inval, nospc, spipe.
+result<void> fd_allocate(context& c, fd_t fd, filesize offset, filesize len);
+// fd_datasync / fd_sync: fdatasync / fsync. Errors: badf, notcapable, io.
+result<void> fd_datasync(context& c, fd_t fd);
+result<void> fd_sync(context& c, fd_t fd);
+// fd_fdstat_set_rights: narrow an fd's rights; asking for one it lacks is notcapable.
+result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t inheriting);
+// fd_filestat_set_size: ftruncate. Errors: badf, notcapable, inval, isdir, fbig.
+result<void> fd_filestat_set_size(context& c, fd_t fd, filesize size);
+// fd_filestat_set_times: futimens, with the NOW flags; a time and its NOW flag together are inval.
+result<void> fd_filestat_set_times(context& c, fd_t fd, timestamp atim, timestamp mtim, uint16_t fst_flags);
+// fd_renumber: move `from` onto `to` (which must be open; it is closed first). Errors: badf.
+result<void> fd_renumber(context& c, fd_t from, fd_t to);
+
 // ---- path ---------------------------------------------------------------------------------
 // Every path is resolved beneath the directory fd with openat2(RESOLVE_BENEATH |
 // RESOLVE_NO_MAGICLINKS): `..`, absolute paths and symlinks that leave it give notcapable.
@@ -100,6 +116,21 @@ result<void> path_unlink_file(context& c, fd_t dir, std::string_view path);
 // path_rename: rename, possibly across two directory fds. Errors as above, plus xdev.
 result<void> path_rename(context& c, fd_t old_dir, std::string_view old_path, fd_t new_dir,
                          std::string_view new_path);
+
+// path_filestat_set_times: utimensat on the file at a path. Errors as fd_filestat_set_times,
+// plus the lookup's.
+result<void> path_filestat_set_times(context& c, fd_t dir, uint32_t flags, std::string_view path, timestamp atim,
+                                     timestamp mtim, uint16_t fst_flags);
+// path_link: a hard link. Following a final symlink links its target, which must itself lie
+// beneath the directory. Errors: badf, notcapable, noent, exist, xdev, perm.
+result<void> path_link(context& c, fd_t old_dir, uint32_t old_flags, std::string_view old_path, fd_t new_dir,
+                       std::string_view new_path);
+// path_readlink: the target of a symlink, truncated to `max` bytes (no NUL).
+// Errors: badf, notcapable, noent, inval (not a symlink).
+result<std::string> path_readlink(context& c, fd_t dir, std::string_view path, size_t max);
+// path_symlink: create a symlink with contents `target` (any string: following it later is
+// still confined). Errors: badf, notcapable, noent, exist.
+result<void> path_symlink(context& c, std::string_view target, fd_t dir, std::string_view path);
 
 // ---- poll -----------------------------------------------------------------------------------
 // poll_oneoff: wait until at least one subscription is ready: a clock reaching its deadline

@@ -495,3 +495,75 @@ TEST_F(path_fixture, create_rename_remove) {
 
 }  // namespace
 }  // namespace wasio::wasi
+
+namespace wasio::wasi {
+namespace {
+
+TEST_F(path_fixture, links_and_symlinks_stay_confined) {
+  EXPECT_TRUE(path_symlink(ctx, "/etc/passwd", 3, "made_link"));  // any contents may be written ...
+  EXPECT_EQ(open("made_link").error(), errc::notcapable);           // ... following it is confined
+  auto target = path_readlink(ctx, 3, "made_link", 4);
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target.value(), "/etc");  // truncated to the buffer
+  EXPECT_EQ(path_readlink(ctx, 3, "sub/file", 64).error(), errc::inval);  // not a symlink
+  // A hard link through a symlink that leaves the directory must not link the outside file.
+  EXPECT_EQ(path_link(ctx, 3, lookupflags::symlink_follow, "abs_link", 3, "stolen").error(), errc::notcapable);
+  EXPECT_FALSE(std::filesystem::exists(root / "stolen"));
+  // Without following, the symlink itself is linked, which is harmless.
+  EXPECT_TRUE(path_link(ctx, 3, 0, "abs_link", 3, "link_copy"));
+  EXPECT_TRUE(std::filesystem::is_symlink(root / "link_copy"));
+  EXPECT_TRUE(path_link(ctx, 3, lookupflags::symlink_follow, "ok_link", 3, "hard"));
+  EXPECT_EQ(std::filesystem::hard_link_count(root / "sub" / "file"), 2u);
+}
+
+TEST_F(path_fixture, times_keep_nanoseconds_and_reject_contradictions) {
+  constexpr timestamp t = 1'500'000'000'123'456'789ull;
+  EXPECT_EQ(path_filestat_set_times(ctx, 3, 0, "sub/file", t, t, fstflags::atim | fstflags::atim_now).error(),
+            errc::inval);
+  EXPECT_EQ(path_filestat_set_times(ctx, 3, 0, "sub/file", t, t, fstflags::mtim | fstflags::mtim_now).error(),
+            errc::inval);
+  ASSERT_TRUE(path_filestat_set_times(ctx, 3, 0, "sub/file", t, t + 1, fstflags::atim | fstflags::mtim));
+  auto st = path_filestat_get(ctx, 3, 0, "sub/file").value();
+  EXPECT_EQ(st.atim, t);
+  EXPECT_EQ(st.mtim, t + 1);
+  // Through a symlink that leaves the directory: confined.
+  EXPECT_EQ(path_filestat_set_times(ctx, 3, lookupflags::symlink_follow, "abs_link", t, t, fstflags::atim).error(),
+            errc::notcapable);
+  auto fd = open("sub/file").value();
+  ASSERT_TRUE(fd_filestat_set_times(ctx, fd, 0, 0, fstflags::mtim_now));
+  EXPECT_GT(fd_filestat_get(ctx, fd).value().mtim, t);
+  EXPECT_EQ(fd_filestat_set_times(ctx, fd, 0, 0, 1 << 4).error(), errc::inval);
+}
+
+TEST_F(path_fixture, size_sync_advise_allocate) {
+  auto fd = open("sub/file").value();
+  ASSERT_TRUE(fd_filestat_set_size(ctx, fd, 100));
+  EXPECT_EQ(fd_filestat_get(ctx, fd).value().size, 100u);
+  ASSERT_TRUE(fd_allocate(ctx, fd, 0, 4096));
+  EXPECT_EQ(fd_filestat_get(ctx, fd).value().size, 4096u);
+  EXPECT_TRUE(fd_advise(ctx, fd, 0, 0, 1));
+  EXPECT_EQ(fd_advise(ctx, fd, 0, 0, 6).error(), errc::inval);
+  EXPECT_TRUE(fd_sync(ctx, fd));
+  EXPECT_TRUE(fd_datasync(ctx, fd));
+  EXPECT_EQ(fd_filestat_set_size(ctx, fd, UINT64_MAX).error(), errc::inval);
+}
+
+TEST_F(path_fixture, rights_only_narrow_and_renumber) {
+  auto fd = open("sub/file").value();
+  auto st = fd_fdstat_get(ctx, fd).value();
+  EXPECT_TRUE(fd_fdstat_set_rights(ctx, fd, st.rights_base & ~rights::fd_write, 0));
+  EXPECT_EQ(fd_fdstat_set_rights(ctx, fd, st.rights_base, 0).error(), errc::notcapable);  // no widening back
+  char b[1];
+  ::iovec v{b, 1};
+  EXPECT_EQ(run(io, fd_write(ctx, fd, {&v, 1})).error(), errc::notcapable);
+
+  auto other = open("sub/file").value();
+  EXPECT_TRUE(fd_renumber(ctx, fd, other));
+  EXPECT_EQ(fd_fdstat_get(ctx, fd).error(), errc::badf);
+  EXPECT_EQ(fd_fdstat_get(ctx, other).value().rights_base & rights::fd_write, 0u);  // it is the narrowed one
+  EXPECT_EQ(fd_renumber(ctx, other, 999).error(), errc::badf);
+  EXPECT_EQ(fd_renumber(ctx, 999, other).error(), errc::badf);
+}
+
+}  // namespace
+}  // namespace wasio::wasi
