@@ -88,6 +88,29 @@ int main(int argc, char **argv) {
     CHECK(open(at(root, "a/../../etc/passwd"), O_RDONLY) < 0, "escape with a/../..");
     CHECK(mkdir(at(root, "escape/wasio-must-not-exist"), 0755) != 0, "mkdir through the symlink");
 
+    /* Symlinks, hard links, times, sizes, through wasi-libc as programs call them. */
+    CHECK(symlink("g.txt", at(root, "a/sym")) == 0, "symlink");
+    char target[16] = {0};
+    CHECK(readlink(at(root, "a/sym"), target, sizeof target) == 5 && !memcmp(target, "g.txt", 5), "readlink");
+    CHECK(readlink(at(root, "a/sym"), target, 2) == 2, "readlink into a short buffer truncates");
+    CHECK(lstat(at(root, "a/sym"), &st) == 0 && S_ISLNK(st.st_mode), "lstat sees the symlink");
+    CHECK(stat(at(root, "a/sym"), &st) == 0 && S_ISREG(st.st_mode), "stat follows it");
+    CHECK(link(at(root, "a/g.txt"), at(root, "a/hard")) == 0, "link");
+    CHECK(stat(at(root, "a/g.txt"), &st) == 0 && st.st_nlink == 2, "two links");
+    struct timespec ts[2] = {{1000000000, 123456789}, {1000000001, 987654321}};
+    CHECK(utimensat(AT_FDCWD, at(root, "a/g.txt"), ts, 0) == 0, "utimensat");
+    CHECK(stat(at(root, "a/g.txt"), &st) == 0 && st.st_mtim.tv_sec == 1000000001 &&
+              st.st_mtim.tv_nsec == 987654321, "mtime kept to the nanosecond");
+    CHECK(truncate(at(root, "a/g.txt"), 3) == 0 && stat(at(root, "a/g.txt"), &st) == 0 && st.st_size == 3,
+          "truncate");
+    fd = open(at(root, "a/g.txt"), O_WRONLY | O_APPEND);
+    CHECK(fd >= 0 && write(fd, "!", 1) == 1 && fsync(fd) == 0 && ftruncate(fd, 2) == 0, "append, fsync, ftruncate");
+    if (fd >= 0) close(fd);
+    CHECK(symlink("/etc/passwd", at(root, "a/out")) == 0, "a symlink may point anywhere");
+    CHECK(open(at(root, "a/out"), O_RDONLY) < 0, "but following it out is refused");
+    CHECK(unlink(at(root, "a/sym")) == 0 && unlink(at(root, "a/hard")) == 0 && unlink(at(root, "a/out")) == 0,
+          "unlink the links");
+
     CHECK(unlink(at(root, "a/g.txt")) == 0, "unlink g.txt");
     CHECK(unlink(at(root, "a/b")) != 0, "unlink of a directory fails");
     CHECK(rmdir(at(root, "a/b")) == 0, "rmdir a/b");
