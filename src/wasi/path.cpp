@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
+#include <climits>
+#include <deque>
+#include <vector>
 #include <cerrno>
 #include <string>
 
@@ -35,7 +39,7 @@ result<void> check_path(std::string_view path) {
   return ok();
 }
 
-result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bool follow) {
+result<unique_fd> openat2_beneath(int dirfd, const std::string& path, int flags, bool follow) {
   ::open_how how{};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
   how.mode = (flags & O_CREAT) ? 0666 : 0;
@@ -45,6 +49,103 @@ result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bo
     if (fd >= 0) return unique_fd(static_cast<int>(fd));
     if (errno != EINTR && errno != EAGAIN) return path_errno(errno);
   }
+}
+
+// The same lookup without openat2 (kernels before 5.6): one component at a time, each opened
+// with O_NOFOLLOW relative to the directory fd already held, `..` taken from our own stack of
+// held directories (never from the file system, so a directory renamed meanwhile cannot lead
+// out), and symlinks read and expanded by hand: an absolute target is notcapable, more than 40
+// hops is loop (Linux's limit).
+result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bool follow) {
+  if (!path.empty() && path[0] == '/') return errc::notcapable;
+  std::deque<std::string> todo;
+  auto push_components = [&todo](const std::string& p, bool front) {
+    std::vector<std::string> parts;
+    for (size_t b = 0, e; b <= p.size(); b = e + 1) {
+      e = p.find('/', b);
+      if (e == std::string::npos) e = p.size();
+      if (e > b) parts.push_back(p.substr(b, e - b));
+    }
+    if (front) todo.insert(todo.begin(), parts.begin(), parts.end());
+    else todo.insert(todo.end(), parts.begin(), parts.end());
+  };
+  push_components(path, false);
+  bool want_dir = !path.empty() && path.back() == '/';
+  std::vector<unique_fd> held;  // directories below dirfd, innermost last
+  auto cur = [&] { return held.empty() ? dirfd : held.back().get(); };
+  int final_flags = flags | O_CLOEXEC;
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string comp = std::move(todo.front());
+    todo.pop_front();
+    bool last = todo.empty();
+    if (comp == ".") continue;
+    if (comp == "..") {
+      if (held.empty()) return errc::notcapable;
+      held.pop_back();
+      continue;
+    }
+    bool is_link = false;
+    if (last) {
+      int fd = ::openat(cur(), comp.c_str(), final_flags | O_NOFOLLOW | (want_dir ? O_DIRECTORY : 0), 0666);
+      if (fd >= 0) {
+        unique_fd f(fd);
+        struct stat st {};
+        // O_PATH | O_NOFOLLOW opens a symlink itself: follow it by hand if asked to.
+        if (!(follow && (flags & O_PATH) && ::fstat(fd, &st) == 0 && S_ISLNK(st.st_mode))) return f;
+        is_link = true;
+      } else if (errno == ELOOP && follow) {
+        is_link = true;
+      } else {
+        return from_host_errno(errno);
+      }
+    } else {
+      int fd = ::openat(cur(), comp.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return from_host_errno(errno);
+      unique_fd f(fd);
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) return from_host_errno(errno);
+      if (S_ISDIR(st.st_mode)) {
+        held.push_back(std::move(f));
+        continue;
+      }
+      if (!S_ISLNK(st.st_mode)) return errc::notdir;
+      is_link = true;
+    }
+    if (is_link) {
+      if (++hops > 40) return errc::loop;
+      char target[PATH_MAX];
+      ssize_t n = ::readlinkat(cur(), comp.c_str(), target, sizeof target);
+      if (n < 0) return from_host_errno(errno);
+      std::string t(target, static_cast<size_t>(n));
+      if (t.empty()) return errc::noent;
+      if (t[0] == '/') return errc::notcapable;
+      if (last && t.back() == '/') want_dir = true;
+      push_components(t, true);
+    }
+  }
+  // Only `.` and `..` were left: the directory reached is the file.
+  int fd = ::openat(cur(), ".", final_flags & ~(O_CREAT | O_EXCL));
+  if (fd < 0) return from_host_errno(errno);
+  return unique_fd(fd);
+}
+
+std::atomic<bool> force_walk{false};
+
+bool have_openat2() {
+  static const bool yes = [] {
+    ::open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    long fd = ::syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+    if (fd >= 0) ::close(static_cast<int>(fd));
+    return fd >= 0 || errno != ENOSYS;
+  }();
+  return yes;
+}
+
+result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bool follow) {
+  if (have_openat2() && !force_walk.load(std::memory_order_relaxed)) return openat2_beneath(dirfd, path, flags, follow);
+  return walk_beneath(dirfd, path, flags, follow);
 }
 
 // The directory behind `fd`, which must hold `needed`.
@@ -156,6 +257,8 @@ result<std::array<timespec, 2>> times(timestamp atim, timestamp mtim, uint16_t f
 std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 }  // namespace
+
+void use_fallback_resolution(bool on) { force_walk.store(on, std::memory_order_relaxed); }
 
 result<void> fd_advise(context& c, fd_t fd, filesize offset, filesize len, uint8_t advice) {
   WASIO_TRY(h, any_fd(c, fd, rights::fd_advise));

@@ -101,6 +101,10 @@ result<void> fd_renumber(context& c, fd_t from, fd_t to);
 // RESOLVE_NO_MAGICLINKS): `..`, absolute paths and symlinks that leave it give notcapable.
 // A path with a NUL byte is inval.
 
+// Resolve paths component by component instead of with openat2, as on kernels older than 5.6
+// (which get it automatically). For tests of that path; process-wide.
+void use_fallback_resolution(bool on);
+
 // path_open: open or create a file or directory. Without LOOKUP_SYMLINK_FOLLOW a final
 // symlink gives loop. The new fd's rights are the requested ones narrowed by the directory's
 // inheriting rights. Errors: badf, notcapable, noent, exist, notdir, isdir, loop, inval, acces.

@@ -392,10 +392,13 @@ namespace wasio::wasi {
 namespace {
 
 // ---- paths, on a real temporary directory -----------------------------------------------------
-class path_fixture : public wasi_fixture {
+// Every path test runs on both resolution paths: openat2, and the component walk that kernels
+// before 5.6 get.
+class path_fixture : public wasi_fixture, public ::testing::WithParamInterface<bool> {
  protected:
   std::filesystem::path root = std::filesystem::temp_directory_path() / ("wasio-path-" + std::to_string(::getpid()));
   void SetUp() override {
+    use_fallback_resolution(GetParam());
     std::filesystem::remove_all(root);
     std::filesystem::create_directories(root / "sub");
     std::ofstream(root / "sub" / "file") << "data";
@@ -406,13 +409,16 @@ class path_fixture : public wasi_fixture {
     ctx.executor = io.get_executor();
     ctx.fds.insert_at(3, open_preopen(root.string(), "/", false).value());
   }
-  void TearDown() override { std::filesystem::remove_all(root); }
+  void TearDown() override {
+    use_fallback_resolution(false);
+    std::filesystem::remove_all(root);
+  }
   result<fd_t> open(std::string_view p, uint32_t dirflags = lookupflags::symlink_follow, uint16_t of = 0) {
     return path_open(ctx, 3, dirflags, p, of, rights::all, rights::all, 0);
   }
 };
 
-TEST_F(path_fixture, escapes_are_notcapable) {
+TEST_P(path_fixture, escapes_are_notcapable) {
   for (std::string_view p : {"../etc/passwd", "/etc/passwd", "sub/../../x", "abs_link", "rel_link",
                              "sub/../rel_link"}) {
     auto r = open(p);
@@ -426,7 +432,7 @@ TEST_F(path_fixture, escapes_are_notcapable) {
   EXPECT_FALSE(std::filesystem::exists(root.parent_path() / "stolen"));
 }
 
-TEST_F(path_fixture, lookups) {
+TEST_P(path_fixture, lookups) {
   EXPECT_TRUE(open("sub/file"));
   EXPECT_TRUE(open("ok_link"));                                      // a symlink that stays inside
   EXPECT_EQ(open("ok_link", 0).error(), errc::loop);                 // not followed: loop
@@ -441,7 +447,7 @@ TEST_F(path_fixture, lookups) {
   EXPECT_EQ(path_filestat_get(ctx, 3, lookupflags::symlink_follow, "ok_link").value().size, 4u);
 }
 
-TEST_F(path_fixture, opened_files_get_narrowed_rights_and_work) {
+TEST_P(path_fixture, opened_files_get_narrowed_rights_and_work) {
   auto fd = open("sub/file");
   ASSERT_TRUE(fd);
   auto st = fd_fdstat_get(ctx, fd.value()).value();
@@ -462,7 +468,7 @@ TEST_F(path_fixture, opened_files_get_narrowed_rights_and_work) {
   EXPECT_EQ(path_open(ctx, 4, 0, "new", oflags::creat, rights::all, rights::all, 0).error(), errc::notcapable);
 }
 
-TEST_F(path_fixture, readdir_cookies_are_stable_with_small_buffers) {
+TEST_P(path_fixture, readdir_cookies_are_stable_with_small_buffers) {
   auto all = fd_readdir(ctx, 3, 0, 1 << 20).value();
   std::vector<std::string> names;
   for (auto& e : all) names.push_back(e.name);
@@ -481,7 +487,7 @@ TEST_F(path_fixture, readdir_cookies_are_stable_with_small_buffers) {
   EXPECT_EQ(again, names);
 }
 
-TEST_F(path_fixture, create_rename_remove) {
+TEST_P(path_fixture, create_rename_remove) {
   EXPECT_TRUE(path_create_directory(ctx, 3, "d"));
   EXPECT_EQ(path_create_directory(ctx, 3, "d").error(), errc::exist);
   EXPECT_TRUE(path_rename(ctx, 3, "sub/file", 3, "d/file2"));
@@ -499,7 +505,7 @@ TEST_F(path_fixture, create_rename_remove) {
 namespace wasio::wasi {
 namespace {
 
-TEST_F(path_fixture, links_and_symlinks_stay_confined) {
+TEST_P(path_fixture, links_and_symlinks_stay_confined) {
   EXPECT_TRUE(path_symlink(ctx, "/etc/passwd", 3, "made_link"));  // any contents may be written ...
   EXPECT_EQ(open("made_link").error(), errc::notcapable);           // ... following it is confined
   auto target = path_readlink(ctx, 3, "made_link", 4);
@@ -516,7 +522,7 @@ TEST_F(path_fixture, links_and_symlinks_stay_confined) {
   EXPECT_EQ(std::filesystem::hard_link_count(root / "sub" / "file"), 2u);
 }
 
-TEST_F(path_fixture, times_keep_nanoseconds_and_reject_contradictions) {
+TEST_P(path_fixture, times_keep_nanoseconds_and_reject_contradictions) {
   constexpr timestamp t = 1'500'000'000'123'456'789ull;
   EXPECT_EQ(path_filestat_set_times(ctx, 3, 0, "sub/file", t, t, fstflags::atim | fstflags::atim_now).error(),
             errc::inval);
@@ -535,7 +541,7 @@ TEST_F(path_fixture, times_keep_nanoseconds_and_reject_contradictions) {
   EXPECT_EQ(fd_filestat_set_times(ctx, fd, 0, 0, 1 << 4).error(), errc::inval);
 }
 
-TEST_F(path_fixture, size_sync_advise_allocate) {
+TEST_P(path_fixture, size_sync_advise_allocate) {
   auto fd = open("sub/file").value();
   ASSERT_TRUE(fd_filestat_set_size(ctx, fd, 100));
   EXPECT_EQ(fd_filestat_get(ctx, fd).value().size, 100u);
@@ -548,7 +554,7 @@ TEST_F(path_fixture, size_sync_advise_allocate) {
   EXPECT_EQ(fd_filestat_set_size(ctx, fd, UINT64_MAX).error(), errc::inval);
 }
 
-TEST_F(path_fixture, rights_only_narrow_and_renumber) {
+TEST_P(path_fixture, rights_only_narrow_and_renumber) {
   auto fd = open("sub/file").value();
   auto st = fd_fdstat_get(ctx, fd).value();
   EXPECT_TRUE(fd_fdstat_set_rights(ctx, fd, st.rights_base & ~rights::fd_write, 0));
@@ -565,5 +571,33 @@ TEST_F(path_fixture, rights_only_narrow_and_renumber) {
   EXPECT_EQ(fd_renumber(ctx, 999, other).error(), errc::badf);
 }
 
+}  // namespace
+}  // namespace wasio::wasi
+
+namespace wasio::wasi {
+namespace {
+INSTANTIATE_TEST_SUITE_P(resolution, path_fixture, ::testing::Values(false, true),
+                         [](const auto& info) { return std::string(info.param ? "walk" : "openat2"); });
+}  // namespace
+}  // namespace wasio::wasi
+
+namespace wasio::wasi {
+namespace {
+// Escapes that only a component walk could get wrong: symlink chains, `..` after a symlink,
+// loops, and a directory moved out from under a path during the walk.
+TEST_P(path_fixture, symlink_chains_and_loops) {
+  std::filesystem::create_symlink("sub", root / "to_sub");
+  std::filesystem::create_symlink("to_sub/../rel_link", root / "chain");
+  std::filesystem::create_symlink("loop_b", root / "loop_a");
+  std::filesystem::create_symlink("loop_a", root / "loop_b");
+  std::filesystem::create_symlink("sub/..", root / "up_then_back");
+  EXPECT_TRUE(open("to_sub/file"));
+  EXPECT_EQ(open("chain").error(), errc::notcapable);
+  EXPECT_EQ(open("loop_a").error(), errc::loop);
+  EXPECT_TRUE(open("up_then_back/sub/file"));
+  EXPECT_EQ(open("up_then_back/../x").error(), errc::notcapable);
+  EXPECT_EQ(open("sub/file/").error(), errc::notdir);
+  EXPECT_TRUE(open("sub/./../sub//file"));
+}
 }  // namespace
 }  // namespace wasio::wasi
