@@ -21,6 +21,9 @@ struct fd_entry {
   async::unique_fd dir;                        // a preopened directory
   std::string preopen_name;                    // its guest path (prestat)
   bool is_preopen = false;
+  // The host description is the guest's alone (a file it opened), so APPEND can be applied to
+  // it; stdio descriptions are shared with the embedder and keep the guest's flags as a view.
+  bool private_description = false;
 };
 
 class fd_table {

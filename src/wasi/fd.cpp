@@ -1,4 +1,5 @@
 // fd_* calls and sched_yield.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <asio/post.hpp>
@@ -99,6 +100,13 @@ result<fdstat> fd_fdstat_get(context& c, fd_t fd) {
 result<void> fd_fdstat_set_flags(context& c, fd_t fd, uint16_t flags) {
   WASIO_TRY(e, c.fds.get(fd, rights::fd_fdstat_set_flags));
   if (flags & ~fdflags::all) return errc::inval;
+  if (e->private_description && e->stream) {
+    int h = e->stream->native_handle();
+    int fl = ::fcntl(h, F_GETFL);
+    if (fl < 0) return from_host_errno(errno);
+    fl = (flags & fdflags::append) ? (fl | O_APPEND) : (fl & ~O_APPEND);
+    if (::fcntl(h, F_SETFL, fl) != 0) return from_host_errno(errno);
+  }
   e->stat.flags = flags;
   return ok();
 }

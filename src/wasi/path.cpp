@@ -421,6 +421,7 @@ result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::str
     e.stat.rights_base = base & kind.stat.rights_base;
     e.stat.rights_inheriting = 0;
     e.stream = std::move(stream);
+    e.private_description = true;
   }
   return c.fds.insert(std::move(e));
 }

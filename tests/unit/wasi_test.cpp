@@ -601,3 +601,19 @@ TEST_P(path_fixture, symlink_chains_and_loops) {
 }
 }  // namespace
 }  // namespace wasio::wasi
+
+namespace wasio::wasi {
+namespace {
+TEST_P(path_fixture, append_set_later_applies_to_files_the_guest_opened) {
+  auto fd = open("sub/file").value();
+  ASSERT_TRUE(fd_fdstat_set_flags(ctx, fd, fdflags::append));
+  EXPECT_EQ(fd_fdstat_get(ctx, fd).value().flags, fdflags::append);
+  char more[] = "++";
+  ::iovec v{more, 2};
+  ASSERT_TRUE(run(io, fd_write(ctx, fd, {&v, 1})));  // the offset is 0, but APPEND wins
+  std::ifstream f(root / "sub" / "file");
+  std::string got((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, "data++");
+}
+}  // namespace
+}  // namespace wasio::wasi
