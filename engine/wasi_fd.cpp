@@ -1,4 +1,6 @@
 // Thunks: fd_* (the calls of the foundation slice; the rest answer nosys, see imports.cpp).
+#include <optional>
+
 #include "engine/imports.hpp"
 #include "engine/layout.hpp"
 #include "engine/thunk.hpp"
@@ -7,15 +9,22 @@
 namespace wasio::engine {
 namespace {
 
-// fd_read / fd_write: decode the iovecs, transfer, store the count. Every pointer is checked
-// before the transfer: data taken from a pipe must not be lost to a bad result pointer.
-asio::awaitable<errc> transfer(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t count_ptr, bool write) {
+// fd_read / fd_write / fd_pread / fd_pwrite: decode the iovecs, transfer (at `offset` if one is
+// given), store the count. Every pointer is checked before the transfer: data taken from a pipe
+// must not be lost to a bad result pointer.
+asio::awaitable<errc> transfer(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t count_ptr, bool write,
+                               std::optional<uint64_t> offset = std::nullopt) {
   WASIO_CO_TRY_ERRC(count, c.mem().out<uint32_t>(count_ptr));
   layout::iovecs iov;
   if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
   std::span<const ::iovec> v{iov.data(), iov.size()};
   result<wasi::size> r = errc::io;
-  if (write) {  // not a conditional expression around co_await: see docs/why-gcc-coroutines.md
+  // Statements, not conditional expressions around co_await: see docs/why-gcc-coroutines.md.
+  if (offset && write) {
+    r = co_await wasi::fd_pwrite(c.ctx(), fd, v, *offset);
+  } else if (offset) {
+    r = co_await wasi::fd_pread(c.ctx(), fd, v, *offset);
+  } else if (write) {
     r = co_await wasi::fd_write(c.ctx(), fd, v);
   } else {
     r = co_await wasi::fd_read(c.ctx(), fd, v);
@@ -31,6 +40,15 @@ asio::awaitable<errc> fd_read(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_
 
 asio::awaitable<errc> fd_write(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t nwritten_ptr) {
   return transfer(c, fd, iovs, iovs_len, nwritten_ptr, true);
+}
+
+asio::awaitable<errc> fd_pread(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nread) {
+  return transfer(c, fd, iovs, iovs_len, nread, false, offset);
+}
+
+asio::awaitable<errc> fd_pwrite(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset,
+                                uint32_t nwritten) {
+  return transfer(c, fd, iovs, iovs_len, nwritten, true, offset);
 }
 
 errc fd_close(call c, uint32_t fd) {
@@ -125,6 +143,8 @@ constexpr import_row rows[] = {
     row<&fd_renumber>("fd_renumber"),
     row<&fd_read>("fd_read"),
     row<&fd_write>("fd_write"),
+    row<&fd_pread>("fd_pread"),
+    row<&fd_pwrite>("fd_pwrite"),
     row<&fd_close>("fd_close"),
     row<&fd_seek>("fd_seek"),
     row<&fd_tell>("fd_tell"),

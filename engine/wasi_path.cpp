@@ -1,4 +1,4 @@
-// Thunks: path_*, fd_readdir, fd_filestat_get, fd_pread/fd_pwrite.
+// Thunks: path_*, fd_readdir, fd_filestat_get.
 #include <string_view>
 
 #include "engine/imports.hpp"
@@ -37,30 +37,6 @@ errc store_filestat(const guest_memory& m, uint32_t ptr, const wasi::filestat& s
   std::memcpy(rec + l.ctim, &st.ctim, 8);
   std::memcpy(out.data(), rec, l.size);
   return errc::success;
-}
-
-asio::awaitable<errc> positional(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset,
-                                 uint32_t count_ptr, bool write) {
-  WASIO_CO_TRY_ERRC(count, c.mem().out<uint32_t>(count_ptr));
-  layout::iovecs iov;
-  if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
-  std::span<const ::iovec> v{iov.data(), iov.size()};
-  result<wasi::size> r = errc::io;
-  if (write) {  // not a conditional expression around co_await: see docs/why-gcc-coroutines.md
-    r = co_await wasi::fd_pwrite(c.ctx(), fd, v, offset);
-  } else {
-    r = co_await wasi::fd_pread(c.ctx(), fd, v, offset);
-  }
-  if (!r) co_return r.error();
-  count.set(r.value());
-  co_return errc::success;
-}
-
-asio::awaitable<errc> fd_pread(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nread) {
-  return positional(c, fd, iovs, iovs_len, offset, nread, false);
-}
-asio::awaitable<errc> fd_pwrite(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint64_t offset, uint32_t nwritten) {
-  return positional(c, fd, iovs, iovs_len, offset, nwritten, true);
 }
 
 errc filestat_get(call c, uint32_t fd, uint32_t buf, const filestat_layout& l) {
@@ -187,8 +163,6 @@ constexpr import_row rows[] = {
     row<&path_link>("path_link"),
     row<&path_readlink>("path_readlink"),
     row<&path_symlink>("path_symlink"),
-    row<&fd_pread>("fd_pread"),
-    row<&fd_pwrite>("fd_pwrite"),
     row<&fd_filestat_get>("fd_filestat_get"),
     row<&fd_readdir>("fd_readdir"),
     row<&path_open>("path_open"),
