@@ -385,6 +385,9 @@ result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::str
   int flags = (of & oflags::directory) ? O_RDONLY | O_DIRECTORY
               : wants_write           ? (wants_read ? O_RDWR : O_WRONLY)
                                       : O_RDONLY;
+  // Opening a FIFO blocks until its other end opens: never on the worker thread. Regular files
+  // ignore O_NONBLOCK; a FIFO's reads and writes then go through its host_stream's reactor.
+  flags |= O_NONBLOCK;
   if (of & oflags::creat) flags |= O_CREAT;
   if (of & oflags::excl) flags |= O_EXCL;
   if (of & oflags::trunc) flags |= O_TRUNC;

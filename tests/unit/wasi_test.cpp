@@ -617,3 +617,21 @@ TEST_P(path_fixture, append_set_later_applies_to_files_the_guest_opened) {
 }
 }  // namespace
 }  // namespace wasio::wasi
+
+namespace wasio::wasi {
+namespace {
+// A guest opening a FIFO with no writer must not block its worker in open(2).
+TEST_P(path_fixture, opening_a_fifo_does_not_block) {
+  ASSERT_EQ(::mkfifo((root / "fifo").c_str(), 0600), 0);
+  auto fd = open("fifo");
+  ASSERT_TRUE(fd);
+  EXPECT_EQ(fd_fdstat_get(ctx, fd.value()).value().type, filetype::unknown);
+  ASSERT_TRUE(fd_fdstat_set_flags(ctx, fd.value(), fdflags::nonblock));
+  char b[4];
+  ::iovec v{b, sizeof b};
+  // Opened read-write (all rights were asked for), the FIFO has a writer: nothing to read yet,
+  // and NONBLOCK says so instead of waiting.
+  EXPECT_EQ(run(io, fd_read(ctx, fd.value(), {&v, 1})).error(), errc::again);
+}
+}  // namespace
+}  // namespace wasio::wasi
