@@ -224,6 +224,35 @@ TEST_F(wasi_fixture, every_fd_function_gives_badf_on_bad_fds) {
     EXPECT_EQ(fd_fdstat_set_flags(ctx, fd, 0).error(), errc::badf);
     EXPECT_EQ(fd_prestat_get(ctx, fd).error(), errc::badf);
     EXPECT_EQ(fd_prestat_dir_name(ctx, fd).error(), errc::badf);
+    EXPECT_EQ(run(io, fd_pread(ctx, fd, {&v, 1}, 0)).error(), errc::badf);
+    EXPECT_EQ(run(io, fd_pwrite(ctx, fd, {&v, 1}, 0)).error(), errc::badf);
+    EXPECT_EQ(fd_advise(ctx, fd, 0, 0, 0).error(), errc::badf);
+    EXPECT_EQ(fd_allocate(ctx, fd, 0, 1).error(), errc::badf);
+    EXPECT_EQ(fd_datasync(ctx, fd).error(), errc::badf);
+    EXPECT_EQ(fd_sync(ctx, fd).error(), errc::badf);
+    EXPECT_EQ(fd_fdstat_set_rights(ctx, fd, 0, 0).error(), errc::badf);
+    EXPECT_EQ(fd_filestat_get(ctx, fd).error(), errc::badf);
+    EXPECT_EQ(fd_filestat_set_size(ctx, fd, 0).error(), errc::badf);
+    EXPECT_EQ(fd_filestat_set_times(ctx, fd, 0, 0, 0).error(), errc::badf);
+    EXPECT_EQ(fd_readdir(ctx, fd, 0, 64).error(), errc::badf);
+    EXPECT_EQ(fd_renumber(ctx, fd, fd).error(), errc::badf);
+    // The path functions take a directory fd.
+    EXPECT_EQ(path_open(ctx, fd, 0, "x", 0, 0, 0, 0).error(), errc::badf);
+    EXPECT_EQ(path_filestat_get(ctx, fd, 0, "x").error(), errc::badf);
+    EXPECT_EQ(path_filestat_set_times(ctx, fd, 0, "x", 0, 0, 0).error(), errc::badf);
+    EXPECT_EQ(path_create_directory(ctx, fd, "x").error(), errc::badf);
+    EXPECT_EQ(path_remove_directory(ctx, fd, "x").error(), errc::badf);
+    EXPECT_EQ(path_unlink_file(ctx, fd, "x").error(), errc::badf);
+    EXPECT_EQ(path_rename(ctx, fd, "x", fd, "y").error(), errc::badf);
+    EXPECT_EQ(path_link(ctx, fd, 0, "x", fd, "y").error(), errc::badf);
+    EXPECT_EQ(path_readlink(ctx, fd, "x", 8).error(), errc::badf);
+    EXPECT_EQ(path_symlink(ctx, "t", fd, "x").error(), errc::badf);
+    subscription sub;
+    sub.type = eventtype::fd_read;
+    sub.fd = fd;
+    event ev[1];
+    ASSERT_EQ(run(io, poll_oneoff(ctx, {&sub, 1}, ev)).value(), 1u);
+    EXPECT_EQ(ev[0].error, static_cast<uint16_t>(errc::badf));  // an event, not a failed call
   }
 }
 
