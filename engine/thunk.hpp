@@ -123,6 +123,9 @@ constexpr import_row row(std::string_view name) {
                     detail::legal_arity(static_cast<typename sig::args*>(nullptr))};
 }
 
+// The errno of a call that returns nothing.
+inline errc status(const result<void>& r) { return r ? errc::success : r.error(); }
+
 // Unwraps a result inside a thunk: returns its errno on failure.
 #define WASIO_TRY_ERRC(var, expr)                 \
   auto var##_r_ = (expr);                         \

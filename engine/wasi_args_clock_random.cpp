@@ -53,8 +53,7 @@ errc clock_time_get(call c, uint32_t id, uint64_t precision, uint32_t time_ptr) 
 
 errc random_get(call c, uint32_t buf, uint32_t len) {
   WASIO_TRY_ERRC(bytes, c.mem().bytes(buf, len));
-  auto r = wasi::random_get(bytes);
-  return r ? errc::success : r.error();
+  return status(wasi::random_get(bytes));
 }
 
 constexpr import_row rows[] = {

@@ -52,8 +52,7 @@ asio::awaitable<errc> fd_pwrite(call c, uint32_t fd, uint32_t iovs, uint32_t iov
 }
 
 errc fd_close(call c, uint32_t fd) {
-  auto r = wasi::fd_close(c.ctx(), fd);
-  return r ? errc::success : r.error();
+  return status(wasi::fd_close(c.ctx(), fd));
 }
 
 // wasi_snapshot_preview1 whence: set 0, cur 1, end 2.
@@ -88,8 +87,7 @@ errc fd_fdstat_get(call c, uint32_t fd, uint32_t stat_ptr) {
 
 errc fd_fdstat_set_flags(call c, uint32_t fd, uint32_t flags) {
   if (flags > 0xffff) return errc::inval;
-  auto r = wasi::fd_fdstat_set_flags(c.ctx(), fd, static_cast<uint16_t>(flags));
-  return r ? errc::success : r.error();
+  return status(wasi::fd_fdstat_set_flags(c.ctx(), fd, static_cast<uint16_t>(flags)));
 }
 
 errc fd_prestat_get(call c, uint32_t fd, uint32_t prestat_ptr) {
@@ -108,8 +106,6 @@ errc fd_prestat_dir_name(call c, uint32_t fd, uint32_t path_ptr, uint32_t path_l
   std::memcpy(out.data(), name.data(), name.size());
   return errc::success;
 }
-
-errc status(const result<void>& r) { return r ? errc::success : r.error(); }
 
 errc fd_advise(call c, uint32_t fd, uint64_t offset, uint64_t len, uint32_t advice) {
   if (advice > 0xff) return errc::inval;

@@ -102,8 +102,7 @@ errc path_open(call c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t p
 template <result<void> (*Fn)(wasi::context&, wasi::fd_t, std::string_view)>
 errc on_path(call c, uint32_t fd, uint32_t path, uint32_t path_len) {
   WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
-  auto r = Fn(c.ctx(), fd, p);
-  return r ? errc::success : r.error();
+  return status(Fn(c.ctx(), fd, p));
 }
 errc path_create_directory(call c, uint32_t fd, uint32_t path, uint32_t len) {
   return on_path<&wasi::path_create_directory>(c, fd, path, len);
@@ -119,24 +118,21 @@ errc path_rename(call c, uint32_t fd, uint32_t old_path, uint32_t old_len, uint3
                  uint32_t new_len) {
   WASIO_TRY_ERRC(from, guest_string(c.mem(), old_path, old_len));
   WASIO_TRY_ERRC(to, guest_string(c.mem(), new_path, new_len));
-  auto r = wasi::path_rename(c.ctx(), fd, from, new_fd, to);
-  return r ? errc::success : r.error();
+  return status(wasi::path_rename(c.ctx(), fd, from, new_fd, to));
 }
 
 errc path_filestat_set_times(call c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint64_t atim,
                               uint64_t mtim, uint32_t fst_flags) {
   WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
   if (fst_flags > 0xffff) return errc::inval;
-  auto r = wasi::path_filestat_set_times(c.ctx(), fd, flags, p, atim, mtim, static_cast<uint16_t>(fst_flags));
-  return r ? errc::success : r.error();
+  return status(wasi::path_filestat_set_times(c.ctx(), fd, flags, p, atim, mtim, static_cast<uint16_t>(fst_flags)));
 }
 
 errc path_link(call c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, uint32_t old_len, uint32_t new_fd,
                uint32_t new_path, uint32_t new_len) {
   WASIO_TRY_ERRC(from, guest_string(c.mem(), old_path, old_len));
   WASIO_TRY_ERRC(to, guest_string(c.mem(), new_path, new_len));
-  auto r = wasi::path_link(c.ctx(), old_fd, old_flags, from, new_fd, to);
-  return r ? errc::success : r.error();
+  return status(wasi::path_link(c.ctx(), old_fd, old_flags, from, new_fd, to));
 }
 
 // path_readlink: the target, truncated to buf_len, no NUL; bufused says how much was written.
@@ -154,8 +150,7 @@ errc path_readlink(call c, uint32_t fd, uint32_t path, uint32_t path_len, uint32
 errc path_symlink(call c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint32_t new_path, uint32_t new_len) {
   WASIO_TRY_ERRC(target, guest_string(c.mem(), old_path, old_len));
   WASIO_TRY_ERRC(p, guest_string(c.mem(), new_path, new_len));
-  auto r = wasi::path_symlink(c.ctx(), target, fd, p);
-  return r ? errc::success : r.error();
+  return status(wasi::path_symlink(c.ctx(), target, fd, p));
 }
 
 constexpr import_row rows[] = {
