@@ -100,8 +100,10 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   if (ok && !tc.HasCaught() && instance->Get(ctx, str(iso, "exports")).ToLocal(&ex) && ex->IsObject()) {
     *exports = ex.As<v8::Object>();
   } else {
-    if (tc.HasTerminated() || exit_code_) worker_.isolate()->CancelTerminateExecution();
-    if (tc.HasTerminated() && !exit_code_) return "terminated during instantiation";
+    if (tc.HasTerminated()) {
+      worker_.isolate()->CancelTerminateExecution();
+      return "terminated during instantiation";
+    }
     if (!tc.HasCaught()) return "instantiation failed";
     v8::String::Utf8Value msg(iso, tc.Exception());
     return std::string(*msg ? *msg : "instantiation failed");
