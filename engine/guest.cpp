@@ -69,13 +69,12 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   v8::Isolate* iso = worker_.isolate();
   v8::Local<v8::WasmModuleObject> mod;
   if (!worker_.module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
-  auto wasm = ctx->Global()->Get(ctx, str(iso, "WebAssembly")).ToLocalChecked().As<v8::Object>();
-  auto ctor = wasm->Get(ctx, str(iso, "Instance")).ToLocalChecked().As<v8::Function>();
+  auto ctor = worker_.instance_constructor();
   v8::TryCatch tc(iso);
   v8::Local<v8::Object> imports = worker_.imports();
   if (const auto& limits = module_->supplied_memory) {
     v8::Local<v8::WasmMemoryObject> mem;
-    if (!worker_.memories().take(ctx, *limits).ToLocal(&mem)) return "cannot allocate the guest's memory";
+    if (!worker_.memories().take(ctx, worker_.memory_constructor(), *limits).ToLocal(&mem)) return "cannot allocate the guest's memory";
     supplied_memory_.Reset(iso, mem);
     auto own = v8::Object::New(iso);
     own->Set(ctx, str(iso, "memory"), mem).Check();

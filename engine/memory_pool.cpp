@@ -34,7 +34,8 @@ void zero_resident(uint8_t* base, size_t len) {
 
 }  // namespace
 
-v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ctx, const memory_limits& l) {
+v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ctx, v8::Local<v8::Function> ctor,
+                                                       const memory_limits& l) {
   v8::Isolate* iso = ctx->GetIsolate();
   auto it = free_.find(key_of(l));
   if (it != free_.end() && !it->second.empty()) {
@@ -44,8 +45,6 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ct
     return m;
   }
   // new WebAssembly.Memory({initial, maximum})
-  auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(iso, "WebAssembly")).ToLocalChecked().As<v8::Object>();
-  auto ctor = wasm->Get(ctx, v8::String::NewFromUtf8Literal(iso, "Memory")).ToLocalChecked().As<v8::Function>();
   auto desc = v8::Object::New(iso);
   desc->Set(ctx, v8::String::NewFromUtf8Literal(iso, "initial"), v8::Integer::NewFromUnsigned(iso, l.initial)).Check();
   if (l.maximum) {

@@ -19,7 +19,9 @@ class memory_pool {
   memory_pool(size_t budget, size_t max_each) : budget_(budget), max_each_(max_each) {}
 
   // A memory with limits `l`, recycled or new. Empty with an exception pending on failure.
-  v8::MaybeLocal<v8::WasmMemoryObject> take(v8::Local<v8::Context> ctx, const memory_limits& l);
+  // `ctor` is WebAssembly.Memory.
+  v8::MaybeLocal<v8::WasmMemoryObject> take(v8::Local<v8::Context> ctx, v8::Local<v8::Function> ctor,
+                                            const memory_limits& l);
   // Takes back the memory of a guest that is gone. It is kept, zeroed, when it still has its
   // initial size (it was not grown) and fits the budget; otherwise V8 frees it.
   void give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l);

@@ -40,6 +40,14 @@ worker::worker(unsigned index) : index_(index) {
         context_.Reset(isolate_, ctx);
         v8::Context::Scope cs(ctx);
         imports_.Reset(isolate_, make_import_object(ctx));
+        auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(isolate_, "WebAssembly"))
+                        .ToLocalChecked().As<v8::Object>();
+        auto ctor = [&](const char* name) {
+          return wasm->Get(ctx, v8::String::NewFromUtf8(isolate_, name).ToLocalChecked())
+              .ToLocalChecked().As<v8::Function>();
+        };
+        instance_ctor_.Reset(isolate_, ctor("Instance"));
+        memory_ctor_.Reset(isolate_, ctor("Memory"));
       }
       ready.set_value();
       thread_main();
@@ -51,6 +59,8 @@ worker::worker(unsigned index) : index_(index) {
       memories_.clear();
       modules_.clear();
       imports_.Reset();
+      instance_ctor_.Reset();
+      memory_ctor_.Reset();
       context_.Reset();
     }
     isolate_->Dispose();

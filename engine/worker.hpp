@@ -53,6 +53,9 @@ class worker {
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
   v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
+  // WebAssembly.Instance and WebAssembly.Memory, looked up once rather than per guest.
+  v8::Local<v8::Function> instance_constructor() const { return instance_ctor_.Get(isolate_); }
+  v8::Local<v8::Function> memory_constructor() const { return memory_ctor_.Get(isolate_); }
   memory_pool& memories() { return memories_; }
   // The module object of `m` in this isolate (created from the shared compiled code once).
   v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
@@ -76,6 +79,7 @@ class worker {
   v8::Isolate* isolate_ = nullptr;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;
+  v8::Global<v8::Function> instance_ctor_, memory_ctor_;
   // Up to 64 MiB of recycled memories of at most 4 MiB each: small guests' memories recycle,
   // big ones are left to V8.
   memory_pool memories_{64u << 20, 4u << 20};
