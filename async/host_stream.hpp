@@ -5,7 +5,7 @@
 // pipe) keeps its flags, so nothing outside wasio ever sees EAGAIN. Sockets use MSG_DONTWAIT per
 // call for the same reason. A would-block read or write waits for readiness on the worker's
 // reactor (epoll), suspending only the coroutine. Regular files are always ready, as poll(2) says;
-// their I/O is synchronous here.
+// their transfers go through file_io.hpp, which keeps a slow disk off the worker thread.
 #pragma once
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -52,6 +52,9 @@ class host_stream {
   bool is_append() const noexcept { return append_; }
   // True when the stream can make a reader or writer wait (pipes, terminals, sockets).
   bool can_block() const noexcept { return desc_ != nullptr; }
+  // Regular files and block devices: transfers go through file_io (they never wait for a peer,
+  // but a read can still block in the kernel).
+  bool is_file() const noexcept { return kind_ == kind::regular_file || kind_ == kind::block_device; }
 
   // One non-blocking attempt. error == EAGAIN when nothing could be transferred without waiting.
   io_result try_readv(std::span<const ::iovec> iov);

@@ -4,8 +4,10 @@
 #   1. clock_time_get: ns per call timed inside the guest; baseline node (node:wasi) running the
 #      same .wasm.
 #   2. stdin->stdout throughput of a 64 KiB-buffer cat guest; baselines native cat and node.
-#   3. N guests sleeping 1 s in poll_oneoff: wall time against the ideal (1 s).
-#   4. N guests all blocked at once on an idle pipe: peak RSS per guest.
+#   3. Small regular-file transfers (4 KiB cached pread, 4 KiB appending write) in each file_io
+#      mode (WASIO_FILE_IO); baselines wasio's sync mode and node running the same .wasm.
+#   4. N guests sleeping 1 s in poll_oneoff: wall time against the ideal (1 s).
+#   5. N guests all blocked at once on an idle pipe: peak RSS per guest.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,12 +38,28 @@ mbs() { awk -v s="$1" -v m="$size_mb" 'BEGIN {printf "%.0f", m / s}'; }
 echo "native cat $(mbs "$tc") MB/s   wasio $(mbs "$tw") MB/s   node $(mbs "$tn") MB/s   (${size_mb} MiB, median of 3)"
 echo "wasio/native = $(ratio "$tc" "$tw")   wasio/node = $(ratio "$tn" "$tw")   (throughput ratios)"
 
-echo "== 3. N guests sleeping 1 s each in poll_oneoff (wall time; ideal 1 s)"
-echo "== 4. N guests blocked at once on an idle stdin pipe (peak RSS per guest)"
+echo "== 3. small file transfers, ns per call (median of 3)"
+fdir=$(mktemp -d)
+trap 'rm -f "$data"; rm -rf "$fdir"' EXIT
+head -c 4096 /dev/urandom > "$fdir/in"
+fcount=$([ "$quick" = --quick ] && echo 50000 || echo 200000)
+fb() { for i in 1 2 3; do "$@" | awk '{print $2}'; done | median; }
+nr=$(fb "${node_host[@]}" --dir "$fdir:/d" "$g/file_bench.wasm" /d/in read 4096 "$fcount")
+nw=$(fb "${node_host[@]}" --dir "$fdir:/d" "$g/file_bench.wasm" /d/out write 4096 "$fcount")
+for m in sync nowait uring pool; do
+  r=$(WASIO_FILE_IO=$m fb "$wasio" run --dir "$fdir::/d" "$g/file_bench.wasm" /d/in read 4096 "$fcount")
+  w=$(WASIO_FILE_IO=$m fb "$wasio" run --dir "$fdir::/d" "$g/file_bench.wasm" /d/out write 4096 "$fcount")
+  [ "$m" = sync ] && { sr=$r; sw=$w; }
+  echo "$m: read $r ns (x$(ratio "$r" "$sr") sync, x$(ratio "$r" "$nr") node)   write $w ns (x$(ratio "$w" "$sw") sync, x$(ratio "$w" "$nw") node)"
+done
+echo "node: read $nr ns   write $nw ns"
+
+echo "== 4. N guests sleeping 1 s each in poll_oneoff (wall time; ideal 1 s)"
+echo "== 5. N guests blocked at once on an idle stdin pipe (peak RSS per guest)"
 sizes=$([ "$quick" = --quick ] && echo "1000 10000" || echo "1000 10000 30000 100000")
 maps=$(cat /proc/sys/vm/max_map_count)
 tf=$(mktemp)
-trap 'rm -f "$data" "$tf"' EXIT
+trap 'rm -f "$data" "$tf"; rm -rf "$fdir"' EXIT
 # Peak RSS of one guest, the base the per-guest figures are measured from.
 : | /usr/bin/time -o "$tf" -f "%M" "$wasio" run "$g/cat.wasm" >/dev/null
 base_kb=$(cat "$tf")

@@ -2,11 +2,20 @@
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 
-# Asio (standalone, header-only) with io_uring disabled for now: the reactor is epoll.
+# Asio (standalone, header-only) with its epoll reactor. ASIO_HAS_IO_URING stays off: it would
+# change Asio's inline code for every embedder's translation unit too. file_io.cpp drives its own
+# ring through liburing instead.
 add_library(wasio_asio INTERFACE)
 add_library(wasio::asio ALIAS wasio_asio)
 target_compile_definitions(wasio_asio INTERFACE ASIO_NO_DEPRECATED)
 target_link_libraries(wasio_asio INTERFACE Threads::Threads)
+
+find_path(WASIO_URING_INCLUDE liburing.h REQUIRED)
+find_library(WASIO_URING_LIB uring REQUIRED)
+add_library(wasio_uring INTERFACE)
+add_library(wasio::uring ALIAS wasio_uring)
+target_include_directories(wasio_uring SYSTEM INTERFACE ${WASIO_URING_INCLUDE})
+target_link_libraries(wasio_uring INTERFACE ${WASIO_URING_LIB})
 
 # V8 10.2 from Debian's libnode108/libnode-dev. scripts/install-deps.sh unpacks it into
 # .deps/libnode where the installed nodejs conflicts with the package; prefer that prefix, since

@@ -8,13 +8,12 @@
 #include "engine/asyncify.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "engine/guest.hpp"
 #include "engine/module.hpp"
+#include "engine/op_runner.hpp"
 #include "engine/worker.hpp"
 
 namespace wasio::engine {
@@ -24,27 +23,6 @@ namespace {
 // C guests); 8 KiB leaves room for deep call chains. An overflow is caught after the unwind.
 constexpr uint32_t kBufferSize = 8192;
 constexpr uint32_t kHeader = 8;  // {u32 current, u32 end}
-
-// The result of an operation the guest waits for; shared with the coroutine running it, which
-// may outlive the guest if the guest is destroyed first.
-struct pending_op {
-  bool done = false;
-  int32_t value = 0;
-  asio::steady_timer* wake = nullptr;  // the driver waiting for `done`, if any
-};
-
-asio::awaitable<void> run_op(asio::awaitable<errc> op, std::shared_ptr<pending_op> p) {
-  int32_t v;
-  try {
-    errc e = co_await std::move(op);
-    v = static_cast<int32_t>(e);
-  } catch (...) {
-    v = static_cast<int32_t>(errc::io);  // allocation failure and the like: the guest sees EIO
-  }
-  p->value = v;
-  p->done = true;
-  if (p->wake) p->wake->cancel();
-}
 
 // Calls one of the asyncify control exports. They only set globals; a failure means the
 // isolate is terminating, which the caller's TryCatch reports.
@@ -63,9 +41,9 @@ std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
 
 class asyncify_suspension final : public suspension {
  public:
-  asyncify_suspension(guest& g, bool can_unwind) : g_(g), can_unwind_(can_unwind), wake_(g.owner().io()) {}
-  ~asyncify_suspension() override {
-    if (pending_) pending_->wake = nullptr;
+  asyncify_suspension(guest& g, bool can_unwind)
+      : g_(g), can_unwind_(can_unwind), wake_(g.owner().io()), ops_(g.owner().io()) {
+    ops_.set_wake(&wake_);
   }
 
   bool bind(v8::Local<v8::Context> ctx, v8::Local<v8::Object> ex, std::string* why) {
@@ -98,18 +76,14 @@ class asyncify_suspension final : public suspension {
   }
 
   std::optional<int32_t> block(asio::awaitable<errc> op) override {
-    auto p = std::make_shared<pending_op>();
-    // co_spawn dispatches: on the worker thread the operation runs inline up to its first real
-    // wait, so a call that need not wait is complete when co_spawn returns (the fast path).
-    asio::co_spawn(g_.owner().io(), run_op(std::move(op), p), asio::detached);
-    if (p->done) return p->value;
+    // The operation runs inline up to its first real wait, so a call that need not wait is
+    // complete when start returns (the fast path).
+    if (auto v = ops_.start(std::move(op))) return v;
     if (!can_unwind_) {
       // Cannot happen for loaded modules (load refuses blocking imports without a stack
       // pointer); kept as a guard: the guest sees EAGAIN instead of a corrupted stack.
       return static_cast<int32_t>(errc::again);
     }
-    p->wake = &wake_;
-    pending_ = std::move(p);
     start_unwind();
     return std::nullopt;
   }
@@ -150,12 +124,11 @@ class asyncify_suspension final : public suspension {
           co_return run_end{run_end::kind::trapped, 0, "asyncify buffer overflow"};
         }
       }
-      while (!pending_->done) {
+      while (!ops_.done()) {
         wake_.expires_at(asio::steady_timer::time_point::max());
         co_await wake_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
       }
-      resumed_value_ = pending_->value;
-      pending_.reset();
+      resumed_value_ = ops_.value();
       {
         v8::HandleScope hs(iso);
         auto ctx = g_.owner().context();
@@ -197,8 +170,8 @@ class asyncify_suspension final : public suspension {
   state state_ = state::running;
   uint32_t buffer_ = 0;
   int32_t resumed_value_ = 0;
-  std::shared_ptr<pending_op> pending_;
-  asio::steady_timer wake_;
+  asio::steady_timer wake_;  // cancelled by ops_ when an operation the guest waits for completes
+  op_runner ops_;
   v8::Global<v8::Function> start_unwind_, stop_unwind_, start_rewind_, stop_rewind_;
   v8::Global<v8::Object> stack_pointer_;
 };

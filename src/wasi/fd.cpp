@@ -7,6 +7,7 @@
 #include <asio/use_awaitable.hpp>
 #include <cerrno>
 
+#include "async/file_io.hpp"
 #include "src/wasi/wasi.hpp"
 
 namespace wasio::wasi {
@@ -44,7 +45,9 @@ asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::io
     co_return transferred(write ? stream->try_writev(iov) : stream->try_readv(iov));
   }
   async::io_result r;
-  if (write) {
+  if (stream->is_file()) {
+    r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, std::nullopt, write);
+  } else if (write) {
     r = co_await stream->async_writev(iov);
   } else {
     r = co_await stream->async_readv(iov);

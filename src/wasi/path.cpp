@@ -17,11 +17,13 @@
 #include <array>
 #include <atomic>
 #include <climits>
+#include <cstdlib>
 #include <deque>
 #include <vector>
 #include <cerrno>
 #include <string>
 
+#include "async/file_io.hpp"
 #include "src/wasi/wasi.hpp"
 
 namespace wasio::wasi {
@@ -130,7 +132,11 @@ result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bo
   return unique_fd(fd);
 }
 
-std::atomic<bool> force_walk{false};
+// WASIO_RESOLVE=walk selects the fallback from the start (for end-to-end tests of it).
+std::atomic<bool> force_walk{[] {
+  const char* v = std::getenv("WASIO_RESOLVE");
+  return v && std::string_view(v) == "walk";
+}()};
 
 bool have_openat2() {
   static const bool yes = [] {
@@ -220,15 +226,10 @@ asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::
   if (!e->stream) co_return errc::badf;
   if (e->stream->can_block()) co_return errc::spipe;
   if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
-  int count = static_cast<int>(std::min<size_t>(iov.size(), IOV_MAX));
-  int f = e->stream->native_handle();
-  ssize_t n;
-  do {
-    n = write ? ::pwritev(f, iov.data(), count, static_cast<off_t>(offset))
-              : ::preadv(f, iov.data(), count, static_cast<off_t>(offset));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) co_return from_host_errno(errno);
-  co_return static_cast<size>(n);
+  auto stream = e->stream;  // kept alive if the guest's fd is closed meanwhile
+  auto r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, offset, write);
+  if (r.error) co_return from_host_errno(r.error);
+  co_return static_cast<size>(r.bytes);
 }
 
 // The host fd behind `fd` with `needed` rights, file or directory.

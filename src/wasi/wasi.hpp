@@ -102,7 +102,8 @@ result<void> fd_renumber(context& c, fd_t from, fd_t to);
 // A path with a NUL byte is inval.
 
 // Resolve paths component by component instead of with openat2, as on kernels older than 5.6
-// (which get it automatically). For tests of that path; process-wide.
+// (which get it automatically). For tests of that path; process-wide. The environment variable
+// WASIO_RESOLVE=walk sets it at start-up.
 void use_fallback_resolution(bool on);
 
 // path_open: open or create a file or directory. Without LOOKUP_SYMLINK_FOLLOW a final

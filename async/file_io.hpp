@@ -1,0 +1,48 @@
+// file_io: regular-file reads and writes that never stall the worker thread.
+//
+// A read that misses the page cache (or a file on a slow network mount) blocks in the kernel;
+// done on the worker thread it would freeze every guest on that worker. Each transfer is
+// therefore tried once with RWF_NOWAIT, which completes inline when the data is cached (no
+// suspension, the cost of a plain syscall); only when the kernel would block does it go to
+// io_uring, or to a small blocking thread pool where io_uring is unavailable (old kernels,
+// seccomp). docs/why-file-io.md has the measurements behind this default.
+#pragma once
+#include <sys/uio.h>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "async/host_stream.hpp"
+
+namespace wasio::async {
+
+enum class file_io_mode {
+  nowait,  // default: RWF_NOWAIT inline, io_uring (or the pool) when the kernel would block
+  sync,    // plain syscalls on the worker thread (what most WASI hosts do)
+  uring,   // every transfer through the worker's io_uring
+  pool,    // every transfer on the blocking thread pool
+};
+
+// The mode transfers use from now on (process-wide). Initially from the environment variable
+// WASIO_FILE_IO (nowait|sync|uring|pool), for benchmarks; nowait otherwise.
+file_io_mode get_file_io_mode();
+void set_file_io_mode(file_io_mode mode);
+// Parses a mode name; nullopt for an unknown one.
+std::optional<file_io_mode> parse_file_io_mode(std::string_view name);
+
+// True when io_uring works in this process (io_uring_setup is not refused by the kernel or a
+// seccomp filter); otherwise the `uring` mode and the nowait fallback use the pool.
+bool io_uring_available();
+
+// Reads (write == false) or writes `iov` on host file `fd` at `offset`, or at the file position
+// (advancing it, appending under O_APPEND) when there is none, running completion on `ex`. The
+// buffers and `fd` must stay valid until it completes: the io_context's shutdown waits for
+// transfers in flight before it destroys the suspended coroutines that own them.
+asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd,
+                                         std::span<const ::iovec> iov,
+                                         std::optional<uint64_t> offset, bool write);
+
+}  // namespace wasio::async

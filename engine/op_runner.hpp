@@ -1,0 +1,41 @@
+// op_runner: runs a guest's blocking WASI operations, one at a time, on one long-lived coroutine.
+//
+// Most calls that *can* block complete at once (data is in the pipe, the file is cached). Giving
+// each its own co_spawn cost ~1 µs (a spawn frame, two work guards, a dispatch and a posted
+// completion, measured with an fd_pread on a bad fd); here the operation is handed to a parked
+// coroutine that is resumed inline, so a call that completes at once costs one resumption. Both
+// suspension modes use it: what differs between them is only how the guest waits for `done()`.
+#pragma once
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "wasio/errno.hpp"
+
+namespace wasio::engine {
+
+class op_runner {
+ public:
+  explicit op_runner(asio::io_context& io);
+  ~op_runner();
+  op_runner(const op_runner&) = delete;
+  op_runner& operator=(const op_runner&) = delete;
+
+  // Starts `op`; returns its errno if it completed inline. Otherwise done() turns true later,
+  // on the io_context's thread, and `wake` (if set) is cancelled then.
+  std::optional<int32_t> start(asio::awaitable<errc> op);
+  bool done() const;
+  int32_t value() const;
+  void set_wake(asio::steady_timer* wake);
+
+  struct state;
+
+ private:
+  asio::io_context& io_;
+  std::shared_ptr<state> s_;
+};
+
+}  // namespace wasio::engine
