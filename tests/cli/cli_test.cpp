@@ -279,4 +279,30 @@ TEST(cli, read_only_preopen_refuses_writes) {
   EXPECT_TRUE(std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
 }
+
+// Every WASI call and its error cases through the raw imports of each module name
+// (tests/guests/calls_body.h), under each resolution path and each file I/O mode.
+class cli_calls : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {};
+
+TEST_P(cli_calls, every_call_and_its_errors) {
+  auto [module, env] = GetParam();
+  auto dir = std::filesystem::temp_directory_path() / ("wasio-calls-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "d");
+  std::filesystem::create_directories(dir / "ro");
+  std::ofstream(dir / "ro" / "ro.txt") << "read only\n";
+  std::filesystem::create_directory_symlink("/etc", dir / "ro" / "escape");
+  auto cmd = wasio_run({"--dir", (dir / "d").string() + "::/d", "--dir-ro", (dir / "ro").string() + "::/ro",
+                        "--env", "WASIO_T=yes", guest(module), "one"});
+  cmd.insert(cmd.begin(), {"/usr/bin/env", env});
+  auto r = run_process(cmd);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, std::string("ok ") + (std::string(module) == "calls_unstable" ? "wasi_unstable" : "wasi_snapshot_preview1") + "\n");
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(modules, cli_calls,
+                         ::testing::Combine(::testing::Values("calls_preview1", "calls_unstable"),
+                                            ::testing::Values("WASIO_FILE_IO=nowait", "WASIO_FILE_IO=uring",
+                                                              "WASIO_FILE_IO=pool", "WASIO_RESOLVE=walk")));
 }  // namespace
