@@ -46,9 +46,12 @@ result<unique_fd> openat2_beneath(int dirfd, const std::string& path, int flags,
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
   how.mode = (flags & O_CREAT) ? 0666 : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  for (;;) {
+  // EAGAIN: a rename raced a `..` and the kernel could not prove it stayed beneath; retrying
+  // is what openat2(2) advises. Bounded, so a process renaming in a loop cannot spin us.
+  for (int tries = 0;; ++tries) {
     long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
     if (fd >= 0) return unique_fd(static_cast<int>(fd));
+    if (errno == EAGAIN && tries == 64) return errc::again;
     if (errno != EINTR && errno != EAGAIN) return path_errno(errno);
   }
 }

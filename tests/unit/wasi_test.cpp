@@ -12,9 +12,11 @@
 #include <chrono>
 #include <cstring>
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "src/wasi/wasi.hpp"
 
@@ -459,6 +461,37 @@ TEST_P(path_fixture, escapes_are_notcapable) {
   EXPECT_EQ(path_rename(ctx, 3, "sub/file", 3, "../stolen").error(), errc::notcapable);
   EXPECT_FALSE(std::filesystem::exists(root.parent_path() / "made"));
   EXPECT_FALSE(std::filesystem::exists(root.parent_path() / "stolen"));
+}
+
+// A directory renamed out of the sandbox while a lookup walks through it: `..` from it would
+// reach the outside. Another thread moves root/a/b to outside/pivot/b and back while the guest
+// opens a/b/c/d/../../../../secret, which inside names root/secret (absent) and, if a lookup
+// followed the moved directory's real parent, outside/secret.
+TEST_P(path_fixture, a_directory_renamed_during_lookup_never_leads_outside) {
+  auto outside = root.string() + "-out";
+  std::filesystem::remove_all(outside);
+  std::filesystem::create_directories(outside + "/pivot");
+  std::ofstream(outside + "/secret") << "secret";
+  std::filesystem::create_directories(root / "a" / "b" / "c" / "d");
+  std::atomic<bool> stop{false};
+  std::thread renamer([&] {
+    auto in = (root / "a" / "b").string(), out = outside + "/pivot/b";
+    while (!stop.load()) {
+      if (::rename(in.c_str(), out.c_str()) == 0) (void)!::rename(out.c_str(), in.c_str());
+    }
+  });
+  int escaped = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto r = open("a/b/c/d/../../../../secret");
+    if (r) {
+      ++escaped;
+      (void)fd_close(ctx, r.value());
+    }
+  }
+  stop = true;
+  renamer.join();
+  EXPECT_EQ(escaped, 0);
+  std::filesystem::remove_all(outside);
 }
 
 TEST_P(path_fixture, lookups) {
