@@ -40,14 +40,27 @@ std::atomic<file_io_mode>& mode_setting() {
   return mode;
 }
 
-// One preadv2/pwritev2. offset -1 is the file position, as in the system calls themselves.
-io_result transfer_now(int fd, std::span<const ::iovec> iov, std::optional<uint64_t> offset,
-                       bool write, int flags) {
-  int count = static_cast<int>(std::min<size_t>(iov.size(), IOV_MAX));
-  off_t off = offset ? static_cast<off_t>(*offset) : -1;
+// One file operation, as the caller described it.
+struct file_op {
+  enum class kind { read, write, sync, datasync } what;
+  int fd;
+  std::span<const ::iovec> iov;     // read, write
+  std::optional<uint64_t> offset;  // read, write: none = the file position
+};
+
+// Does `op` with a system call; `flags` (RWF_NOWAIT) for reads and writes. An offset of -1 is
+// the file position, as in preadv2/pwritev2 themselves.
+io_result do_now(const file_op& op, int flags) {
+  int count = static_cast<int>(std::min<size_t>(op.iov.size(), IOV_MAX));
+  off_t off = op.offset ? static_cast<off_t>(*op.offset) : -1;
   ssize_t n;
   do {
-    n = write ? ::pwritev2(fd, iov.data(), count, off, flags) : ::preadv2(fd, iov.data(), count, off, flags);
+    switch (op.what) {
+      case file_op::kind::read: n = ::preadv2(op.fd, op.iov.data(), count, off, flags); break;
+      case file_op::kind::write: n = ::pwritev2(op.fd, op.iov.data(), count, off, flags); break;
+      case file_op::kind::sync: n = ::fsync(op.fd); break;
+      case file_op::kind::datasync: n = ::fdatasync(op.fd); break;
+    }
   } while (n < 0 && errno == EINTR);
   if (n < 0) return {0, errno == EWOULDBLOCK ? EAGAIN : errno};
   return {static_cast<size_t>(n), 0};
@@ -90,10 +103,9 @@ class file_io_service final : public asio::execution_context::service {
     if (ring_ready_) ::io_uring_queue_exit(&ring_);
   }
 
-  void start(const asio::any_io_executor& ex, std::unique_ptr<pending> p, int fd,
-             std::span<const ::iovec> iov, std::optional<uint64_t> offset, bool write, bool uring) {
-    if (uring && submit(ex, p, fd, iov, offset, write)) return;
-    run_on_pool(ex, std::move(p), fd, iov, offset, write);
+  void start(const asio::any_io_executor& ex, std::unique_ptr<pending> p, const file_op& op, bool uring) {
+    if (uring && submit(ex, p, op)) return;
+    run_on_pool(ex, std::move(p), op);
   }
 
   // Waits for every transfer still writing into guest buffers, then destroys the coroutines
@@ -135,18 +147,18 @@ class file_io_service final : public asio::execution_context::service {
     return false;
   }
 
-  bool submit(const asio::any_io_executor& ex, std::unique_ptr<pending>& p, int fd,
-              std::span<const ::iovec> iov, std::optional<uint64_t> offset, bool write) {
+  bool submit(const asio::any_io_executor& ex, std::unique_ptr<pending>& p, const file_op& op) {
     if (!ensure_ring(ex)) return false;
     ::io_uring_sqe* sqe = ::io_uring_get_sqe(&ring_);
     if (!sqe) return false;  // 256 already queued: the pool takes this one
-    unsigned count = static_cast<unsigned>(std::min<size_t>(iov.size(), IOV_MAX));
+    unsigned count = static_cast<unsigned>(std::min<size_t>(op.iov.size(), IOV_MAX));
     // An offset of -1 makes io_uring use and advance the file position (Linux 5.6+).
-    uint64_t off = offset ? *offset : static_cast<uint64_t>(-1);
-    if (write) {
-      ::io_uring_prep_writev(sqe, fd, iov.data(), count, off);
-    } else {
-      ::io_uring_prep_readv(sqe, fd, iov.data(), count, off);
+    uint64_t off = op.offset ? *op.offset : static_cast<uint64_t>(-1);
+    switch (op.what) {
+      case file_op::kind::read: ::io_uring_prep_readv(sqe, op.fd, op.iov.data(), count, off); break;
+      case file_op::kind::write: ::io_uring_prep_writev(sqe, op.fd, op.iov.data(), count, off); break;
+      case file_op::kind::sync: ::io_uring_prep_fsync(sqe, op.fd, 0); break;
+      case file_op::kind::datasync: ::io_uring_prep_fsync(sqe, op.fd, IORING_FSYNC_DATASYNC); break;
     }
     ::io_uring_sqe_set_data(sqe, p.get());
     if (::io_uring_submit(&ring_) < 0) {
@@ -189,16 +201,15 @@ class file_io_service final : public asio::execution_context::service {
     if (in_flight_ > 0) arm();
   }
 
-  void run_on_pool(const asio::any_io_executor& ex, std::unique_ptr<pending> p, int fd,
-                   std::span<const ::iovec> iov, std::optional<uint64_t> offset, bool write) {
+  void run_on_pool(const asio::any_io_executor& ex, std::unique_ptr<pending> p, const file_op& op) {
     {
       std::lock_guard lock(jobs_mutex_);
       ++jobs_;
     }
     // The tracked executor keeps the io_context running until the completion is posted.
     asio::post(blocking_pool(), [this, work = asio::prefer(ex, asio::execution::outstanding_work.tracked),
-                                 p = std::move(p), fd, iov, offset, write]() mutable {
-      io_result r = transfer_now(fd, iov, offset, write, 0);
+                                 p = std::move(p), op]() mutable {
+      io_result r = do_now(op, 0);
       asio::post(work, [p = std::move(p), r]() mutable { p.release()->complete(r); });
       work = asio::any_io_executor{};
       // Last: once the count is zero, shutdown() may return and the service go.
@@ -234,29 +245,45 @@ bool io_uring_available() {
   return available;
 }
 
-asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd,
-                                         std::span<const ::iovec> iov,
-                                         std::optional<uint64_t> offset, bool write) {
-  file_io_mode mode = get_file_io_mode();
-  if (mode == file_io_mode::sync) co_return transfer_now(fd, iov, offset, write, 0);
-  if (mode == file_io_mode::nowait) {
-    io_result r = transfer_now(fd, iov, offset, write, RWF_NOWAIT);
-    // EOPNOTSUPP: the file cannot say whether it would block. For a buffered write (ext4 here)
-    // the write goes to the page cache on this thread, as in `sync`: offloading it cost
-    // 5-8x more (docs/why-file-io.md), and it blocks only under writeback throttling. A read
-    // (a network or FUSE file system) is offloaded: that is where reads are slow.
-    if (r.error == EOPNOTSUPP && write) co_return transfer_now(fd, iov, offset, write, 0);
-    if (r.error != EAGAIN && r.error != EOPNOTSUPP) co_return r;
-  }
-  bool uring = mode != file_io_mode::pool;
+namespace {
+
+// Runs `op` off the calling thread (io_uring unless `uring` is false or it is unavailable).
+asio::awaitable<io_result> offload(const asio::any_io_executor& ex, const file_op& op, bool uring) {
   auto& service = asio::use_service<file_io_service>(asio::query(ex, asio::execution::context));
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(io_result)>(
       [&](auto handler) {
         using H = decltype(handler);
-        service.start(ex, std::make_unique<pending_with<H>>(std::move(handler)), fd, iov, offset,
-                      write, uring);
+        service.start(ex, std::make_unique<pending_with<H>>(std::move(handler)), op, uring);
       },
       asio::use_awaitable);
+}
+
+}  // namespace
+
+asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd,
+                                         std::span<const ::iovec> iov,
+                                         std::optional<uint64_t> offset, bool write) {
+  file_op op{write ? file_op::kind::write : file_op::kind::read, fd, iov, offset};
+  file_io_mode mode = get_file_io_mode();
+  if (mode == file_io_mode::sync) co_return do_now(op, 0);
+  if (mode == file_io_mode::nowait) {
+    io_result r = do_now(op, RWF_NOWAIT);
+    // EOPNOTSUPP: the file cannot say whether it would block. For a buffered write (ext4 here)
+    // the write goes to the page cache on this thread, as in `sync`: offloading it cost 5-8x
+    // more (docs/why-file-io.md), and it blocks only under writeback throttling. A read (a
+    // network or FUSE file system) is offloaded: that is where reads are slow.
+    if (r.error == EOPNOTSUPP && write) co_return do_now(op, 0);
+    if (r.error != EAGAIN && r.error != EOPNOTSUPP) co_return r;
+  }
+  co_return co_await offload(ex, op, mode != file_io_mode::pool);
+}
+
+asio::awaitable<io_result> file_sync(const asio::any_io_executor& ex, int fd, bool data_only) {
+  file_op op{data_only ? file_op::kind::datasync : file_op::kind::sync, fd, {}, std::nullopt};
+  file_io_mode mode = get_file_io_mode();
+  if (mode == file_io_mode::sync) co_return do_now(op, 0);
+  // A flush waits for the disk: never on the worker thread.
+  co_return co_await offload(ex, op, mode != file_io_mode::pool);
 }
 
 }  // namespace wasio::async

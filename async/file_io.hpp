@@ -45,4 +45,8 @@ asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd
                                          std::span<const ::iovec> iov,
                                          std::optional<uint64_t> offset, bool write);
 
+// fsync (or fdatasync when `data_only`) of host file `fd`, off the calling thread except in
+// the `sync` mode.
+asio::awaitable<io_result> file_sync(const asio::any_io_executor& ex, int fd, bool data_only);
+
 }  // namespace wasio::async

@@ -114,8 +114,8 @@ errc fd_advise(call c, uint32_t fd, uint64_t offset, uint64_t len, uint32_t advi
 errc fd_allocate(call c, uint32_t fd, uint64_t offset, uint64_t len) {
   return status(wasi::fd_allocate(c.ctx(), fd, offset, len));
 }
-errc fd_datasync(call c, uint32_t fd) { return status(wasi::fd_datasync(c.ctx(), fd)); }
-errc fd_sync(call c, uint32_t fd) { return status(wasi::fd_sync(c.ctx(), fd)); }
+asio::awaitable<errc> fd_datasync(call c, uint32_t fd) { co_return status(co_await wasi::fd_datasync(c.ctx(), fd)); }
+asio::awaitable<errc> fd_sync(call c, uint32_t fd) { co_return status(co_await wasi::fd_sync(c.ctx(), fd)); }
 errc fd_fdstat_set_rights(call c, uint32_t fd, uint64_t base, uint64_t inheriting) {
   return status(wasi::fd_fdstat_set_rights(c.ctx(), fd, base, inheriting));
 }

@@ -282,17 +282,17 @@ result<void> fd_allocate(context& c, fd_t fd, filesize offset, filesize len) {
   return r == 0 ? ok() : result<void>(from_host_errno(r));
 }
 
-result<void> fd_datasync(context& c, fd_t fd) {
-  WASIO_TRY(h, any_fd(c, fd, rights::fd_datasync));
-  if (::fdatasync(h) != 0) return from_host_errno(errno);
-  return ok();
+namespace {
+asio::awaitable<result<void>> flush(context& c, fd_t fd, bool data_only) {
+  WASIO_CO_TRY(h, any_fd(c, fd, data_only ? rights::fd_datasync : rights::fd_sync));
+  auto r = co_await async::file_sync(c.executor, h, data_only);
+  if (r.error) co_return from_host_errno(r.error);
+  co_return ok();
 }
+}  // namespace
 
-result<void> fd_sync(context& c, fd_t fd) {
-  WASIO_TRY(h, any_fd(c, fd, rights::fd_sync));
-  if (::fsync(h) != 0) return from_host_errno(errno);
-  return ok();
-}
+asio::awaitable<result<void>> fd_datasync(context& c, fd_t fd) { return flush(c, fd, true); }
+asio::awaitable<result<void>> fd_sync(context& c, fd_t fd) { return flush(c, fd, false); }
 
 result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t inheriting) {
   WASIO_TRY(e, c.fds.get(fd));

@@ -84,9 +84,10 @@ result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, siz
 result<void> fd_advise(context& c, fd_t fd, filesize offset, filesize len, uint8_t advice);
 // fd_allocate: posix_fallocate. Errors: badf, notcapable, inval, nospc, spipe.
 result<void> fd_allocate(context& c, fd_t fd, filesize offset, filesize len);
-// fd_datasync / fd_sync: fdatasync / fsync. Errors: badf, notcapable, io.
-result<void> fd_datasync(context& c, fd_t fd);
-result<void> fd_sync(context& c, fd_t fd);
+// fd_datasync / fd_sync: fdatasync / fsync, off the worker thread (async/file_io.hpp): a flush
+// waits for the disk. Errors: badf, notcapable, io.
+asio::awaitable<result<void>> fd_datasync(context& c, fd_t fd);
+asio::awaitable<result<void>> fd_sync(context& c, fd_t fd);
 // fd_fdstat_set_rights: narrow an fd's rights; asking for one it lacks is notcapable.
 result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t inheriting);
 // fd_filestat_set_size: ftruncate. Errors: badf, notcapable, inval, isdir, fbig.

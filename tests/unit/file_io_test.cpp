@@ -108,6 +108,22 @@ TEST_P(file_io_test, failures_carry_the_host_errno) {
   EXPECT_EQ(run(d.get(), buf, 0, false).error, EISDIR);
 }
 
+TEST_P(file_io_test, sync_and_datasync) {
+  unique_fd f = open_file("s", O_RDWR | O_CREAT | O_TRUNC);
+  auto flush = [&](int fd, bool data_only) {
+    std::optional<io_result> out;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      out = co_await file_sync(io.get_executor(), fd, data_only);
+    }, asio::detached);
+    io.restart();
+    io.run();
+    return out.value();
+  };
+  EXPECT_EQ(flush(f.get(), false).error, 0);
+  EXPECT_EQ(flush(f.get(), true).error, 0);
+  EXPECT_EQ(flush(-1, false).error, EBADF);
+}
+
 TEST_P(file_io_test, a_read_from_evicted_pages_returns_the_data) {
   // Pages dropped from the cache make RWF_NOWAIT refuse, so the read takes the slow path.
   unique_fd f = open_file("d", O_RDWR | O_CREAT | O_TRUNC);
