@@ -305,4 +305,24 @@ INSTANTIATE_TEST_SUITE_P(modules, cli_calls,
                          ::testing::Combine(::testing::Values("calls_preview1", "calls_unstable"),
                                             ::testing::Values("WASIO_FILE_IO=nowait", "WASIO_FILE_IO=uring",
                                                               "WASIO_FILE_IO=pool", "WASIO_RESOLVE=walk")));
+
+// A real program's view of a file tree: tree_ops (create, walk, rename, delete) prints the same
+// transcript as a wasm guest under a preopen as it does natively on a real directory.
+TEST(cli, tree_ops_transcript_equals_native) {
+  auto base = std::filesystem::temp_directory_path() / ("wasio-tree-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base / "native");
+  std::filesystem::create_directories(base / "guest");
+  auto native = run_process({WASIO_TREE_OPS_NATIVE, (base / "native").string()});
+  ASSERT_EQ(native.status, 0) << native.err;
+  for (const char* resolve : {"WASIO_RESOLVE=openat2", "WASIO_RESOLVE=walk"}) {
+    auto cmd = wasio_run({"--dir", (base / "guest").string() + "::/work", guest("tree_ops"), "/work"});
+    cmd.insert(cmd.begin(), {"/usr/bin/env", resolve});
+    auto wasm = run_process(cmd);
+    EXPECT_EQ(wasm.status, 0) << wasm.err;
+    EXPECT_EQ(wasm.out, native.out) << resolve;
+    EXPECT_TRUE(std::filesystem::is_empty(base / "guest"));
+  }
+  std::filesystem::remove_all(base);
+}
 }  // namespace
