@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -304,7 +305,12 @@ TEST_P(cli_calls, every_call_and_its_errors) {
 INSTANTIATE_TEST_SUITE_P(modules, cli_calls,
                          ::testing::Combine(::testing::Values("calls_preview1", "calls_unstable"),
                                             ::testing::Values("WASIO_FILE_IO=nowait", "WASIO_FILE_IO=uring",
-                                                              "WASIO_FILE_IO=pool", "WASIO_RESOLVE=walk")));
+                                                              "WASIO_FILE_IO=pool", "WASIO_RESOLVE=walk")),
+                         [](const auto& info) {
+                           std::string name = std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param);
+                           std::replace(name.begin(), name.end(), '=', '_');
+                           return name;
+                         });
 
 // A real program's view of a file tree: tree_ops (create, walk, rename, delete) prints the same
 // transcript as a wasm guest under a preopen as it does natively on a real directory.
