@@ -262,7 +262,8 @@ asio::awaitable<io_result> offload(const asio::any_io_executor& ex, const file_o
 
 asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd,
                                          std::span<const ::iovec> iov,
-                                         std::optional<uint64_t> offset, bool write) {
+                                         std::optional<uint64_t> offset, bool write,
+                                         bool synced) {
   file_op op{write ? file_op::kind::write : file_op::kind::read, fd, iov, offset};
   file_io_mode mode = get_file_io_mode();
   if (mode == file_io_mode::sync) co_return do_now(op, 0);
@@ -271,8 +272,9 @@ asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd
     // EOPNOTSUPP: the file cannot say whether it would block. For a buffered write (ext4 here)
     // the write goes to the page cache on this thread, as in `sync`: offloading it cost 5-8x
     // more (docs/why-file-io.md), and it blocks only under writeback throttling. A read (a
-    // network or FUSE file system) is offloaded: that is where reads are slow.
-    if (r.error == EOPNOTSUPP && write) co_return do_now(op, 0);
+    // network or FUSE file system) is offloaded: that is where reads are slow, as is a write
+    // to a file opened for synchronous writes.
+    if (r.error == EOPNOTSUPP && write && !synced) co_return do_now(op, 0);
     if (r.error != EAGAIN && r.error != EOPNOTSUPP) co_return r;
   }
   co_return co_await offload(ex, op, mode != file_io_mode::pool);

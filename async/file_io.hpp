@@ -40,10 +40,13 @@ bool io_uring_available();
 // Reads (write == false) or writes `iov` on host file `fd` at `offset`, or at the file position
 // (advancing it, appending under O_APPEND) when there is none, running completion on `ex`. The
 // buffers and `fd` must stay valid until it completes: the io_context's shutdown waits for
-// transfers in flight before it destroys the suspended coroutines that own them.
+// transfers in flight before it destroys the suspended coroutines that own them. `synced`: the
+// file was opened with O_SYNC or O_DSYNC, so a write waits for the disk and is never done on
+// the calling thread (except in the `sync` mode).
 asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd,
                                          std::span<const ::iovec> iov,
-                                         std::optional<uint64_t> offset, bool write);
+                                         std::optional<uint64_t> offset, bool write,
+                                         bool synced = false);
 
 // fsync (or fdatasync when `data_only`) of host file `fd`, off the calling thread except in
 // the `sync` mode.

@@ -46,7 +46,8 @@ asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::io
   }
   async::io_result r;
   if (stream->is_file()) {
-    r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, std::nullopt, write);
+    bool synced = e->stat.flags & (fdflags::sync | fdflags::dsync);
+    r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, std::nullopt, write, synced);
   } else if (write) {
     r = co_await stream->async_writev(iov);
   } else {

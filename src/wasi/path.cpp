@@ -230,7 +230,8 @@ asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::
   if (e->stream->can_block()) co_return errc::spipe;
   if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
   auto stream = e->stream;  // kept alive if the guest's fd is closed meanwhile
-  auto r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, offset, write);
+  bool synced = e->stat.flags & (fdflags::sync | fdflags::dsync);
+  auto r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, offset, write, synced);
   if (r.error) co_return from_host_errno(r.error);
   co_return static_cast<size>(r.bytes);
 }

@@ -99,6 +99,21 @@ TEST_P(file_io_test, append_mode_writes_at_the_end) {
   EXPECT_EQ(buf.substr(0, r.bytes), "onetwo");
 }
 
+TEST_P(file_io_test, synced_writes_land) {
+  unique_fd f = open_file("o_sync", O_RDWR | O_CREAT | O_TRUNC | O_DSYNC);
+  std::string data = "durable";
+  ::iovec v{data.data(), data.size()};
+  std::optional<io_result> out;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    out = co_await file_transfer(io.get_executor(), f.get(), {&v, 1}, std::nullopt, true, true);
+  }, asio::detached);
+  io.run();
+  EXPECT_EQ(out.value().bytes, data.size());
+  std::string buf(16, '\0');
+  io_result r = run(f.get(), buf, 0, false);
+  EXPECT_EQ(buf.substr(0, r.bytes), "durable");
+}
+
 TEST_P(file_io_test, failures_carry_the_host_errno) {
   std::string buf(4, 'x');
   EXPECT_EQ(run(-1, buf, std::nullopt, false).error, EBADF);
