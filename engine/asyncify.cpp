@@ -75,6 +75,8 @@ class asyncify_suspension final : public suspension {
     return resumed_value_;
   }
 
+  void interrupt() override { wake_.cancel(); }
+
   std::optional<int32_t> block(asio::awaitable<errc> op) override {
     // The operation runs inline up to its first real wait, so a call that need not wait is
     // complete when start returns (the fast path).
@@ -91,6 +93,7 @@ class asyncify_suspension final : public suspension {
   asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) override {
     v8::Isolate* iso = g_.owner().isolate();
     for (;;) {
+      std::optional<run_end> end;
       {
         v8::HandleScope hs(iso);
         auto ctx = g_.owner().context();
@@ -98,7 +101,7 @@ class asyncify_suspension final : public suspension {
         v8::TryCatch tc(iso);
         v8::MaybeLocal<v8::Value> r;
         {
-          running_guest running(&g_);
+          guest_segment running(&g_);
           r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
         }
         // After proc_exit the termination may still be pending: wasi-libc follows the call with
@@ -107,27 +110,37 @@ class asyncify_suspension final : public suspension {
         if (auto code = g_.exit_requested()) {
           iso->CancelTerminateExecution();
           state_ = state::running;
-          co_return run_end{run_end::kind::exited, *code, {}};
-        }
-        if (r.IsEmpty()) {
+          end = run_end{run_end::kind::exited, *code, {}};
+        } else if (r.IsEmpty()) {
           state_ = state::running;
           bool terminated = tc.HasTerminated();
           if (terminated) iso->CancelTerminateExecution();
-          co_return run_end{run_end::kind::trapped, 0,
-                            terminated ? "terminated" : exception_text(iso, tc)};
+          if (g_.control().stop_requested()) {
+            end = run_end{run_end::kind::stopped, 0, {}};
+          } else {
+            end = run_end{run_end::kind::trapped, 0, terminated ? "terminated" : exception_text(iso, tc)};
+          }
+        } else if (state_ != state::unwinding) {
+          end = run_end{};
         }
-        if (state_ != state::unwinding) co_return run_end{};
-        bool stopped = call_control(iso, stop_unwind_);
-        state_ = state::running;
-        auto cur = g_.memory().load<uint32_t>(buffer_);
-        if (!stopped || !cur || cur.value() > buffer_ + kBufferSize) {
-          co_return run_end{run_end::kind::trapped, 0, "asyncify buffer overflow"};
+        if (!end) {
+          bool stopped = call_control(iso, stop_unwind_);
+          state_ = state::running;
+          auto cur = g_.memory().load<uint32_t>(buffer_);
+          if (!stopped || !cur || cur.value() > buffer_ + kBufferSize) {
+            end = run_end{run_end::kind::trapped, 0, "asyncify buffer overflow"};
+          }
         }
       }
+      // Suspended, or ending with an operation still in flight (it may be writing into the
+      // guest's memory): wait for it. A stop request cancels it first.
       while (!ops_.done()) {
+        if (g_.control().stop_requested() || end) ops_.cancel();
         wake_.expires_at(asio::steady_timer::time_point::max());
         co_await wake_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
       }
+      if (end) co_return *end;
+      if (g_.control().stop_requested()) co_return run_end{run_end::kind::stopped, 0, {}};
       resumed_value_ = ops_.value();
       {
         v8::HandleScope hs(iso);

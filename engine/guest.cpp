@@ -1,5 +1,6 @@
 #include "engine/guest.hpp"
 
+#include <asio/steady_timer.hpp>
 #include <cstring>
 
 #include "engine/asyncify.hpp"
@@ -18,18 +19,40 @@ exit_status failed(std::string why) {
   return exit_status{exit_status::kind::failed, 0, std::move(why)};
 }
 
+exit_status stopped(const detail::guest_control& c) {
+  return exit_status{exit_status::kind::stopped, 0, c.stop_message()};
+}
+
 }  // namespace
 
-guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod)
-    : worker_(w), module_(std::move(mod)) {}
+guest_segment::guest_segment(guest* g) : g_(g), prev_(current_guest) {
+  current_guest = g;
+  g->owner().enter(&g->control());
+}
+
+guest_segment::~guest_segment() {
+  g_->owner().leave();
+  current_guest = prev_;
+}
+
+guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod,
+             std::shared_ptr<detail::guest_control> control)
+    : worker_(w), module_(std::move(mod)), control_(std::move(control)) {
+  control_->attach(&worker_, this);
+}
 
 guest::~guest() {
+  control_->detach();
   suspension_.reset();
   memory_.Reset();
   if (!supplied_memory_.IsEmpty()) {
     v8::HandleScope hs(worker_.isolate());
-    worker_.memories().give_back(worker_.isolate(), supplied_memory_.Get(worker_.isolate()), *module_->supplied_memory);
+    worker_.memories().give_back(worker_.isolate(), supplied_memory_.Get(worker_.isolate()), memory_limits_);
   }
+}
+
+void guest::wake_to_stop() {
+  if (suspension_) suspension_->interrupt();
 }
 
 void guest::refresh(uint8_t** base, size_t* size) const {
@@ -46,6 +69,17 @@ void guest::request_exit(uint32_t code) {
 }
 
 std::optional<std::string> guest::build_context(const config& cfg) {
+  if (module_->supplied_memory) {
+    memory_limits_ = *module_->supplied_memory;
+    if (uint32_t cap = cfg.limits.memory_pages) {
+      if (memory_limits_.initial > cap) {
+        return module_->name + ": needs " + std::to_string(memory_limits_.initial) +
+               " pages of memory, more than the limit of " + std::to_string(cap);
+      }
+      if (!memory_limits_.maximum || *memory_limits_.maximum > cap) memory_limits_.maximum = cap;
+    }
+  }
+  if (cfg.limits.open_fds) wasi_.fds.set_limit(cfg.limits.open_fds);
   wasi_.executor = worker_.io().get_executor();
   wasi_.args = cfg.args;
   wasi_.env = cfg.env;
@@ -72,9 +106,9 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   auto ctor = worker_.instance_constructor();
   v8::TryCatch tc(iso);
   v8::Local<v8::Object> imports = worker_.imports();
-  if (const auto& limits = module_->supplied_memory) {
+  if (module_->supplied_memory) {
     v8::Local<v8::WasmMemoryObject> mem;
-    if (!worker_.memories().take(ctx, worker_.memory_constructor(), *limits).ToLocal(&mem)) return "cannot allocate the guest's memory";
+    if (!worker_.memories().take(ctx, worker_.memory_constructor(), memory_limits_).ToLocal(&mem)) return "cannot allocate the guest's memory";
     supplied_memory_.Reset(iso, mem);
     auto own = v8::Object::New(iso);
     own->Set(ctx, str(iso, "memory"), mem).Check();
@@ -86,7 +120,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   // A start function may call WASI already.
   bool ok;
   {
-    running_guest running(this);
+    guest_segment running(this);
     ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
   }
   if (exit_code_) {  // proc_exit from the start function, whether or not V8 saw it yet
@@ -116,6 +150,18 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
 }
 
 asio::awaitable<exit_status> guest::run(const config& cfg) {
+  const auto& lim = cfg.limits;
+  control_->cpu_limit = lim.cpu_time;
+  std::optional<asio::steady_timer> wall;
+  if (lim.wall_time.count() > 0) {
+    control_->wall_deadline = std::chrono::steady_clock::now() + lim.wall_time;
+    // While the guest is suspended; the watchdog looks after it while it computes.
+    wall.emplace(worker_.io(), lim.wall_time);
+    wall->async_wait([c = control_](asio::error_code ec) {
+      if (!ec) c->request_stop(detail::guest_control::reason::wall_time);
+    });
+  }
+  if (control_->stop_requested()) co_return stopped(*control_);
   if (auto err = build_context(cfg)) co_return failed(*err);
   v8::Isolate* iso = worker_.isolate();
   v8::Global<v8::Function> entry;
@@ -128,6 +174,7 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
       if (exit_code_) {  // proc_exit from a start function
         co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
       }
+      if (control_->stop_requested()) co_return stopped(*control_);
       // A start function that traps is a trap; imports that do not link (another WASI
       // version, an unknown module) mean the module cannot run here at all.
       if (err->rfind("LinkError", 0) == 0 || err->rfind("TypeError", 0) == 0) {
@@ -148,6 +195,7 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
   switch (end.how) {
     case run_end::kind::returned: co_return exit_status{exit_status::kind::exited, 0, {}};
     case run_end::kind::exited: co_return exit_status{exit_status::kind::exited, end.code, {}};
+    case run_end::kind::stopped: co_return stopped(*control_);
     case run_end::kind::trapped: break;
   }
   co_return exit_status{exit_status::kind::trapped, 0, std::move(end.message)};

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "engine/guest_control.hpp"
 #include "engine/memory.hpp"
+#include "engine/wasm_summary.hpp"
 #include "engine/suspension.hpp"
 #include "src/wasi/context.hpp"
 #include "wasio/wasio.hpp"
@@ -17,9 +19,24 @@ namespace wasio::engine {
 
 class worker;
 
+// Sets current_guest (for the import thunks) and opens a worker segment for the scope of a call
+// into the guest's wasm.
+class guest_segment {
+ public:
+  explicit guest_segment(guest* g);
+  ~guest_segment();
+  guest_segment(const guest_segment&) = delete;
+  guest_segment& operator=(const guest_segment&) = delete;
+
+ private:
+  guest* g_;
+  guest* prev_;
+};
+
 class guest final : private memory_source {
  public:
-  guest(worker& w, std::shared_ptr<const detail::module_data> mod);
+  guest(worker& w, std::shared_ptr<const detail::module_data> mod,
+        std::shared_ptr<detail::guest_control> control);
   ~guest();
 
   // Builds the WASI context and the instance, then runs `_start` to its end.
@@ -34,6 +51,10 @@ class guest final : private memory_source {
   // whole maximum (4 GiB without a declared one) up front and grows it in place, so the base does
   // not move; a size grown by memory.grow is picked up when a check fails (refresh below).
   guest_memory memory() const { return guest_memory(mem_base_, mem_size_, this); }
+
+  detail::guest_control& control() noexcept { return *control_; }
+  // Wakes the guest if it is suspended, so that its driver sees the stop request (worker thread).
+  void wake_to_stop();
 
   // proc_exit: remember the code and stop the guest; V8's termination cannot be caught by it.
   void request_exit(uint32_t code);
@@ -54,6 +75,8 @@ class guest final : private memory_source {
   mutable size_t mem_size_ = 0;
   std::unique_ptr<suspension> suspension_;
   std::optional<uint32_t> exit_code_;
+  std::shared_ptr<detail::guest_control> control_;
+  memory_limits memory_limits_{};  // of the supplied memory, as given back to the pool
 };
 
 }  // namespace wasio::engine

@@ -1,6 +1,9 @@
 #include "engine/op_runner.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/detached.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -16,6 +19,7 @@ struct op_runner::state {
   bool closed = false;
   int32_t value = 0;
   asio::steady_timer* wake = nullptr;
+  asio::cancellation_signal cancel;  // bound to the coroutine running the operations
 };
 
 namespace {
@@ -28,6 +32,8 @@ void settle(op_runner::state& s, int32_t v) {
 }
 
 asio::awaitable<void> run_ops(std::shared_ptr<op_runner::state> s) {
+  // A cancelled operation reports `canceled` to its guest; it must not throw here instead.
+  co_await asio::this_coro::throw_if_cancelled(false);
   while (!s->closed) {
     co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [&](auto handler) { s->parked.emplace(std::move(handler)); }, asio::use_awaitable);
@@ -47,6 +53,7 @@ asio::awaitable<void> run_ops(std::shared_ptr<op_runner::state> s) {
 // The fallback when the coroutine is not parked (the runner was made off the io_context's
 // thread, so co_spawn could not run it inline): one coroutine per operation.
 asio::awaitable<void> run_one(asio::awaitable<errc> op, std::shared_ptr<op_runner::state> s) {
+  co_await asio::this_coro::throw_if_cancelled(false);
   int32_t v;
   try {
     v = static_cast<int32_t>(co_await std::move(op));
@@ -59,7 +66,7 @@ asio::awaitable<void> run_one(asio::awaitable<errc> op, std::shared_ptr<op_runne
 }  // namespace
 
 op_runner::op_runner(asio::io_context& io) : io_(io), s_(std::make_shared<state>()) {
-  asio::co_spawn(io_, run_ops(s_), asio::detached);
+  asio::co_spawn(io_, run_ops(s_), asio::bind_cancellation_slot(s_->cancel.slot(), asio::detached));
 }
 
 op_runner::~op_runner() {
@@ -73,7 +80,7 @@ op_runner::~op_runner() {
 std::optional<int32_t> op_runner::start(asio::awaitable<errc> op) {
   s_->done = false;
   if (!s_->parked) {
-    asio::co_spawn(io_, run_one(std::move(op), s_), asio::detached);
+    asio::co_spawn(io_, run_one(std::move(op), s_), asio::bind_cancellation_slot(s_->cancel.slot(), asio::detached));
   } else {
     s_->next.emplace(std::move(op));
     auto h = std::move(*s_->parked);
@@ -87,5 +94,9 @@ std::optional<int32_t> op_runner::start(asio::awaitable<errc> op) {
 bool op_runner::done() const { return s_->done; }
 int32_t op_runner::value() const { return s_->value; }
 void op_runner::set_wake(asio::steady_timer* wake) { s_->wake = wake; }
+
+void op_runner::cancel() {
+  if (!s_->done) s_->cancel.emit(asio::cancellation_type::terminal);
+}
 
 }  // namespace wasio::engine

@@ -30,6 +30,9 @@ class op_runner {
   bool done() const;
   int32_t value() const;
   void set_wake(asio::steady_timer* wake);
+  // Cancels the operation in flight (Asio's terminal cancellation): a wait on a pipe or a timer
+  // ends at once with `canceled`; a file transfer already handed to the kernel runs to its end.
+  void cancel();
 
   struct state;
 

@@ -12,6 +12,7 @@
 
 #include "async/unique_fd.hpp"
 #include "engine/module.hpp"
+#include "engine/watchdog.hpp"
 #include "engine/worker.hpp"
 #include "wasio/wasio.hpp"
 
@@ -22,6 +23,7 @@ int exit_status::process_status() const noexcept {
     case kind::exited: return static_cast<int>(code & 0xff);
     case kind::trapped: return 134;
     case kind::failed: return 1;
+    case kind::stopped: return 137;
   }
   return 1;
 }
@@ -32,7 +34,17 @@ class runtime_impl {
  public:
   explicit runtime_impl(runtime_options opts) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
-    for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<engine::worker>(i));
+    std::vector<engine::worker*> watched;
+    for (unsigned i = 0; i < n; ++i) {
+      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_));
+      watched.push_back(workers_.back().get());
+    }
+    watchdog_.watch(std::move(watched));
+  }
+
+  ~runtime_impl() {
+    // The workers go first: their guests may still tell the watchdog they ended.
+    workers_.clear();
   }
 
   load_result load(std::span<const uint8_t> bytes, std::string name) {
@@ -61,14 +73,16 @@ class runtime_impl {
     return module(it->second);
   }
 
-  void start(const module& m, config cfg, std::function<void(exit_status)> done) {
+  void start(const module& m, config cfg, std::shared_ptr<guest_control> control,
+             std::function<void(exit_status)> done) {
     unsigned i = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-    workers_[i]->spawn(m.data(), std::move(cfg), std::move(done));
+    workers_[i]->spawn(m.data(), std::move(cfg), std::move(control), std::move(done));
   }
 
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
 
  private:
+  engine::watchdog watchdog_;  // declared first: it outlives the workers that report to it
   std::vector<std::unique_ptr<engine::worker>> workers_;
   std::atomic<unsigned> next_worker_{0};
   std::mutex mu_;
@@ -100,8 +114,9 @@ load_result runtime::load_file(const std::string& path) {
   return impl_->load(bytes, path);
 }
 
-void runtime::start(const module& m, config cfg, std::function<void(exit_status)> done) {
-  impl_->start(m, std::move(cfg), std::move(done));
+void runtime::start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
+                    std::function<void(exit_status)> done) {
+  impl_->start(m, std::move(cfg), std::move(control), std::move(done));
 }
 
 unsigned runtime::worker_count() const noexcept { return impl_->worker_count(); }

@@ -25,9 +25,9 @@ class guest;
 
 // How a guest's entry call ended.
 struct run_end {
-  enum class kind { returned, exited, trapped } how = kind::returned;
+  enum class kind { returned, exited, trapped, stopped } how = kind::returned;
   uint32_t code = 0;    // exited
-  std::string message;  // trapped
+  std::string message;  // trapped, stopped
 };
 
 class suspension {
@@ -45,6 +45,10 @@ class suspension {
   // For a thunk: start `op`. Returns its errno if it completed at once; otherwise the guest is
   // suspended and the thunk's return value is ignored.
   virtual std::optional<int32_t> block(asio::awaitable<errc> op) = 0;
+
+  // The guest's control asks it to stop: if it is suspended, cancel what it waits for and end
+  // run() (with kind::stopped) once that has finished. Worker thread.
+  virtual void interrupt() = 0;
 };
 
 }  // namespace wasio::engine

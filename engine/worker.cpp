@@ -11,10 +11,11 @@
 #include "engine/guest.hpp"
 #include "engine/imports.hpp"
 #include "engine/module.hpp"
+#include "engine/watchdog.hpp"
 
 namespace wasio::engine {
 
-worker::worker(unsigned index) : index_(index) {
+worker::worker(unsigned index, watchdog* dog) : index_(index), dog_(dog) {
   ensure_v8();
   io_.emplace(1);  // one thread runs this context: let Asio skip its locking
   work_.emplace(io_->get_executor());
@@ -81,8 +82,8 @@ worker::~worker() {
 void worker::thread_main() { io_->run(); }
 
 void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
-                   std::function<void(exit_status)> done) {
-  asio::post(*io_, [this, g = new_guest{std::move(m), std::move(cfg), std::move(done)}]() mutable {
+                   std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done) {
+  asio::post(*io_, [this, g = new_guest{std::move(m), std::move(cfg), std::move(control), std::move(done)}]() mutable {
     arrivals_.push_back(std::move(g));
     if (!draining_) {
       // Posted, not called: a burst of arrivals queued ahead of the reactor would otherwise
@@ -108,11 +109,15 @@ void worker::drain_arrivals() {
 }
 
 void worker::start(new_guest n) {
-  auto g = std::make_shared<guest>(*this, std::move(n.module));
+  auto g = std::make_shared<guest>(*this, std::move(n.module), n.control);
+  const auto& lim = n.cfg.limits;
+  bool timed = dog_ && (lim.cpu_time.count() > 0 || lim.wall_time.count() > 0);
+  if (timed) dog_->guest_started();
   asio::co_spawn(
       *io_,
       [g, cfg = std::move(n.cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
-      [done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+      [this, timed, done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+        if (timed) dog_->guest_ended();
         if (e) {
           s.how = exit_status::kind::failed;
           try {
@@ -125,6 +130,60 @@ void worker::start(new_guest n) {
         }
         done(std::move(s));
       });
+}
+
+void worker::stop(std::shared_ptr<detail::guest_control> c) {
+  {
+    std::lock_guard lock(seg_mu_);
+    if (running_ == c.get()) terminate_running();
+  }
+  // Suspended (or about to be): wake it on its own thread.
+  asio::post(*io_, [c = std::move(c)] {
+    if (guest* g = c->guest()) g->wake_to_stop();
+  });
+}
+
+void worker::check_limits(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(seg_mu_);
+  if (!running_ || terminate_sent_) return;
+  detail::guest_control& c = *running_;
+  if (c.cpu_limit.count() > 0 && c.cpu_used + (now - seg_start_) > c.cpu_limit) {
+    c.mark(detail::guest_control::reason::cpu_time);
+  } else if (now > c.wall_deadline) {
+    c.mark(detail::guest_control::reason::wall_time);
+  } else {
+    return;
+  }
+  terminate_running();
+}
+
+void worker::terminate_running() {
+  if (terminate_sent_) return;
+  terminate_sent_ = true;
+  isolate_->TerminateExecution();
+}
+
+void worker::enter(detail::guest_control* c) {
+  std::lock_guard lock(seg_mu_);
+  running_ = c;
+  seg_start_ = std::chrono::steady_clock::now();
+  // Asked to stop before this segment began: end it at once (V8 checks at its next interrupt).
+  if (c->stop_requested()) terminate_running();
+}
+
+void worker::leave() {
+  std::lock_guard lock(seg_mu_);
+  if (running_) {
+    auto& c = *running_;
+    c.cpu_used += std::chrono::steady_clock::now() - seg_start_;
+    // Many short segments can pass the limit between two looks of the watchdog.
+    if (c.cpu_limit.count() > 0 && c.cpu_used > c.cpu_limit) c.mark(detail::guest_control::reason::cpu_time);
+  }
+  running_ = nullptr;
+  if (terminate_sent_) {
+    terminate_sent_ = false;
+    isolate_->CancelTerminateExecution();
+  }
 }
 
 v8::MaybeLocal<v8::WasmModuleObject> worker::module_object(const detail::module_data& m) {

@@ -9,11 +9,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <chrono>
 #include <unordered_map>
 
 #include "async/host_stream.hpp"
+#include "engine/guest_control.hpp"
 #include "engine/memory_pool.hpp"
 #include "wasio/wasio.hpp"
 
@@ -25,30 +28,33 @@ class guest;
 // one load, where the functions' V8 data would cost a call into libnode on every import.
 inline thread_local guest* current_guest = nullptr;
 
-// Sets current_guest for a scope (a call into a guest's wasm).
-class running_guest {
- public:
-  explicit running_guest(guest* g) : prev_(current_guest) { current_guest = g; }
-  ~running_guest() { current_guest = prev_; }
-  running_guest(const running_guest&) = delete;
-  running_guest& operator=(const running_guest&) = delete;
-
- private:
-  guest* prev_;
-};
+class watchdog;
 
 class worker {
  public:
-  explicit worker(unsigned index);
+  // `dog` (may be null) is told about guests with time limits.
+  worker(unsigned index, watchdog* dog);
   ~worker();  // stops the loop, destroys remaining guests, disposes the isolate, joins
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
   // Runs a new guest of `m` with `cfg` here; `done` is called on this worker's thread.
   void spawn(std::shared_ptr<const detail::module_data> m, config cfg,
-             std::function<void(exit_status)> done);
+             std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done);
+
+  // ---- any thread ----
+  // Stops `c`'s guest, which lives here: terminates its wasm if it is running now, and posts a
+  // wake-up for when it is suspended.
+  void stop(std::shared_ptr<detail::guest_control> c);
+  // For the watchdog: terminates the guest running now if it is past a time limit.
+  void check_limits(std::chrono::steady_clock::time_point now);
 
   // ---- on the worker thread only ----
+  // A guest's wasm runs between enter and leave (one "segment"): what the watchdog and stop()
+  // may terminate. leave() charges the segment to the guest's CPU time and clears a
+  // termination that arrived too late to hit it, so that it cannot hit the next guest.
+  void enter(detail::guest_control* c);
+  void leave();
   asio::io_context& io() { return *io_; }
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
@@ -68,12 +74,20 @@ class worker {
   struct new_guest {
     std::shared_ptr<const detail::module_data> module;
     config cfg;
+    std::shared_ptr<detail::guest_control> control;
     std::function<void(exit_status)> done;
   };
   void start(new_guest g);
   void drain_arrivals();
+  // Terminates the running guest's wasm; seg_mu_ held.
+  void terminate_running();
 
   unsigned index_;
+  watchdog* dog_;
+  std::mutex seg_mu_;
+  detail::guest_control* running_ = nullptr;  // the guest in a segment now
+  std::chrono::steady_clock::time_point seg_start_;
+  bool terminate_sent_ = false;
   std::optional<asio::io_context> io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   v8::Isolate* isolate_ = nullptr;

@@ -6,14 +6,17 @@
 //   rt.async_run(*mod, cfg, [](wasio::exit_status s) { ... });   // ... run many
 //
 // async_run takes any Asio completion token (a callback, asio::use_future, asio::use_awaitable,
-// asio::deferred). Guests that block (an empty pipe, a sleep) are suspended on their worker's
-// event loop; they never hold a thread.
+// asio::deferred) and honours Asio's per-operation cancellation: cancelling stops the guest,
+// wherever it is (suspended, or computing), and frees everything it held. Guests that block (an
+// empty pipe, a sleep) are suspended on their worker's event loop; they never hold a thread.
 #pragma once
+#include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/system_executor.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +31,9 @@ namespace wasio {
 namespace detail {
 struct module_data;
 class runtime_impl;
+class guest_control;  // a running guest's stop switch and limits, shared with its worker
+std::shared_ptr<guest_control> make_guest_control();
+void cancel(guest_control& c);  // thread-safe
 }  // namespace detail
 
 // A host directory the guest sees at `guest_path` (an fd from 3 upwards, in order).
@@ -45,11 +51,24 @@ struct stdio_fds {
   int err = 2;
 };
 
+// Per-guest limits; zero means none. A guest that reaches a time limit is stopped
+// (exit_status::kind::stopped); the memory and fd limits make the guest's own calls fail instead
+// (memory.grow returns -1, so malloc returns NULL; an open is `mfile`).
+struct limits {
+  uint32_t memory_pages = 0;  // linear memory, in 64 KiB pages
+  uint32_t open_fds = 0;      // fds the guest can hold, stdio and preopens included
+  // Time the guest occupies its worker thread: its wasm and the host work done inline for its
+  // calls, not the time it spends suspended.
+  std::chrono::nanoseconds cpu_time{0};
+  std::chrono::nanoseconds wall_time{0};  // from the start of its instantiation
+};
+
 struct config {
   std::vector<std::string> args;  // argv, argv[0] included
   std::vector<std::string> env;   // "KEY=VALUE"
   std::vector<preopen> preopens;
   stdio_fds stdio;
+  struct limits limits;
 };
 
 // How a guest ended.
@@ -58,13 +77,14 @@ struct exit_status {
     exited,   // returned from _start (code 0) or called proc_exit(code)
     trapped,  // a wasm trap or an uncaught exception: `message` names it
     failed,   // could not start: a bad preopen, a missing export; `message` says why
+    stopped,  // cancelled by the embedder or past a time limit: `message` says which
   };
   kind how = kind::exited;
   uint32_t code = 0;
   std::string message;
 
   // The status a command-line host exits with: the guest's code, 134 (as SIGABRT) for a trap,
-  // 1 when the guest could not start.
+  // 1 when the guest could not start, 137 (as SIGKILL) when it was stopped.
   int process_status() const noexcept;
 };
 
@@ -102,12 +122,22 @@ class runtime {
   auto async_run(const module& m, config cfg, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(exit_status)>(
         [this](auto handler, const module& m, config cfg) {
+          auto control = detail::make_guest_control();
+          auto slot = asio::get_associated_cancellation_slot(handler);
+          if (slot.is_connected()) {
+            slot.assign([control](asio::cancellation_type) { detail::cancel(*control); });
+          }
           auto work = asio::make_work_guard(
               asio::get_associated_executor(handler, asio::system_executor()));
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          start(m, std::move(cfg), [h, work = std::move(work)](exit_status s) mutable {
+          start(m, std::move(cfg), std::move(control), [h, work = std::move(work)](exit_status s) mutable {
             auto ex = work.get_executor();
-            asio::dispatch(ex, [h, s = std::move(s)]() mutable { std::move (*h)(std::move(s)); });
+            asio::dispatch(ex, [h, s = std::move(s)]() mutable {
+              // Asio's rule: no cancellation handler may run once the operation completed.
+              auto slot = asio::get_associated_cancellation_slot(*h);
+              if (slot.is_connected()) slot.clear();
+              std::move (*h)(std::move(s));
+            });
             work.reset();
           });
         },
@@ -117,7 +147,8 @@ class runtime {
   unsigned worker_count() const noexcept;
 
  private:
-  void start(const module& m, config cfg, std::function<void(exit_status)> done);
+  void start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
+             std::function<void(exit_status)> done);
   std::unique_ptr<detail::runtime_impl> impl_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <asio/use_future.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/core.h>
@@ -37,10 +38,20 @@ wasio::preopen parse_dir(const std::string& spec, bool read_only) {
   return {spec.substr(0, sep), spec.substr(sep + 2), read_only};
 }
 
+// Whether `arg` names an option of `run` that takes a value (the next argument).
+bool takes_value(const CLI::App& run, std::string_view arg) {
+  for (const CLI::Option* o : run.get_options()) {
+    if (o->get_items_expected_min() == 0) continue;
+    for (const auto& name : o->get_lnames()) {
+      if (arg == "--" + name) return true;
+    }
+  }
+  return false;
+}
+
 // The index just past the module path of `wasio run [options] module [guest args]`, so that
 // options after the module go to the guest. Options before it that take a value skip it.
-int guest_args_start(int argc, char** argv) {
-  static const std::string_view with_value[] = {"--dir", "--dir-ro", "--env", "--instances", "--workers"};
+int guest_args_start(int argc, char** argv, const CLI::App& run) {
   int i = 1;
   while (i < argc && argv[i][0] == '-') ++i;  // options of `wasio` itself (--help, --version)
   if (i >= argc || std::string_view(argv[i]) != "run") return argc;
@@ -48,10 +59,7 @@ int guest_args_start(int argc, char** argv) {
     std::string_view a = argv[i];
     if (a == "--") return std::min(i + 2, argc);
     if (a.empty() || a[0] != '-') return i + 1;  // the module
-    if (a.find('=') == std::string_view::npos &&
-        std::find(std::begin(with_value), std::end(with_value), a) != std::end(with_value)) {
-      ++i;
-    }
+    if (a.find('=') == std::string_view::npos && takes_value(run, a)) ++i;
   }
   return argc;
 }
@@ -65,7 +73,9 @@ int main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "run a WASI command module");
   std::vector<std::string> dirs, ro_dirs, envs;
-  unsigned instances = 1, workers = 0;
+  unsigned instances = 1, workers = 0, max_fds = 0;
+  uint64_t max_memory = 0;
+  double cpu_seconds = 0, wall_seconds = 0;
   std::string module_path;
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
@@ -73,10 +83,18 @@ int main(int argc, char** argv) {
   run->add_option("--instances", instances, "run N instances concurrently, sharing stdio")
       ->check(CLI::Range(1u, 10'000'000u));
   run->add_option("--workers", workers, "worker threads (default: one per core)")->check(CLI::Range(0u, 1024u));
+  run->add_option("--max-memory", max_memory, "limit each guest's linear memory (e.g. 64MiB)")
+      ->transform(CLI::AsSizeValue(false))->type_name("SIZE");
+  run->add_option("--max-fds", max_fds, "limit the fds each guest holds, stdio and preopens included")
+      ->check(CLI::Range(3u, 1u << 30));
+  run->add_option("--cpu-time", cpu_seconds, "stop a guest after it computed this long (seconds)")
+      ->check(CLI::PositiveNumber)->type_name("SECONDS");
+  run->add_option("--wall-time", wall_seconds, "stop a guest this long after it started (seconds)")
+      ->check(CLI::PositiveNumber)->type_name("SECONDS");
   run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
   // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
   // comes before it.
-  int host_argc = guest_args_start(argc, argv);
+  int host_argc = guest_args_start(argc, argv, *run);
   if (argc > 1 && argv[1][0] != '-' && std::string_view(argv[1]) != "run") {
     std::fprintf(stderr, "wasio: unknown command '%s' (see wasio --help)\n", argv[1]);
     return 2;
@@ -103,6 +121,20 @@ int main(int argc, char** argv) {
   }
   for (auto& d : dirs) cfg.preopens.push_back(parse_dir(d, false));
   for (auto& d : ro_dirs) cfg.preopens.push_back(parse_dir(d, true));
+  if (max_memory) {
+    constexpr uint64_t page = 64 * 1024;
+    cfg.limits.memory_pages = static_cast<uint32_t>(std::min<uint64_t>(max_memory / page, 65536));
+    if (cfg.limits.memory_pages == 0) {
+      std::fprintf(stderr, "wasio: --max-memory: less than one 64 KiB page\n");
+      return 2;
+    }
+  }
+  cfg.limits.open_fds = max_fds;
+  auto seconds = [](double s) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+  };
+  cfg.limits.cpu_time = seconds(cpu_seconds);
+  cfg.limits.wall_time = seconds(wall_seconds);
 
   raise_fd_limit();
   wasio::runtime rt(wasio::runtime_options{workers});
@@ -123,6 +155,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "wasio: %s%s: trap: %s\n", rest[0].c_str(), who.c_str(), s.message.c_str());
     } else if (s.how == wasio::exit_status::kind::failed) {
       std::fprintf(stderr, "wasio: %s%s\n", s.message.c_str(), who.c_str());
+    } else if (s.how == wasio::exit_status::kind::stopped) {
+      std::fprintf(stderr, "wasio: %s%s: stopped: %s\n", rest[0].c_str(), who.c_str(), s.message.c_str());
     }
     if (status == 0) status = s.process_status();
   }

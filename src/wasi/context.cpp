@@ -14,7 +14,9 @@ result<fd_entry*> fd_table::get(fd_t fd, uint64_t needed) {
   return &e;
 }
 
-fd_t fd_table::insert(fd_entry e) {
+result<fd_t> fd_table::insert(fd_entry e) {
+  if (open_ >= limit_) return errc::mfile;
+  ++open_;
   for (fd_t i = 0; i < entries_.size(); ++i) {
     if (!entries_[i]) {
       entries_[i].emplace(std::move(e));
@@ -27,12 +29,14 @@ fd_t fd_table::insert(fd_entry e) {
 
 void fd_table::insert_at(fd_t fd, fd_entry e) {
   if (fd >= entries_.size()) entries_.resize(fd + 1);
+  if (!entries_[fd]) ++open_;
   entries_[fd].emplace(std::move(e));
 }
 
 result<void> fd_table::close(fd_t fd) {
   if (fd >= entries_.size() || !entries_[fd]) return errc::badf;
   entries_[fd].reset();
+  --open_;
   while (!entries_.empty() && !entries_.back()) entries_.pop_back();
   return ok();
 }

@@ -1,6 +1,7 @@
 // The WASI state of one guest in host types: arguments, environment, and the fd table.
 // Nothing here knows about V8 or guest memory.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,15 +32,19 @@ class fd_table {
   // The entry behind `fd` if it exists (else badf) and holds every right in `needed` (else
   // notcapable).
   result<fd_entry*> get(fd_t fd, uint64_t needed = 0);
-  // Places `e` at the lowest free number, as POSIX open does.
-  fd_t insert(fd_entry e);
+  // Places `e` at the lowest free number, as POSIX open does; `mfile` at the limit.
+  result<fd_t> insert(fd_entry e);
   // Places `e` at exactly `fd` (stdio), replacing nothing.
   void insert_at(fd_t fd, fd_entry e);
   result<void> close(fd_t fd);
   size_t size() const { return entries_.size(); }
+  // At most `n` open fds (stdio and preopens count), as RLIMIT_NOFILE does for a process.
+  void set_limit(size_t n) { limit_ = n; }
 
  private:
   std::vector<std::optional<fd_entry>> entries_;
+  size_t open_ = 0;
+  size_t limit_ = SIZE_MAX;
 };
 
 struct context {

@@ -147,6 +147,9 @@ asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscripti
     }
     if (n > 0) co_return n;
     co_await wait_any(earliest, blockers);
+    // Cancelled (the guest is being stopped): nothing became ready, and nothing will.
+    auto cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none) co_return errc::canceled;
   }
 }
 

@@ -331,4 +331,62 @@ TEST(cli, tree_ops_transcript_equals_native) {
   }
   std::filesystem::remove_all(base);
 }
+
+// Limits from the command line: memory and fds make the guest's own calls fail; time limits
+// stop it with one line and status 137.
+TEST(cli, memory_limit_makes_malloc_fail) {
+  auto r = run_process(wasio_run({"--max-memory", "8MiB", guest("hog"), "memory", "64"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  int got = -1;
+  ASSERT_EQ(std::sscanf(r.out.c_str(), "memory %d MiB", &got), 1) << r.out;
+  EXPECT_GT(got, 0);
+  EXPECT_LT(got, 8);
+  r = run_process(wasio_run({guest("hog"), "memory", "64"}));
+  EXPECT_EQ(r.out, "memory 64 MiB\n");
+}
+
+TEST(cli, a_module_needing_more_memory_than_the_limit_does_not_start) {
+  auto r = run_process(wasio_run({"--max-memory", "64KiB", guest("hog"), "memory", "1"}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("pages of memory, more than the limit of 1"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(cli, fd_limit_gives_emfile) {
+  auto dir = std::filesystem::temp_directory_path() / ("wasio-fds-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "f") << "x";
+  // 3 stdio + 1 preopen leave 6 of 10.
+  auto r = run_process(wasio_run({"--max-fds", "10", "--dir", dir.string() + "::/d", guest("hog"), "fds", "/d/f", "100"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "fds 6 EMFILE\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(cli, cpu_time_limit_stops_a_spinning_guest) {
+  auto r = run_process(wasio_run({"--cpu-time", "0.2", guest("spin"), "1000000"}));
+  EXPECT_EQ(r.status, 137);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("stopped: cpu time limit exceeded"), std::string::npos) << r.err;
+}
+
+TEST(cli, wall_time_limit_stops_sleeping_and_spinning_guests) {
+  for (auto args : {std::vector<std::string>{guest("sleeper"), "600000"},
+                    std::vector<std::string>{guest("spin"), "1000000"}}) {
+    std::vector<std::string> cmd{"--wall-time", "0.2"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto r = run_process(wasio_run(cmd));
+    EXPECT_EQ(r.status, 137) << args[0];
+    EXPECT_NE(r.err.find("stopped: wall time limit exceeded"), std::string::npos) << r.err;
+  }
+}
+
+TEST(cli, limits_take_their_flags_before_the_module) {
+  auto r = run_process(wasio_run({"--max-fds", "5", guest("args_env"), "--max-fds", "x"}));
+  EXPECT_EQ(r.status, 0) << r.err;  // after the module, the flags are the guest's arguments
+  EXPECT_NE(r.out.find("--max-fds"), std::string::npos) << r.out;
+  r = run_process(wasio_run({"--cpu-time", "-1", guest("hello")}));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
 }  // namespace

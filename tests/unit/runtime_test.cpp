@@ -1,8 +1,11 @@
 // The public API (include/wasio) on a real V8 with real guests: loading errors as values, any
 // completion token, and guests suspended on one worker while others run.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -149,5 +152,73 @@ TEST(runtime, recycled_memories_start_zeroed) {
     ASSERT_EQ(s.code, 0u) << "run " << i;
   }
   ::close(null);
+}
+
+// Asio per-operation cancellation stops a guest wherever it is: blocked on a pipe, sleeping,
+// computing, or not started yet. The worker then runs the next guest as usual.
+TEST(runtime, cancellation_stops_a_guest_wherever_it_is) {
+  auto& rt = shared_runtime();
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  struct spec {
+    const char* module;
+    std::vector<std::string> args;
+  };
+  for (const spec& sp : {spec{"cat", {"cat"}}, spec{"sleeper", {"sleeper", "600000"}},
+                         spec{"spin", {"spin", "1000000"}}}) {
+    auto m = rt.load_file(guest(sp.module)).value();
+    wasio::config cfg;
+    cfg.args = sp.args;
+    cfg.stdio.in = p[0];  // nobody writes: cat blocks
+    asio::cancellation_signal stop;
+    auto f = rt.async_run(m, cfg, asio::bind_cancellation_slot(stop.slot(), asio::use_future));
+    EXPECT_EQ(f.wait_for(200ms), std::future_status::timeout) << sp.module;  // it runs or waits
+    stop.emit(asio::cancellation_type::terminal);
+    auto s = f.get();
+    EXPECT_EQ(s.how, wasio::exit_status::kind::stopped) << sp.module << ": " << s.message;
+    EXPECT_EQ(s.message, "cancelled");
+    EXPECT_EQ(s.process_status(), 137);
+  }
+  // Cancelled before its worker started it.
+  {
+    auto m = rt.load_file(guest("hello")).value();
+    asio::cancellation_signal stop;
+    wasio::config cfg;
+    cfg.args = {"hello"};
+    cfg.stdio.out = pipe_to_devnull();
+    stop.emit(asio::cancellation_type::terminal);  // nothing connected yet: no effect
+    auto f = rt.async_run(m, cfg, asio::bind_cancellation_slot(stop.slot(), asio::use_future));
+    EXPECT_EQ(f.get().how, wasio::exit_status::kind::exited);
+    ::close(cfg.stdio.out);
+  }
+  // The worker is clean: the next guest runs normally.
+  auto m = rt.load_file(guest("exit_code")).value();
+  wasio::config cfg;
+  cfg.args = {"exit_code", "3"};
+  EXPECT_EQ(rt.async_run(m, cfg, asio::use_future).get().code, 3u);
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+// A guest past its CPU time is stopped; its sibling on the same (single) worker is not
+// disturbed beyond that: it completes normally.
+TEST(runtime, cpu_time_limit_stops_only_the_guest_over_it) {
+  auto& rt = shared_runtime();
+  auto spin = rt.load_file(guest("spin")).value();
+  auto sleeper = rt.load_file(guest("sleeper")).value();
+  wasio::config hot;
+  hot.args = {"spin", "1000000"};
+  hot.limits.cpu_time = 100ms;
+  wasio::config calm;
+  calm.args = {"sleeper", "50"};
+  calm.stdio.out = pipe_to_devnull();
+  auto a = rt.async_run(spin, hot, asio::use_future);
+  auto b = rt.async_run(sleeper, calm, asio::use_future);
+  auto sa = a.get(), sb = b.get();
+  EXPECT_EQ(sa.how, wasio::exit_status::kind::stopped);
+  EXPECT_EQ(sa.message, "cpu time limit exceeded");
+  EXPECT_EQ(sb.how, wasio::exit_status::kind::exited) << sb.message;
+  EXPECT_EQ(sb.code, 0u);
+  ::close(calm.stdio.out);
 }
 }  // namespace

@@ -209,7 +209,7 @@ TEST_F(wasi_fixture, close_frees_the_number_for_reuse) {
   EXPECT_EQ(fd_close(ctx, 0).error(), errc::badf);
   EXPECT_EQ(fd_fdstat_get(ctx, 0).error(), errc::badf);
   fd_entry e;
-  EXPECT_EQ(ctx.fds.insert(std::move(e)), 0u);
+  EXPECT_EQ(ctx.fds.insert(std::move(e)).value(), 0u);
 }
 
 // uvwasi's discipline: every fd function on a closed or never-opened fd is badf.

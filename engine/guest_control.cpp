@@ -1,0 +1,40 @@
+#include "engine/guest_control.hpp"
+
+#include "engine/worker.hpp"
+
+namespace wasio::detail {
+
+std::shared_ptr<guest_control> make_guest_control() { return std::make_shared<guest_control>(); }
+
+void cancel(guest_control& c) { c.request_stop(guest_control::reason::cancelled); }
+
+void guest_control::request_stop(reason r) {
+  if (!mark(r)) return;
+  std::lock_guard lock(mu_);
+  // Before the guest starts, the mark is enough: it is looked at before any wasm runs.
+  if (worker_) worker_->stop(shared_from_this());
+}
+
+std::string guest_control::stop_message() const {
+  switch (stop_reason()) {
+    case reason::none: return {};
+    case reason::cancelled: return "cancelled";
+    case reason::cpu_time: return "cpu time limit exceeded";
+    case reason::wall_time: return "wall time limit exceeded";
+  }
+  return {};
+}
+
+void guest_control::attach(engine::worker* w, engine::guest* g) {
+  std::lock_guard lock(mu_);
+  worker_ = w;
+  guest_ = g;
+}
+
+void guest_control::detach() {
+  std::lock_guard lock(mu_);
+  worker_ = nullptr;
+  guest_ = nullptr;
+}
+
+}  // namespace wasio::detail
