@@ -34,9 +34,10 @@ class runtime_impl {
  public:
   explicit runtime_impl(runtime_options opts) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
+    if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
     for (unsigned i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_));
+      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_, opts.loop));
       watched.push_back(workers_.back().get());
     }
     watchdog_.watch(std::move(watched));

@@ -15,9 +15,17 @@
 
 namespace wasio::engine {
 
-worker::worker(unsigned index, watchdog* dog) : index_(index), dog_(dog) {
+worker::worker(unsigned index, watchdog* dog, asio::io_context* loop) : index_(index), dog_(dog) {
   ensure_v8();
-  io_.emplace(1);  // one thread runs this context: let Asio skip its locking
+  if (loop) {
+    // Embedded: the embedder's thread runs the loop; the isolate is made there, by the first
+    // handler (a V8 isolate takes its stack limits from the thread that creates it).
+    io_ = loop;
+    ignore_default_sigpipe();
+    return;
+  }
+  own_io_.emplace(1);  // one thread runs this context: let Asio skip its locking
+  io_ = &*own_io_;
   work_.emplace(io_->get_executor());
   std::promise<void> ready;
   auto started = ready.get_future();
@@ -29,57 +37,95 @@ worker::worker(unsigned index, watchdog* dog) : index_(index), dog_(dog) {
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
-    v8::Isolate::CreateParams cp;
-    std::unique_ptr<v8::ArrayBuffer::Allocator> alloc(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
-    cp.array_buffer_allocator = alloc.get();
-    isolate_ = v8::Isolate::New(cp);
-    {
-      v8::Isolate::Scope is(isolate_);
-      {
-        v8::HandleScope hs(isolate_);
-        auto ctx = v8::Context::New(isolate_);
-        context_.Reset(isolate_, ctx);
-        v8::Context::Scope cs(ctx);
-        imports_.Reset(isolate_, make_import_object(ctx));
-        auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(isolate_, "WebAssembly"))
-                        .ToLocalChecked().As<v8::Object>();
-        auto ctor = [&](const char* name) {
-          return wasm->Get(ctx, v8::String::NewFromUtf8(isolate_, name).ToLocalChecked())
-              .ToLocalChecked().As<v8::Function>();
-        };
-        instance_ctor_.Reset(isolate_, ctor("Instance"));
-        memory_ctor_.Reset(isolate_, ctor("Memory"));
-      }
-      ready.set_value();
-      thread_main();
-      // The cached streams leave the reactor before it goes; guests still suspended are
-      // destroyed with the loop, while their isolate is alive.
-      for (auto& [fd, c] : stdio_) c.stream->leave_reactor();
-      io_.reset();
-      stdio_.clear();
-      memories_.clear();
-      modules_.clear();
-      imports_.Reset();
-      instance_ctor_.Reset();
-      memory_ctor_.Reset();
-      context_.Reset();
-    }
-    isolate_->Dispose();
+    init_isolate();
+    ready.set_value();
+    io_->run();
+    // The cached streams leave the reactor before it goes; anything still queued is destroyed
+    // with the loop, while the isolate is alive.
+    for (auto& [fd, c] : stdio_) c.stream->leave_reactor();
+    own_io_.reset();
+    dispose_isolate();
   });
   started.wait();
 }
 
 worker::~worker() {
-  // The worker thread itself drops the guard and stops: once it has, it destroys the loop, so
-  // nothing here may touch the loop after this post.
-  asio::post(*io_, [this] {
-    work_.reset();
-    io_->stop();
-  });
-  if (thread_.joinable()) thread_.join();
+  if (own_io_) {
+    // The worker thread stops every guest, waits for them to end, then drops the guard: once
+    // it has, it destroys the loop, so nothing here may touch the loop after this post.
+    asio::post(*io_, [this] { begin_shutdown(); });
+    if (thread_.joinable()) thread_.join();
+    return;
+  }
+  // Embedded: on the loop's thread (the documented rule), which runs the loop here until every
+  // guest has ended.
+  if (!isolate_) return;
+  begin_shutdown();
+  io_->restart();
+  while (!idle()) io_->run_one();
+  stdio_.clear();
+  dispose_isolate();
 }
 
-void worker::thread_main() { io_->run(); }
+void worker::ignore_default_sigpipe() {
+  // Embedded, wasio cannot block SIGPIPE in the embedder's thread. Its default action would
+  // kill the process when a guest writes to a pipe whose reader left; ignored, the write fails
+  // with EPIPE (the guest sees `pipe`). A handler the embedder installed is left alone (Node
+  // ignores SIGPIPE the same way).
+  struct sigaction old {};
+  if (::sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL && !(old.sa_flags & SA_SIGINFO)) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
+}
+
+void worker::init_isolate() {
+  v8::Isolate::CreateParams cp;
+  allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  cp.array_buffer_allocator = allocator_.get();
+  isolate_ = v8::Isolate::New(cp);
+  isolate_->Enter();  // for the life of the worker: only its guests use this thread's isolate
+  v8::HandleScope hs(isolate_);
+  auto ctx = v8::Context::New(isolate_);
+  context_.Reset(isolate_, ctx);
+  v8::Context::Scope cs(ctx);
+  imports_.Reset(isolate_, make_import_object(ctx));
+  auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(isolate_, "WebAssembly"))
+                  .ToLocalChecked().As<v8::Object>();
+  auto ctor = [&](const char* name) {
+    return wasm->Get(ctx, v8::String::NewFromUtf8(isolate_, name).ToLocalChecked())
+        .ToLocalChecked().As<v8::Function>();
+  };
+  instance_ctor_.Reset(isolate_, ctor("Instance"));
+  memory_ctor_.Reset(isolate_, ctor("Memory"));
+}
+
+void worker::dispose_isolate() {
+  stdio_.clear();
+  memories_.clear();
+  modules_.clear();
+  imports_.Reset();
+  instance_ctor_.Reset();
+  memory_ctor_.Reset();
+  context_.Reset();
+  isolate_->Exit();
+  isolate_->Dispose();
+  isolate_ = nullptr;
+}
+
+void worker::begin_shutdown() {
+  stopping_ = true;
+  for (auto& g : arrivals_) g.control->mark(detail::guest_control::reason::cancelled);
+  for (auto* c : live_) c->request_stop(detail::guest_control::reason::cancelled);
+  finish_if_idle();
+}
+
+bool worker::idle() const { return live_.empty() && arrivals_.empty() && !draining_; }
+
+void worker::finish_if_idle() {
+  if (!stopping_ || !idle() || !own_io_) return;
+  work_.reset();
+  io_->stop();
+}
 
 void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
                    std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done) {
@@ -95,6 +141,7 @@ void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
 }
 
 void worker::drain_arrivals() {
+  if (!isolate_) init_isolate();  // embedded: the first handler on the embedder's thread
   constexpr int kPerRound = 8;  // ~1-2 ms of instantiation between two looks at the reactor
   for (int i = 0; i < kPerRound && !arrivals_.empty(); ++i) {
     new_guest g = std::move(arrivals_.front());
@@ -103,20 +150,25 @@ void worker::drain_arrivals() {
   }
   if (arrivals_.empty()) {
     draining_ = false;
+    finish_if_idle();
   } else {
     asio::post(*io_, [this] { drain_arrivals(); });
   }
 }
 
 void worker::start(new_guest n) {
+  if (stopping_) n.control->mark(detail::guest_control::reason::cancelled);  // ends at once
   auto g = std::make_shared<guest>(*this, std::move(n.module), n.control);
   const auto& lim = n.cfg.limits;
   bool timed = dog_ && (lim.cpu_time.count() > 0 || lim.wall_time.count() > 0);
   if (timed) dog_->guest_started();
+  detail::guest_control* c = n.control.get();
+  live_.insert(c);
   asio::co_spawn(
       *io_,
       [g, cfg = std::move(n.cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
-      [this, timed, done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+      [this, c, timed, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+        live_.erase(c);
         if (timed) dog_->guest_ended();
         if (e) {
           s.how = exit_status::kind::failed;
@@ -129,6 +181,7 @@ void worker::start(new_guest n) {
           }
         }
         done(std::move(s));
+        finish_if_idle();
       });
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "async/host_stream.hpp"
 #include "engine/guest_control.hpp"
@@ -32,9 +33,12 @@ class watchdog;
 
 class worker {
  public:
-  // `dog` (may be null) is told about guests with time limits.
-  worker(unsigned index, watchdog* dog);
-  ~worker();  // stops the loop, destroys remaining guests, disposes the isolate, joins
+  // `dog` (may be null) is told about guests with time limits. With `loop`, the worker runs on
+  // that io_context (the embedder's thread) instead of a thread of its own.
+  worker(unsigned index, watchdog* dog, asio::io_context* loop = nullptr);
+  // Stops every guest (each completes, as stopped), waits for them, disposes the isolate. An
+  // embedded worker must be destroyed on its loop's thread; it runs the loop until then.
+  ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
@@ -70,7 +74,12 @@ class worker {
   std::shared_ptr<async::host_stream> stdio_stream(int fd, int* error);
 
  private:
-  void thread_main();
+  void init_isolate();
+  void dispose_isolate();
+  static void ignore_default_sigpipe();
+  void begin_shutdown();
+  bool idle() const;
+  void finish_if_idle();
   struct new_guest {
     std::shared_ptr<const detail::module_data> module;
     config cfg;
@@ -88,9 +97,13 @@ class worker {
   detail::guest_control* running_ = nullptr;  // the guest in a segment now
   std::chrono::steady_clock::time_point seg_start_;
   bool terminate_sent_ = false;
-  std::optional<asio::io_context> io_;
+  std::optional<asio::io_context> own_io_;  // unless embedded
+  asio::io_context* io_ = nullptr;           // own_io_ or the embedder's
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
+  std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
+  bool stopping_ = false;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;
   v8::Global<v8::Function> instance_ctor_, memory_ctor_;

@@ -15,6 +15,7 @@
 #include <asio/async_result.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
 #include <asio/system_executor.hpp>
 #include <chrono>
 #include <cstdint>
@@ -101,6 +102,9 @@ class module {
 
 struct runtime_options {
   unsigned workers = 0;  // 0: one per core
+  // Embedded, Node-style: run every guest on this io_context, on whichever thread runs it (one
+  // thread), instead of on worker threads. The runtime must then be destroyed on that thread.
+  asio::io_context* loop = nullptr;
 };
 
 // Loading errors are one-line messages fit for a user.
@@ -109,7 +113,9 @@ using load_result = outcome::result<module, std::string, outcome::policy::termin
 class runtime {
  public:
   explicit runtime(runtime_options opts = {});
-  ~runtime();  // waits for running guests to be stopped, then joins the workers
+  // Stops every guest still running (each completes as stopped, "cancelled") and waits for
+  // them, then joins the workers.
+  ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 

@@ -9,11 +9,14 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <functional>
 
 #include "wasio/wasio.hpp"
 
@@ -220,5 +223,56 @@ TEST(runtime, cpu_time_limit_stops_only_the_guest_over_it) {
   EXPECT_EQ(sb.how, wasio::exit_status::kind::exited) << sb.message;
   EXPECT_EQ(sb.code, 0u);
   ::close(calm.stdio.out);
+}
+
+// Embedded, Node-style: guests run on the embedder's own io_context and thread, interleaved
+// with its timers; destroying the runtime stops a guest still blocked, which completes.
+TEST(runtime, embedded_on_the_embedders_own_loop) {
+  asio::io_context io;
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  int finished = 0, ticks = 0;
+  std::optional<wasio::exit_status> blocked;
+  {
+    wasio::runtime rt(wasio::runtime_options{0, &io});
+    EXPECT_EQ(rt.worker_count(), 1u);
+    auto sleeper = rt.load_file(guest("sleeper")).value();
+    wasio::config cfg;
+    cfg.args = {"sleeper", "100"};
+    cfg.stdio.out = pipe_to_devnull();
+    for (int i = 0; i < 3; ++i) {
+      asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto s = co_await rt.async_run(sleeper, cfg, asio::use_awaitable);
+        EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
+        ++finished;
+      }, asio::detached);
+    }
+    // A guest that stays blocked on an idle pipe until the runtime goes.
+    auto cat = rt.load_file(guest("cat")).value();
+    wasio::config idle;
+    idle.args = {"cat"};
+    idle.stdio.in = p[0];
+    rt.async_run(cat, idle, [&](wasio::exit_status s) { blocked = s; });
+    // The embedder's own timer, on the same thread.
+    asio::steady_timer t(io);
+    std::function<void()> tick = [&] {
+      t.expires_after(10ms);
+      t.async_wait([&](asio::error_code ec) {
+        if (ec) return;
+        ++ticks;
+        if (finished < 3) tick();
+      });
+    };
+    tick();
+    while (finished < 3) io.run_one();
+    EXPECT_GE(ticks, 5);  // the loop kept turning while three guests slept 100 ms
+    EXPECT_FALSE(blocked);
+    ::close(cfg.stdio.out);
+  }  // ~runtime on the loop's thread: the blocked guest is stopped and completes
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->how, wasio::exit_status::kind::stopped);
+  EXPECT_EQ(blocked->message, "cancelled");
+  ::close(p[0]);
+  ::close(p[1]);
 }
 }  // namespace
