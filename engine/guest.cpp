@@ -2,6 +2,7 @@
 
 #include <asio/steady_timer.hpp>
 #include <cstring>
+#include <unistd.h>
 
 #include "engine/asyncify.hpp"
 #include "engine/module.hpp"
@@ -17,6 +18,14 @@ v8::Local<v8::String> str(v8::Isolate* iso, const char* s) {
 
 exit_status failed(std::string why) {
   return exit_status{exit_status::kind::failed, 0, std::move(why)};
+}
+
+// The stdio fds that the embedder handed over (close_*): the guest has its own descriptions of
+// them now, or will never start.
+void close_handed_over(const stdio_fds& s) {
+  if (s.close_in) ::close(s.in);
+  if (s.close_out) ::close(s.out);
+  if (s.close_err) ::close(s.err);
 }
 
 exit_status stopped(const detail::guest_control& c) {
@@ -89,6 +98,7 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     // A closed host fd leaves the guest fd closed too (badf), as a native process would see it.
     if (auto s = worker_.stdio_stream(stdio[fd], &err)) wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
   }
+  close_handed_over(cfg.stdio);
   for (auto& p : cfg.preopens) {
     auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only);
     if (!e) {
@@ -161,7 +171,10 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
       if (!ec) c->request_stop(detail::guest_control::reason::wall_time);
     });
   }
-  if (control_->stop_requested()) co_return stopped(*control_);
+  if (control_->stop_requested()) {
+    close_handed_over(cfg.stdio);
+    co_return stopped(*control_);
+  }
   if (auto err = build_context(cfg)) co_return failed(*err);
   v8::Isolate* iso = worker_.isolate();
   v8::Global<v8::Function> entry;

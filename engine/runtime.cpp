@@ -28,6 +28,26 @@ int exit_status::process_status() const noexcept {
   return 1;
 }
 
+namespace {
+
+outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_pipe(
+    const asio::any_io_executor& ex, bool embedder_writes) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return std::string("cannot make a pipe: ") + std::strerror(errno);
+  int mine = embedder_writes ? p[1] : p[0], theirs = embedder_writes ? p[0] : p[1];
+  return stdio_pipe{asio::posix::stream_descriptor(ex, mine), theirs};
+}
+
+}  // namespace
+
+outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_stdin_pipe(const asio::any_io_executor& ex) {
+  return make_pipe(ex, true);
+}
+
+outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_output_pipe(const asio::any_io_executor& ex) {
+  return make_pipe(ex, false);
+}
+
 namespace detail {
 
 class runtime_impl {

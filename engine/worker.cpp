@@ -249,6 +249,10 @@ v8::MaybeLocal<v8::WasmModuleObject> worker::module_object(const detail::module_
 }
 
 std::shared_ptr<async::host_stream> worker::stdio_stream(int fd, int* error) {
+  // The process's own stdio is shared by the guests of this worker (the CLI's --instances);
+  // any other fd (an embedder's pipe) gets a stream of its own, closed when its guest ends, so
+  // that the other end sees EOF.
+  if (fd > 2) return async::host_stream::open(io_->get_executor(), fd, error);
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     *error = errno;

@@ -15,7 +15,9 @@
 #include <asio/async_result.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/executor_work_guard.hpp>
+#include <asio/any_io_executor.hpp>
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/system_executor.hpp>
 #include <chrono>
 #include <cstdint>
@@ -45,12 +47,29 @@ struct preopen {
 };
 
 // Host fds the guest uses as fds 0, 1 and 2. They stay the embedder's: wasio works on its own
-// duplicates and never changes their flags.
+// duplicates and never changes their flags, except those marked close_*: wasio closes these
+// once the guest has started (or could not), as for the guest ends of make_stdin_pipe and
+// make_output_pipe, so that the embedder sees EOF when the guest ends.
 struct stdio_fds {
   int in = 0;
   int out = 1;
   int err = 2;
+  bool close_in = false, close_out = false, close_err = false;
 };
+
+// A pipe between the embedder and one guest's stdio. `embedder` is an Asio stream on the
+// embedder's executor (async_write_some into a guest's stdin, async_read_some from its stdout
+// or stderr); the kernel's pipe buffer gives backpressure both ways: a guest writing faster
+// than the embedder reads is suspended, and so is one reading an empty stdin. `guest` goes into
+// config::stdio with its close_* flag set.
+struct stdio_pipe {
+  asio::posix::stream_descriptor embedder;
+  int guest = -1;
+};
+// The guest reads what the embedder writes (its stdin). Errors are one-line messages.
+outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_stdin_pipe(const asio::any_io_executor& ex);
+// The embedder reads what the guest writes (its stdout or stderr).
+outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_output_pipe(const asio::any_io_executor& ex);
 
 // Per-guest limits; zero means none. A guest that reaches a time limit is stopped
 // (exit_status::kind::stopped); the memory and fd limits make the guest's own calls fail instead
