@@ -46,6 +46,4 @@ add_library(wasio::binaryen ALIAS wasio_binaryen)
 target_include_directories(wasio_binaryen SYSTEM INTERFACE ${WASIO_BINARYEN_INCLUDE})
 target_link_libraries(wasio_binaryen INTERFACE ${WASIO_BINARYEN_LIB})
 
-# clang-14 builds the test guests for wasm32-wasi against Debian's wasi-libc.
-find_program(WASIO_WASM_CC clang-14 REQUIRED)
-set(WASIO_WASM_FLAGS --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
+

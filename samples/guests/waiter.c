@@ -1,0 +1,21 @@
+/* waiter.c -- waits, as a server's task would: "sleep MS" sleeps (poll_oneoff), "read" reads
+ * stdin until EOF. Prints nothing. Used by samples/many_tasks. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "sleep") == 0) {
+        long ms = atol(argv[2]);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        return nanosleep(&ts, NULL) == 0 ? 0 : 1;
+    }
+    if (argc == 2 && strcmp(argv[1], "read") == 0) {
+        char c;
+        while (read(0, &c, 1) > 0) {
+        }
+        return 0;
+    }
+    return 2;
+}

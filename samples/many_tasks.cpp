@@ -1,0 +1,118 @@
+// many_tasks: N guests that each wait, all at once, on a few worker threads.
+//
+//   many_tasks [N] [sleep MS | read]      (default: 100000 read)
+//
+// `read`: every guest blocks reading an idle pipe; once all have started the pipe is closed and
+// they finish. `sleep MS`: every guest sleeps MS milliseconds. Prints how long it took, the
+// guests started per second, the peak RSS and the memory per waiting guest beyond one guest.
+// 100,000 guests need `sysctl -w vm.max_map_count=400000` (each guest memory is a few
+// mappings) and, on V8 10.2, WASIO_V8_FLAGS=--wasm-max-mem-pages=16384 (each memory without a
+// declared maximum reserves 4 GiB of address space).
+#include <unistd.h>
+
+#include <asio/use_future.hpp>
+#include <fcntl.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "wasio/wasio.hpp"
+
+namespace {
+
+long rss_kib(const char* field) {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long n = argc > 1 ? std::atol(argv[1]) : 100000;
+  std::string mode = argc > 2 ? argv[2] : "read";
+  std::string ms = argc > 3 ? argv[3] : "1000";
+  if (n <= 0 || (mode != "read" && mode != "sleep")) {
+    std::fprintf(stderr, "usage: many_tasks [N] [sleep MS | read]\n");
+    return 2;
+  }
+  using clock = std::chrono::steady_clock;
+  wasio::runtime rt;
+  auto mod = rt.load_file(WASIO_SAMPLE_GUESTS "/waiter.wasm");
+  if (!mod) {
+    std::fprintf(stderr, "many_tasks: %s\n", mod.error().c_str());
+    return 1;
+  }
+  int idle[2];
+  if (::pipe2(idle, O_CLOEXEC) != 0) return 1;
+
+  wasio::config cfg;
+  cfg.args = mode == "read" ? std::vector<std::string>{"waiter", "read"}
+                            : std::vector<std::string>{"waiter", "sleep", ms};
+  cfg.stdio.in = idle[0];
+
+  // One guest alone first: the baseline the per-guest figure is measured from.
+  auto one = cfg;
+  one.args = {"waiter", "sleep", "0"};
+  rt.async_run(mod.value(), one, asio::use_future).get();
+  long base_kib = rss_kib("VmRSS:");
+
+  std::mutex mu;
+  std::condition_variable cv;
+  long done = 0, failed = 0;
+  std::string first_failure;
+  auto t0 = clock::now();
+  for (long i = 0; i < n; ++i) {
+    rt.async_run(mod.value(), cfg, [&](wasio::exit_status s) {
+      std::lock_guard lock(mu);
+      ++done;
+      if (s.how != wasio::exit_status::kind::exited || s.code != 0) {
+        if (failed++ == 0) first_failure = s.message;
+      }
+      cv.notify_all();
+    });
+  }
+  double submit_s = std::chrono::duration<double>(clock::now() - t0).count();
+
+  long peak_kib = 0;
+  if (mode == "read") {
+    // Wait until every guest has started and blocked: the resident size stops growing.
+    long last = -1;
+    for (int steady = 0; steady < 5;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      long now = rss_kib("VmRSS:");
+      steady = now == last ? steady + 1 : 0;
+      last = now;
+      std::lock_guard lock(mu);
+      if (done == n) break;  // they all failed or ended early
+    }
+    peak_kib = rss_kib("VmRSS:");
+    ::close(idle[1]);  // EOF: every guest finishes
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done == n; });
+  }
+  double total_s = std::chrono::duration<double>(clock::now() - t0).count();
+  if (mode == "sleep") peak_kib = rss_kib("VmHWM:");
+
+  std::printf("%ld guests (%s) on %u workers: all done in %.2f s; submitted at %.0f guests/s\n", n,
+              mode.c_str(), rt.worker_count(), total_s, n / submit_s);
+  std::printf("peak RSS %ld MiB; %.1f KiB per waiting guest beyond one guest (%ld MiB)\n", peak_kib / 1024,
+              double(peak_kib - base_kib) / n, base_kib / 1024);
+  if (failed) {
+    std::printf("%ld guests failed; the first: %s\n", failed, first_failure.c_str());
+    return 1;
+  }
+  return 0;
+}
