@@ -8,10 +8,17 @@
 #      mode (WASIO_FILE_IO); baselines wasio's sync mode and node running the same .wasm.
 #   4. N guests sleeping 1 s in poll_oneoff: wall time against the ideal (1 s).
 #   5. N guests all blocked at once on an idle pipe: peak RSS per guest.
+#   6. Suspend+resume round trip (sched_yield in a guest); baseline a native Asio coroutine
+#      yielding to its io_context (bench/native_yield.cpp).
+#   7. Guests started per second (10,000 hello guests in one process); baseline node starting
+#      the same .wasm once per process.
+#   8. Streaming through embedder pipes (samples/stream_filter: a file through a wasm filter on
+#      one thread); baseline native `tr a-z A-Z` on the same file.
+#   9. Scaling: 4 computing guests on 1 worker, then on all cores.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh" wasio_cli guests >/dev/null
+"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 node_host=(node "$root/bench/node_wasi.mjs")
@@ -83,3 +90,35 @@ for n in $sizes; do
   kb=$(cat "$tf")
   echo "N=$n blocked: peak RSS $((kb / 1024)) MiB, $(( (kb - base_kb) / n )) KiB per blocked guest beyond one guest's $((base_kb / 1024)) MiB"
 done
+
+echo "== 6. suspend+resume round trip, ns (median of 3)"
+yn=$([ "$quick" = --quick ] && echo 100000 || echo 500000)
+wy=$(for i in 1 2 3; do "$wasio" run "$g/yield_bench.wasm" "$yn" | awk '{print $2}'; done | median)
+ny=$(for i in 1 2 3; do "$root/build/bench/native_yield" "$yn" | awk '{print $2}'; done | median)
+echo "wasio guest sched_yield ${wy} ns   native Asio coroutine yield ${ny} ns   wasio/native = $(ratio "$wy" "$ny")"
+
+echo "== 7. guests started per second"
+hn=$([ "$quick" = --quick ] && echo 2000 || echo 10000)
+/usr/bin/time -o "$tf" -f "%e" "$wasio" run --instances "$hn" "$g/hello.wasm" > /dev/null
+hs=$(cat "$tf")
+/usr/bin/time -o "$tf" -f "%e" "${node_host[@]}" "$g/hello.wasm" > /dev/null
+ns=$(cat "$tf")
+echo "wasio: $hn guests in ${hs} s = $(awk -v n="$hn" -v s="$hs" 'BEGIN {printf "%.0f", n / s}') guests/s   node: one process in ${ns} s = $(awk -v s="$ns" 'BEGIN {printf "%.1f", 1 / s}')/s   ratio $(awk -v n="$hn" -v s="$hs" -v t="$ns" 'BEGIN {printf "%.0f", (n / s) * t}')x"
+
+echo "== 8. streaming a file through a wasm filter via embedder pipes"
+smb=$([ "$quick" = --quick ] && echo 64 || echo 256)
+head -c $((smb << 20)) /dev/urandom | base64 -w 76 > "$fdir/text"
+tsf=$(for i in 1 2 3; do s0=$(date +%s.%N); "$root/build/samples/stream_filter" "$fdir/text" "$fdir/out" > /dev/null; s1=$(date +%s.%N); awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}'; done | median)
+ttr=$(for i in 1 2 3; do s0=$(date +%s.%N); tr a-z A-Z < "$fdir/text" > "$fdir/out2"; s1=$(date +%s.%N); awk -v a="$s0" -v b="$s1" 'BEGIN {print b - a}'; done | median)
+cmp -s "$fdir/out" "$fdir/out2" || echo "MISMATCH between the filter's output and tr's"
+tmb=$(du -m "$fdir/text" | cut -f1)
+echo "stream_filter $(awk -v m="$tmb" -v s="$tsf" 'BEGIN {printf "%.0f", m / s}') MB/s   native tr $(awk -v m="$tmb" -v s="$ttr" 'BEGIN {printf "%.0f", m / s}') MB/s   wasio/native = $(ratio "$ttr" "$tsf")"
+
+echo "== 9. scaling: 4 guests computing, 1 worker vs all ($(nproc)) cores"
+sp=$([ "$quick" = --quick ] && echo 100 || echo 400)
+/usr/bin/time -o "$tf" -f "%e" "$wasio" run --workers 1 --instances 4 "$g/spin.wasm" "$sp" > /dev/null
+s1=$(cat "$tf")
+/usr/bin/time -o "$tf" -f "%e" "$wasio" run --instances 4 "$g/spin.wasm" "$sp" > /dev/null
+sn=$(cat "$tf")
+echo "1 worker ${s1} s   $(nproc) workers ${sn} s   speed-up $(ratio "$s1" "$sn")x"
+

@@ -86,9 +86,11 @@ int main(int argc, char** argv) {
 
   long peak_kib = 0;
   if (mode == "read") {
-    // Wait until every guest has started and blocked: the resident size stops growing.
+    // Wait until every guest has started and blocked: the resident size stops growing (or,
+    // under a sanitizer that keeps allocating, until ample time for N starts has passed).
     long last = -1;
-    for (int steady = 0; steady < 5;) {
+    auto give_up = clock::now() + std::chrono::seconds(5 + n / 2000);
+    for (int steady = 0; steady < 5 && clock::now() < give_up;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       long now = rss_kib("VmRSS:");
       steady = now == last ? steady + 1 : 0;
