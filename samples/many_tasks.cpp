@@ -53,13 +53,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "many_tasks: %s\n", mod.error().c_str());
     return 1;
   }
+  // The idle pipe becomes this process's stdin: wasio shares one stream of fds 0-2 between the
+  // guests of a worker (any other fd would get a description of its own per guest: an fd each).
   int idle[2];
-  if (::pipe2(idle, O_CLOEXEC) != 0) return 1;
+  if (::pipe2(idle, O_CLOEXEC) != 0 || ::dup2(idle[0], 0) != 0) return 1;
+  ::close(idle[0]);
 
   wasio::config cfg;
   cfg.args = mode == "read" ? std::vector<std::string>{"waiter", "read"}
                             : std::vector<std::string>{"waiter", "sleep", ms};
-  cfg.stdio.in = idle[0];
+  cfg.stdio.in = 0;
 
   // One guest alone first: the baseline the per-guest figure is measured from.
   auto one = cfg;

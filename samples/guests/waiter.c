@@ -1,5 +1,6 @@
 /* waiter.c -- waits, as a server's task would: "sleep MS" sleeps (poll_oneoff), "read" reads
- * stdin until EOF. Prints nothing. Used by samples/many_tasks. */
+ * stdin until EOF (exit 1 if the read fails instead). Prints nothing. Used by
+ * samples/many_tasks. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,9 +14,10 @@ int main(int argc, char **argv) {
     }
     if (argc == 2 && strcmp(argv[1], "read") == 0) {
         char c;
-        while (read(0, &c, 1) > 0) {
+        ssize_t n;
+        while ((n = read(0, &c, 1)) > 0) {
         }
-        return 0;
+        return n == 0 ? 0 : 1;  /* EOF is success; an error (no stdin) is not */
     }
     return 2;
 }
