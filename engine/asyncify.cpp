@@ -42,9 +42,7 @@ std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
 class asyncify_suspension final : public suspension {
  public:
   asyncify_suspension(guest& g, bool can_unwind)
-      : g_(g), can_unwind_(can_unwind), wake_(g.owner().io()), ops_(g.owner().io()) {
-    ops_.set_wake(&wake_);
-  }
+      : g_(g), can_unwind_(can_unwind), ops_(g.owner().io()) {}
 
   bool bind(v8::Local<v8::Context> ctx, v8::Local<v8::Object> ex, std::string* why) {
     if (!can_unwind_) return true;
@@ -64,6 +62,8 @@ class asyncify_suspension final : public suspension {
       return false;
     }
     stack_pointer_.Reset(iso, sp.As<v8::Object>());
+    // Looked up on every unwind: made (and internalized) once, not per suspension.
+    value_key_.Reset(iso, v8::String::NewFromUtf8Literal(iso, "value", v8::NewStringType::kInternalized));
     return fn(start_unwind_, "asyncify_start_unwind") && fn(stop_unwind_, "asyncify_stop_unwind") &&
            fn(start_rewind_, "asyncify_start_rewind") && fn(stop_rewind_, "asyncify_stop_rewind");
   }
@@ -75,7 +75,7 @@ class asyncify_suspension final : public suspension {
     return resumed_value_;
   }
 
-  void interrupt() override { wake_.cancel(); }
+  void interrupt() override { ops_.nudge(); }
 
   std::optional<int32_t> block(asio::awaitable<errc> op) override {
     // The operation runs inline up to its first real wait, so a call that need not wait is
@@ -136,8 +136,7 @@ class asyncify_suspension final : public suspension {
       // guest's memory): wait for it. A stop request cancels it first.
       while (!ops_.done()) {
         if (g_.control().stop_requested() || end) ops_.cancel();
-        wake_.expires_at(asio::steady_timer::time_point::max());
-        co_await wake_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        co_await ops_.wait();
       }
       if (end) co_return *end;
       if (g_.control().stop_requested()) co_return run_end{run_end::kind::stopped, 0, {}};
@@ -161,7 +160,7 @@ class asyncify_suspension final : public suspension {
     v8::Isolate* iso = g_.owner().isolate();
     auto ctx = iso->GetCurrentContext();
     uint32_t sp = stack_pointer_.Get(iso)
-                      ->Get(ctx, v8::String::NewFromUtf8Literal(iso, "value"))
+                      ->Get(ctx, value_key_.Get(iso))
                       .ToLocalChecked()
                       ->Uint32Value(ctx)
                       .FromMaybe(0);
@@ -183,10 +182,10 @@ class asyncify_suspension final : public suspension {
   state state_ = state::running;
   uint32_t buffer_ = 0;
   int32_t resumed_value_ = 0;
-  asio::steady_timer wake_;  // cancelled by ops_ when an operation the guest waits for completes
   op_runner ops_;
   v8::Global<v8::Function> start_unwind_, stop_unwind_, start_rewind_, stop_rewind_;
   v8::Global<v8::Object> stack_pointer_;
+  v8::Global<v8::String> value_key_;
 };
 
 }  // namespace

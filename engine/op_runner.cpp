@@ -3,6 +3,7 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/detached.hpp>
 #include <asio/use_awaitable.hpp>
@@ -18,17 +19,25 @@ struct op_runner::state {
   bool done = true;
   bool closed = false;
   int32_t value = 0;
-  asio::steady_timer* wake = nullptr;
   asio::cancellation_signal cancel;  // bound to the coroutine running the operations
+  // The driver's wake-up: it waits here (waiting) for the operation's end or a nudge. Owned by
+  // the channel, a waiting driver is destroyed with the io_context, as a timer's would be.
+  explicit state(asio::io_context& io) : wakeup(io, 1) {}
+  asio::experimental::channel<void(asio::error_code, bool)> wakeup;  // (void(error_code) alone is ambiguous in Asio 1.22)
+  bool waiting = false;
 };
 
 namespace {
 
 // Records the result of the operation and wakes the guest's driver.
+void wake(op_runner::state& s) {
+  if (s.waiting) s.wakeup.try_send(asio::error_code{}, true);  // completes the wait by a post
+}
+
 void settle(op_runner::state& s, int32_t v) {
   s.value = v;
   s.done = true;
-  if (s.wake) s.wake->cancel();
+  wake(s);
 }
 
 asio::awaitable<void> run_ops(std::shared_ptr<op_runner::state> s) {
@@ -65,12 +74,11 @@ asio::awaitable<void> run_one(asio::awaitable<errc> op, std::shared_ptr<op_runne
 
 }  // namespace
 
-op_runner::op_runner(asio::io_context& io) : io_(io), s_(std::make_shared<state>()) {
+op_runner::op_runner(asio::io_context& io) : io_(io), s_(std::make_shared<state>(io)) {
   asio::co_spawn(io_, run_ops(s_), asio::bind_cancellation_slot(s_->cancel.slot(), asio::detached));
 }
 
 op_runner::~op_runner() {
-  s_->wake = nullptr;
   s_->closed = true;
   // A parked coroutine is abandoned (Asio destroys its frame through the executor); one still
   // running an operation ends after it.
@@ -93,7 +101,15 @@ std::optional<int32_t> op_runner::start(asio::awaitable<errc> op) {
 
 bool op_runner::done() const { return s_->done; }
 int32_t op_runner::value() const { return s_->value; }
-void op_runner::set_wake(asio::steady_timer* wake) { s_->wake = wake; }
+asio::awaitable<void> op_runner::wait() {
+  if (s_->done) co_return;
+  auto s = s_;  // the runner may go while this waits (its guest destroyed with the loop)
+  s->waiting = true;
+  co_await s->wakeup.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
+  s->waiting = false;
+}
+
+void op_runner::nudge() { wake(*s_); }
 
 void op_runner::cancel() {
   if (!s_->done) s_->cancel.emit(asio::cancellation_type::terminal);

@@ -7,8 +7,8 @@
 // suspension modes use it: what differs between them is only how the guest waits for `done()`.
 #pragma once
 #include <asio/awaitable.hpp>
+#include <asio/experimental/channel.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,11 +25,15 @@ class op_runner {
   op_runner& operator=(const op_runner&) = delete;
 
   // Starts `op`; returns its errno if it completed inline. Otherwise done() turns true later,
-  // on the io_context's thread, and `wake` (if set) is cancelled then.
+  // on the io_context's thread.
   std::optional<int32_t> start(asio::awaitable<errc> op);
   bool done() const;
   int32_t value() const;
-  void set_wake(asio::steady_timer* wake);
+  // Suspends the caller until the operation in flight completes or nudge() is called (the
+  // caller looks at done() again). A posted wake-up through a channel, not a timer: a timer
+  // cost a timerfd_settime and timer-queue work on every suspension.
+  asio::awaitable<void> wait();
+  void nudge();
   // Cancels the operation in flight (Asio's terminal cancellation): a wait on a pipe or a timer
   // ends at once with `canceled`; a file transfer already handed to the kernel runs to its end.
   void cancel();
