@@ -15,6 +15,7 @@
 #include "engine/module.hpp"
 #include "engine/op_runner.hpp"
 #include "engine/worker.hpp"
+#include "src/wasi/wasi.hpp"
 
 namespace wasio::engine {
 namespace {
@@ -37,6 +38,12 @@ std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
   if (tc.Exception().IsEmpty()) return "unknown exception";
   v8::String::Utf8Value s(iso, tc.Exception());
   return *s ? *s : "unknown exception";
+}
+
+// A time-slice yield: one turn of the worker's loop.
+asio::awaitable<errc> yield_op() {
+  (void)co_await wasi::sched_yield();
+  co_return errc::success;
 }
 
 class asyncify_suspension final : public suspension {
@@ -72,10 +79,29 @@ class asyncify_suspension final : public suspension {
     if (state_ != state::rewinding) return std::nullopt;
     call_control(g_.owner().isolate(), stop_rewind_);
     state_ = state::running;
+    g_.set_rewinding(false);
     return resumed_value_;
   }
 
   void interrupt() override { ops_.nudge(); }
+
+  bool yield_now() override {
+    // A module asyncified by its producer may unwind only at the imports it chose.
+    if (!can_unwind_ || !g_.module().unwinds_at_every_import) return false;
+    g_.owner().clear_preempt();
+    yielded_ = true;
+    if (block(yield_op())) {  // completed at once: cannot happen (a post), but then go on
+      yielded_ = false;
+      return false;
+    }
+    return true;
+  }
+
+  bool take_yielded() override {
+    bool y = yielded_;
+    yielded_ = false;
+    return y;
+  }
 
   std::optional<int32_t> block(asio::awaitable<errc> op) override {
     // The operation runs inline up to its first real wait, so a call that need not wait is
@@ -149,6 +175,7 @@ class asyncify_suspension final : public suspension {
           co_return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
         }
         state_ = state::rewinding;
+        g_.set_rewinding(true);
       }
     }
   }
@@ -183,6 +210,7 @@ class asyncify_suspension final : public suspension {
   uint32_t buffer_ = 0;
   int32_t resumed_value_ = 0;
   op_runner ops_;
+  bool yielded_ = false;  // the suspension in progress is a time-slice yield
   v8::Global<v8::Function> start_unwind_, stop_unwind_, start_rewind_, stop_rewind_;
   v8::Global<v8::Object> stack_pointer_;
   v8::Global<v8::String> value_key_;

@@ -21,7 +21,7 @@ namespace wasio::engine {
 namespace {
 
 constexpr uint32_t kMagic = 0x77617369;  // "wasi"
-enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8 };
+enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16 };
 
 struct header {
   uint32_t magic;
@@ -105,9 +105,10 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
     // wrappers this adds are instrumented too; never on a module already asyncified.
     std::vector<const char*> passes = {"legalize-js-interface"};
     if ((flags & blocks) && (flags & has_sp)) {
-      BinaryenSetPassArgument("asyncify-imports", imports.c_str());
+      static const std::string all_imports = asyncify_import_list(true);
+      BinaryenSetPassArgument("asyncify-imports", all_imports.c_str());
       passes.push_back("asyncify");
-      flags |= asyncified;
+      flags |= asyncified | every_import;
     }
     // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
     BinaryenSetOptimizeLevel(1);
@@ -186,6 +187,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
   }
   res.asyncified = h.flags & asyncified;
   res.has_stack_pointer = h.flags & has_sp;
+  res.unwinds_at_every_import = h.flags & every_import;
   res.imports_blocking = h.flags & blocks;
   res.memory_imported = h.flags & memory_imported;
   if (h.bytes_len) {

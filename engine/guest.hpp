@@ -44,7 +44,13 @@ class guest final : private memory_source {
 
   worker& owner() const noexcept { return worker_; }
   wasi::context& wasi() noexcept { return wasi_; }
-  suspension& suspender() noexcept { return *suspension_; }
+  // Null while the module is instantiated (its start function runs before a suspension exists).
+  suspension* suspender() noexcept { return suspension_.get(); }
+  // Set by the suspension while the guest is rewound into the call it was suspended in: the
+  // thunks look at this plain flag first, so that a call made in the normal course pays no
+  // virtual call.
+  bool rewinding() const noexcept { return rewinding_; }
+  void set_rewinding(bool on) noexcept { rewinding_ = on; }
   const detail::module_data& module() const noexcept { return *module_; }
 
   // The guest's linear memory. The base and size are cached: V8 10.2 reserves a wasm32 memory's
@@ -75,6 +81,7 @@ class guest final : private memory_source {
   mutable size_t mem_size_ = 0;
   std::unique_ptr<suspension> suspension_;
   std::optional<uint32_t> exit_code_;
+  bool rewinding_ = false;
   std::shared_ptr<detail::guest_control> control_;
   memory_limits memory_limits_{};  // of the supplied memory, as given back to the pool
 };

@@ -65,11 +65,11 @@ std::span<const import_row> snapshot0_rows() {
   return rows;
 }
 
-std::string asyncify_import_list() {
+std::string asyncify_import_list(bool all) {
   std::string list;
   for (auto [module, rows] : {std::pair{kPreview1, preview1_rows()}, std::pair{kSnapshot0, snapshot0_rows()}}) {
     for (auto& r : rows) {
-      if (!r.blocking) continue;
+      if (!r.blocking && !all) continue;
       if (!list.empty()) list += ',';
       list += module;
       list += '.';

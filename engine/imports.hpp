@@ -23,7 +23,10 @@ std::span<const import_row> preview1_rows();
 std::span<const import_row> snapshot0_rows();
 
 // "wasi_snapshot_preview1.fd_read,...,wasi_unstable.fd_read,..." for asyncify-imports.
-std::string asyncify_import_list();
+// "module.name,..." of the imports that may block (a module importing none of them needs no
+// suspension), or, with `all`, of every WASI import: the list given to asyncify, since any call
+// may yield the worker at the end of the guest's time slice.
+std::string asyncify_import_list(bool all = false);
 
 // Builds {wasi_snapshot_preview1: {...}, wasi_unstable: {...}}.
 v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx);

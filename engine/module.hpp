@@ -18,6 +18,7 @@ struct module_data {
   std::string name;  // for messages: the file name, or "module"
   std::shared_ptr<v8::CompiledWasmModule> compiled;
   bool asyncified = false;       // exports asyncify_start_unwind & co.
+  bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
   bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer goes below it)
   // Set when the module's memory was turned into the import wasio.memory, which the worker
   // supplies from its pool: the limits of the memory to supply.
@@ -32,6 +33,7 @@ namespace wasio::engine {
 struct rewrite_result {
   std::vector<uint8_t> bytes;  // the module to compile (the input when nothing was needed)
   bool asyncified = false;
+  bool unwinds_at_every_import = false;  // may yield in any import at the end of a time slice
   bool has_stack_pointer = false;
   bool imports_blocking = false;  // imports a WASI call that may suspend
   bool memory_imported = false;   // its own memory became the import wasio.memory

@@ -57,7 +57,7 @@ class runtime_impl {
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
     for (unsigned i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_, opts.loop));
+      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_, opts.loop, opts.time_slice));
       watched.push_back(workers_.back().get());
     }
     watchdog_.watch(std::move(watched));
@@ -87,6 +87,7 @@ class runtime_impl {
     d->name = std::move(name);
     d->compiled = std::move(p.code);
     d->asyncified = p.info.asyncified;
+    d->unwinds_at_every_import = p.info.unwinds_at_every_import;
     d->has_stack_pointer = p.info.has_stack_pointer;
     d->supplied_memory = p.supplied_memory;
     std::lock_guard lock(mu_);

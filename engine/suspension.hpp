@@ -46,6 +46,13 @@ class suspension {
   // suspended and the thunk's return value is ignored.
   virtual std::optional<int32_t> block(asio::awaitable<errc> op) = 0;
 
+  // For a thunk, at the end of the guest's time slice: suspend the guest once (its siblings on
+  // the worker run), then resume it into this same call, which take_resumed() followed by
+  // take_yielded() tells the thunk to carry out then. False when the guest cannot be suspended.
+  virtual bool yield_now() = 0;
+  // True (once) when the resumption take_resumed() reported was the end of such a yield.
+  virtual bool take_yielded() = 0;
+
   // The guest's control asks it to stop: if it is suspended, cancel what it waits for and end
   // run() (with kind::stopped) once that has finished. Worker thread.
   virtual void interrupt() = 0;

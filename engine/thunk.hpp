@@ -92,19 +92,43 @@ void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
     info.GetReturnValue().Set(static_cast<int32_t>(errc::notcapable));
     return;
   }
-    if constexpr (std::is_same_v<typename sig::ret, asio::awaitable<errc>>) {
-    suspension& s = g->suspender();
-    if (auto r = s.take_resumed()) {
-      info.GetReturnValue().Set(*r);
+  // Rewound into this call, or at the end of the time slice: two plain loads decide.
+  bool attention = g->rewinding() || g->owner().preempt_due();
+  if constexpr (std::is_same_v<typename sig::ret, asio::awaitable<errc>>) {
+    suspension* s = g->suspender();
+    if (!s) {  // a start function: nothing can be suspended yet
+      info.GetReturnValue().Set(static_cast<int32_t>(errc::notsup));
       return;
     }
+    if (attention) {
+      if (auto r = s->take_resumed()) {
+        if (!s->take_yielded()) {
+          info.GetReturnValue().Set(*r);
+          return;
+        }
+        // Resumed after a time-slice yield: the call itself happens now.
+      } else if (s->yield_now()) {
+        return;  // suspended; V8 ignores the return value while the guest unwinds
+      }
+    }
     auto op = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
-    info.GetReturnValue().Set(s.block(std::move(op)).value_or(0));
-  } else if constexpr (std::is_void_v<typename sig::ret>) {
-    detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
+    info.GetReturnValue().Set(s->block(std::move(op)).value_or(0));
   } else {
-    errc e = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
-    info.GetReturnValue().Set(static_cast<int32_t>(e));
+    if (attention) [[unlikely]] {
+      if (suspension* s = g->suspender()) {
+        if (s->take_resumed()) {
+          s->take_yielded();  // only a yield suspends a call that cannot block
+        } else if (s->yield_now()) {
+          return;
+        }
+      }
+    }
+    if constexpr (std::is_void_v<typename sig::ret>) {
+      detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
+    } else {
+      errc e = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
+      info.GetReturnValue().Set(static_cast<int32_t>(e));
+    }
   }
 }
 

@@ -1,6 +1,7 @@
-// watchdog: one thread per runtime that stops guests past their CPU or wall time limit while
-// they compute (a guest suspended on its worker's loop is stopped by a timer there instead).
-// It sleeps while no guest with a time limit exists.
+// watchdog: one thread per runtime that looks at each worker's running guest every period:
+// it asks a guest that used up its time slice to yield at its next WASI call, and stops one
+// past its CPU or wall time limit while it computes (a guest suspended on its worker's loop is
+// stopped by a timer there instead). It sleeps while no guest exists.
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -21,7 +22,7 @@ class watchdog {
   watchdog& operator=(const watchdog&) = delete;
 
   void watch(std::vector<worker*> workers);  // once, before any guest starts
-  void guest_started();  // a guest with a time limit started; any thread
+  void guest_started();  // any thread
   void guest_ended();
 
  private:

@@ -15,7 +15,8 @@
 
 namespace wasio::engine {
 
-worker::worker(unsigned index, watchdog* dog, asio::io_context* loop) : index_(index), dog_(dog) {
+worker::worker(unsigned index, watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds slice)
+    : index_(index), dog_(dog), slice_(slice) {
   ensure_v8();
   if (loop) {
     // Embedded: the embedder's thread runs the loop; the isolate is made there, by the first
@@ -159,8 +160,8 @@ void worker::drain_arrivals() {
 void worker::start(new_guest n) {
   if (stopping_) n.control->mark(detail::guest_control::reason::cancelled);  // ends at once
   auto g = std::make_shared<guest>(*this, std::move(n.module), n.control);
-  const auto& lim = n.cfg.limits;
-  bool timed = dog_ && (lim.cpu_time.count() > 0 || lim.wall_time.count() > 0);
+  // The watchdog looks after every guest: their time slices, and the time limits of some.
+  bool timed = dog_ != nullptr;
   if (timed) dog_->guest_started();
   detail::guest_control* c = n.control.get();
   live_.insert(c);
@@ -199,6 +200,7 @@ void worker::stop(std::shared_ptr<detail::guest_control> c) {
 void worker::check_limits(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(seg_mu_);
   if (!running_ || terminate_sent_) return;
+  if (slice_.count() > 0 && now - seg_start_ > slice_) preempt_.store(true, std::memory_order_relaxed);
   detail::guest_control& c = *running_;
   if (c.cpu_limit.count() > 0 && c.cpu_used + (now - seg_start_) > c.cpu_limit) {
     c.mark(detail::guest_control::reason::cpu_time);
@@ -220,6 +222,7 @@ void worker::enter(detail::guest_control* c) {
   std::lock_guard lock(seg_mu_);
   running_ = c;
   seg_start_ = std::chrono::steady_clock::now();
+  preempt_.store(false, std::memory_order_relaxed);
   // Asked to stop before this segment began: end it at once (V8 checks at its next interrupt).
   if (c->stop_requested()) terminate_running();
 }

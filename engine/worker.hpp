@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <atomic>
 #include <chrono>
 #include <unordered_map>
 #include <unordered_set>
@@ -35,7 +36,9 @@ class worker {
  public:
   // `dog` (may be null) is told about guests with time limits. With `loop`, the worker runs on
   // that io_context (the embedder's thread) instead of a thread of its own.
-  worker(unsigned index, watchdog* dog, asio::io_context* loop = nullptr);
+  // A guest whose wasm has run for `slice` (0: never) yields at its next WASI call.
+  worker(unsigned index, watchdog* dog, asio::io_context* loop = nullptr,
+         std::chrono::nanoseconds slice = std::chrono::milliseconds(10));
   // Stops every guest (each completes, as stopped), waits for them, disposes the isolate. An
   // embedded worker must be destroyed on its loop's thread; it runs the loop until then.
   ~worker();
@@ -50,8 +53,12 @@ class worker {
   // Stops `c`'s guest, which lives here: terminates its wasm if it is running now, and posts a
   // wake-up for when it is suspended.
   void stop(std::shared_ptr<detail::guest_control> c);
-  // For the watchdog: terminates the guest running now if it is past a time limit.
+  // For the watchdog: terminates the guest running now if it is past a time limit, and asks it
+  // to yield if it has used up its time slice.
   void check_limits(std::chrono::steady_clock::time_point now);
+  // For the thunks: the running guest has used up its time slice (one relaxed load).
+  bool preempt_due() const noexcept { return preempt_.load(std::memory_order_relaxed); }
+  void clear_preempt() noexcept { preempt_.store(false, std::memory_order_relaxed); }
 
   // ---- on the worker thread only ----
   // A guest's wasm runs between enter and leave (one "segment"): what the watchdog and stop()
@@ -97,6 +104,8 @@ class worker {
   detail::guest_control* running_ = nullptr;  // the guest in a segment now
   std::chrono::steady_clock::time_point seg_start_;
   bool terminate_sent_ = false;
+  std::chrono::nanoseconds slice_;
+  std::atomic<bool> preempt_{false};
   std::optional<asio::io_context> own_io_;  // unless embedded
   asio::io_context* io_ = nullptr;           // own_io_ or the embedder's
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;

@@ -124,6 +124,10 @@ struct runtime_options {
   // Embedded, Node-style: run every guest on this io_context, on whichever thread runs it (one
   // thread), instead of on worker threads. The runtime must then be destroyed on that thread.
   asio::io_context* loop = nullptr;
+  // A guest whose wasm has run this long without suspending yields its worker at its next
+  // WASI call, so that its siblings' timers and I/O are served (0: never). A guest that
+  // computes without any WASI call is not preempted; config::limits::cpu_time stops it.
+  std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
 };
 
 // Loading errors are one-line messages fit for a user.

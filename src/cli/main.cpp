@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> dirs, ro_dirs, envs;
   unsigned instances = 1, workers = 0, max_fds = 0;
   uint64_t max_memory = 0;
-  double cpu_seconds = 0, wall_seconds = 0;
+  double cpu_seconds = 0, wall_seconds = 0, slice_ms = 10;
   std::string module_path;
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
       ->transform(CLI::AsSizeValue(false))->type_name("SIZE");
   run->add_option("--max-fds", max_fds, "limit the fds each guest holds, stdio and preopens included")
       ->check(CLI::Range(3u, 1u << 30));
+  run->add_option("--time-slice", slice_ms, "a guest yields its worker at a WASI call after computing this long (ms; 0: never)")
+      ->check(CLI::NonNegativeNumber)->type_name("MS");
   run->add_option("--cpu-time", cpu_seconds, "stop a guest after it computed this long (seconds)")
       ->check(CLI::PositiveNumber)->type_name("SECONDS");
   run->add_option("--wall-time", wall_seconds, "stop a guest this long after it started (seconds)")
@@ -137,7 +139,10 @@ int main(int argc, char** argv) {
   cfg.limits.wall_time = seconds(wall_seconds);
 
   raise_fd_limit();
-  wasio::runtime rt(wasio::runtime_options{workers});
+  wasio::runtime_options opts;
+  opts.workers = workers;
+  opts.time_slice = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double, std::milli>(slice_ms));
+  wasio::runtime rt(opts);
   auto mod = rt.load_file(rest[0]);
   if (!mod) {
     std::fprintf(stderr, "wasio: %s\n", mod.error().c_str());

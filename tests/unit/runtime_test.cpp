@@ -14,7 +14,9 @@
 #include <asio/use_future.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -330,5 +332,38 @@ TEST(runtime, embedder_pipes_stream_with_backpressure) {
   EXPECT_EQ(status->code, 0u);
   EXPECT_EQ(received, total);
   EXPECT_TRUE(in_order);
+}
+
+// Fair scheduling: a guest that computes and calls WASI without ever waiting (clock_time_get in
+// a loop, ~2 s) yields its worker at the end of each time slice, so its sibling's sleeps (20 x
+// 10 ms) are served meanwhile: the sibling ends first. Without yields it could only start
+// once the spinner ended.
+TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
+  wasio::runtime rt(wasio::runtime_options{1});
+  auto spin = rt.load_file(guest("clock_bench")).value();
+  auto ticks = rt.load_file(guest("tick_lag")).value();
+  wasio::config hot, calm;
+  hot.args = {"clock_bench", "50000000"};
+  hot.stdio.out = pipe_to_devnull();
+  calm.args = {"tick_lag", "20", "10"};
+  calm.stdio.out = pipe_to_devnull();
+  std::atomic<int> order{0};
+  int spin_done = 0, ticks_done = 0;
+  std::promise<void> both;
+  rt.async_run(spin, hot, [&](wasio::exit_status s) {
+    EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
+    spin_done = ++order;
+    if (order == 2) both.set_value();
+  });
+  rt.async_run(ticks, calm, [&](wasio::exit_status s) {
+    EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
+    ticks_done = ++order;
+    if (order == 2) both.set_value();
+  });
+  both.get_future().wait();
+  EXPECT_EQ(ticks_done, 1);
+  EXPECT_EQ(spin_done, 2);
+  ::close(hot.stdio.out);
+  ::close(calm.stdio.out);
 }
 }  // namespace
