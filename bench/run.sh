@@ -15,10 +15,12 @@
 #   8. Streaming through embedder pipes (samples/stream_filter: a file through a wasm filter on
 #      one thread); baseline native `tr a-z A-Z` on the same file.
 #   9. Scaling: 4 computing guests on 1 worker, then on all cores.
+#  10. Fairness: a guest's 10 ms timers beside a sibling that computes and calls WASI without
+#      waiting, on one worker (bench/fairness.cpp); baselines alone and with time slices off.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter >/dev/null
+"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 node_host=(node "$root/bench/node_wasi.mjs")
@@ -121,4 +123,7 @@ s1=$(cat "$tf")
 /usr/bin/time -o "$tf" -f "%e" "$wasio" run --instances 4 "$g/spin.wasm" "$sp" > /dev/null
 sn=$(cat "$tf")
 echo "1 worker ${s1} s   $(nproc) workers ${sn} s   speed-up $(ratio "$s1" "$sn")x"
+
+echo "== 10. fairness: 20 sleeps of 10 ms beside a guest computing with WASI calls, one worker"
+"$root/build/bench/fairness" "$g"
 
