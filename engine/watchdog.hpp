@@ -24,6 +24,7 @@ class watchdog {
   void watch(std::vector<worker*> workers);  // once, before any guest starts
   void guest_started();  // any thread
   void guest_ended();
+  std::chrono::milliseconds period() const { return period_; }
 
  private:
   void loop();

@@ -200,7 +200,8 @@ void worker::stop(std::shared_ptr<detail::guest_control> c) {
 void worker::check_limits(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(seg_mu_);
   if (!running_ || terminate_sent_) return;
-  if (slice_.count() > 0 && now - seg_start_ > slice_) preempt_.store(true, std::memory_order_relaxed);
+  // One period early: the watchdog looks only every period, and the slice is a bound.
+  if (slice_.count() > 0 && now - seg_start_ + dog_->period() > slice_) preempt_.store(true, std::memory_order_relaxed);
   detail::guest_control& c = *running_;
   if (c.cpu_limit.count() > 0 && c.cpu_used + (now - seg_start_) > c.cpu_limit) {
     c.mark(detail::guest_control::reason::cpu_time);
