@@ -59,13 +59,12 @@ worker::~worker() {
     return;
   }
   // Embedded: on the loop's thread (the documented rule), which runs the loop here until every
-  // guest has ended.
-  if (!isolate_) return;
+  // guest has ended, including those submitted but not yet taken in by the loop.
   begin_shutdown();
   io_->restart();
-  while (!idle()) io_->run_one();
+  while (!idle() || unseen_spawns_ > 0) io_->run_one();
   stdio_.clear();
-  dispose_isolate();
+  if (isolate_) dispose_isolate();
 }
 
 void worker::ignore_default_sigpipe() {
@@ -130,7 +129,9 @@ void worker::finish_if_idle() {
 
 void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
                    std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done) {
+  ++unseen_spawns_;
   asio::post(*io_, [this, g = new_guest{std::move(m), std::move(cfg), std::move(control), std::move(done)}]() mutable {
+    --unseen_spawns_;
     arrivals_.push_back(std::move(g));
     if (!draining_) {
       // Posted, not called: a burst of arrivals queued ahead of the reactor would otherwise

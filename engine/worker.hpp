@@ -113,6 +113,7 @@ class worker {
   v8::Isolate* isolate_ = nullptr;
   std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
   bool stopping_ = false;
+  std::atomic<int> unseen_spawns_{0};  // spawn() posts not yet run
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;
   v8::Global<v8::Function> instance_ctor_, memory_ctor_;

@@ -366,4 +366,21 @@ TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   ::close(hot.stdio.out);
   ::close(calm.stdio.out);
 }
+
+// Embedded: a guest submitted but never run (the loop did not turn before the runtime went)
+// still completes, as stopped, and nothing is left behind.
+TEST(runtime, embedded_runtime_destroyed_before_its_loop_ran) {
+  asio::io_context io;
+  std::optional<wasio::exit_status> s;
+  {
+    wasio::runtime rt(wasio::runtime_options{0, &io});
+    auto m = rt.load_file(guest("hello")).value();
+    wasio::config cfg;
+    cfg.args = {"hello"};
+    rt.async_run(m, cfg, [&](wasio::exit_status st) { s = st; });
+  }
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->how, wasio::exit_status::kind::stopped);
+  io.run();  // nothing of the runtime's is left to run
+}
 }  // namespace
