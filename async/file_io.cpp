@@ -118,9 +118,13 @@ class file_io_service final : public asio::execution_context::service {
     if (!ring_ready_) return;
     while (in_flight_ > 0) {
       ::io_uring_cqe* cqe = nullptr;
-      if (::io_uring_wait_cqe(&ring_, &cqe) != 0) break;
-      delete static_cast<pending*>(::io_uring_cqe_get_data(cqe));
+      int r = ::io_uring_wait_cqe(&ring_, &cqe);
+      if (r == -EINTR || r == -EAGAIN) continue;  // a signal: the transfers are still running
+      if (r != 0) break;
+      auto* p = static_cast<pending*>(::io_uring_cqe_get_data(cqe));
       ::io_uring_cqe_seen(&ring_, cqe);
+      if (!p) continue;  // a no-op left by a failed submit: not counted
+      delete p;
       --in_flight_;
     }
     asio::error_code ignored;

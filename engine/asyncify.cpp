@@ -89,9 +89,10 @@ class asyncify_suspension final : public suspension {
   void interrupt() override { ops_.nudge(); }
 
   bool yield_now() override {
-    // A module asyncified by its producer may unwind only at the imports it chose.
-    if (!can_unwind_ || !g_.module().unwinds_at_every_import) return false;
-    g_.owner().clear_preempt();
+    g_.owner().clear_preempt();  // asked once per slice, whether or not the guest can yield
+    // A module asyncified by its producer may unwind only at the imports it chose; a guest
+    // whose stack has no room for the unwind buffer runs on rather than trap for a yield.
+    if (!can_unwind_ || !g_.module().unwinds_at_every_import || buffer_base() == 0) return false;
     yielded_ = true;
     if (block(yield_op())) {  // completed at once: cannot happen (a post), but then go on
       yielded_ = false;
@@ -186,17 +187,23 @@ class asyncify_suspension final : public suspension {
  private:
   enum class state { running, unwinding, rewinding };
 
-  void start_unwind() {
+  // Where the unwind buffer goes: below the stack pointer, 16-byte aligned; 0 when the stack
+  // is nearly full, or the pointer cannot be read (V8 is terminating the guest).
+  uint32_t buffer_base() {
     v8::Isolate* iso = g_.owner().isolate();
     auto ctx = iso->GetCurrentContext();
-    uint32_t sp = stack_pointer_.Get(iso)
-                      ->Get(ctx, value_key_.Get(iso))
-                      .ToLocalChecked()
-                      ->Uint32Value(ctx)
-                      .FromMaybe(0);
-    // Below the stack pointer, 16-byte aligned. A stack that is nearly full leaves no room:
-    // the guest traps (as it would on its next call anyway) instead of overwriting its data.
-    uint32_t base = sp >= kBufferSize + 16 ? ((sp - kBufferSize) & ~15u) : 0;
+    v8::Local<v8::Value> v;
+    if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return 0;
+    uint32_t sp = v->Uint32Value(ctx).FromMaybe(0);
+    return sp >= kBufferSize + 16 ? ((sp - kBufferSize) & ~15u) : 0;
+  }
+
+  void start_unwind() {
+    v8::Isolate* iso = g_.owner().isolate();
+    if (iso->IsExecutionTerminating()) return;  // the guest is being stopped: no unwind
+    // A stack that is nearly full leaves no room: the guest traps (as it would on its next call
+    // anyway) instead of overwriting its data.
+    uint32_t base = buffer_base();
     guest_memory m = g_.memory();
     if (base == 0 || !m.store<uint32_t>(base, base + kHeader) || !m.store<uint32_t>(base + 4, base + kBufferSize)) {
       iso->ThrowException(v8::Exception::RangeError(

@@ -1,7 +1,9 @@
 #include "engine/guest.hpp"
 
 #include <asio/steady_timer.hpp>
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <unistd.h>
 
 #include "engine/asyncify.hpp"
@@ -20,13 +22,24 @@ exit_status failed(std::string why) {
   return exit_status{exit_status::kind::failed, 0, std::move(why)};
 }
 
-// The stdio fds that the embedder handed over (close_*): the guest has its own descriptions of
-// them now, or will never start.
-void close_handed_over(const stdio_fds& s) {
-  if (s.close_in) ::close(s.in);
-  if (s.close_out) ::close(s.out);
-  if (s.close_err) ::close(s.err);
-}
+// Closes the stdio fds that the embedder handed over (close_*), once each, when it goes: by
+// then the guest has its own descriptions of them, or will never start.
+class handed_over_fds {
+ public:
+  explicit handed_over_fds(const stdio_fds& s) {
+    for (auto [fd, close] : {std::pair{s.in, s.close_in}, {s.out, s.close_out}, {s.err, s.close_err}}) {
+      if (close && fd >= 0 && std::find(fds_.begin(), fds_.end(), fd) == fds_.end()) fds_.push_back(fd);
+    }
+  }
+  ~handed_over_fds() { release(); }
+  void release() {
+    for (int fd : fds_) ::close(fd);
+    fds_.clear();
+  }
+
+ private:
+  std::vector<int> fds_;
+};
 
 exit_status stopped(const detail::guest_control& c) {
   return exit_status{exit_status::kind::stopped, 0, c.stop_message()};
@@ -98,7 +111,6 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     // A closed host fd leaves the guest fd closed too (badf), as a native process would see it.
     if (auto s = worker_.stdio_stream(stdio[fd], &err)) wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
   }
-  close_handed_over(cfg.stdio);
   for (auto& p : cfg.preopens) {
     auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only);
     if (!e) {
@@ -171,11 +183,10 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
       if (!ec) c->request_stop(detail::guest_control::reason::wall_time);
     });
   }
-  if (control_->stop_requested()) {
-    close_handed_over(cfg.stdio);
-    co_return stopped(*control_);
-  }
+  handed_over_fds handed_over(cfg.stdio);
+  if (control_->stop_requested()) co_return stopped(*control_);
   if (auto err = build_context(cfg)) co_return failed(*err);
+  handed_over.release();  // the guest's streams are open: the embedder's ends see EOF with them
   v8::Isolate* iso = worker_.isolate();
   v8::Global<v8::Function> entry;
   {

@@ -20,6 +20,7 @@ struct op_runner::state {
   bool closed = false;
   int32_t value = 0;
   asio::cancellation_signal cancel;  // bound to the coroutine running the operations
+  asio::cancellation_signal cancel_one;  // bound to a fallback coroutine (run_one), if any
   // The driver's wake-up: it waits here (waiting) for the operation's end or a nudge. Owned by
   // the channel, a waiting driver is destroyed with the io_context, as a timer's would be.
   explicit state(asio::io_context& io) : wakeup(io, 1) {}
@@ -88,7 +89,7 @@ op_runner::~op_runner() {
 std::optional<int32_t> op_runner::start(asio::awaitable<errc> op) {
   s_->done = false;
   if (!s_->parked) {
-    asio::co_spawn(io_, run_one(std::move(op), s_), asio::bind_cancellation_slot(s_->cancel.slot(), asio::detached));
+    asio::co_spawn(io_, run_one(std::move(op), s_), asio::bind_cancellation_slot(s_->cancel_one.slot(), asio::detached));
   } else {
     s_->next.emplace(std::move(op));
     auto h = std::move(*s_->parked);
@@ -112,7 +113,9 @@ asio::awaitable<void> op_runner::wait() {
 void op_runner::nudge() { wake(*s_); }
 
 void op_runner::cancel() {
-  if (!s_->done) s_->cancel.emit(asio::cancellation_type::terminal);
+  if (s_->done) return;
+  s_->cancel.emit(asio::cancellation_type::terminal);
+  s_->cancel_one.emit(asio::cancellation_type::terminal);
 }
 
 }  // namespace wasio::engine

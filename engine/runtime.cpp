@@ -64,7 +64,10 @@ class runtime_impl {
   }
 
   ~runtime_impl() {
-    // The workers go first: their guests may still tell the watchdog they ended.
+    // The watchdog stops looking first (it would look at workers being destroyed); stopping a
+    // computing guest at shutdown needs no watchdog. The object stays: the workers' guests
+    // still tell it they ended.
+    watchdog_.stop();
     workers_.clear();
   }
 

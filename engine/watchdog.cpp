@@ -6,7 +6,9 @@ namespace wasio::engine {
 
 watchdog::watchdog(std::chrono::milliseconds period) : period_(period) {}
 
-watchdog::~watchdog() {
+watchdog::~watchdog() { stop(); }
+
+void watchdog::stop() {
   {
     std::lock_guard lock(mu_);
     quit_ = true;

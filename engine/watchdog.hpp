@@ -22,6 +22,8 @@ class watchdog {
   watchdog& operator=(const watchdog&) = delete;
 
   void watch(std::vector<worker*> workers);  // once, before any guest starts
+  // Ends the thread (the runtime's first step of destruction: the workers it looks at go next).
+  void stop();
   void guest_started();  // any thread
   void guest_ended();
   std::chrono::milliseconds period() const { return period_; }

@@ -61,8 +61,10 @@ worker::~worker() {
   // Embedded: on the loop's thread (the documented rule), which runs the loop here until every
   // guest has ended, including those submitted but not yet taken in by the loop.
   begin_shutdown();
-  io_->restart();
-  while (!idle() || unseen_spawns_ > 0) io_->run_one();
+  while (!idle() || unseen_spawns_ > 0) {
+    if (io_->stopped()) io_->restart();  // a completion handler may stop the loop meanwhile
+    io_->run_one();
+  }
   stdio_.clear();
   if (isolate_) dispose_isolate();
 }

@@ -123,7 +123,8 @@ struct runtime_options {
   unsigned workers = 0;  // 0: one per core
   // Embedded, Node-style: run every guest on this io_context, on whichever thread runs it (one
   // thread), instead of on worker threads. The runtime must then be destroyed on that thread,
-  // outside the loop's run() (it runs the loop itself until its guests have ended).
+  // outside the loop's run() (it runs the loop itself until its guests have ended). One
+  // embedded runtime per thread: its V8 isolate stays entered on that thread.
   asio::io_context* loop = nullptr;
   // A guest whose wasm has run this long without suspending yields its worker at its next
   // WASI call, so that its siblings' timers and I/O are served (0: never). A guest that
