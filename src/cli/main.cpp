@@ -38,6 +38,19 @@ wasio::preopen parse_dir(const std::string& spec, bool read_only) {
   return {spec.substr(0, sep), spec.substr(sep + 2), read_only};
 }
 
+// A CLI11 check with a plain message ("expected ..."), where CLI::Range prints its bounds in
+// full floating point.
+CLI::Validator number_at_least(double min, std::string what) {
+  return CLI::Validator(
+      [min, what](std::string& v) -> std::string {
+        char* end = nullptr;
+        double d = std::strtod(v.c_str(), &end);
+        if (end == v.c_str() || *end != '\0' || !(d >= min) || d > 1e9) return "expected " + what + ", not '" + v + "'";
+        return {};
+      },
+      "");
+}
+
 // Whether `arg` names an option of `run` that takes a value (the next argument).
 bool takes_value(const CLI::App& run, std::string_view arg) {
   for (const CLI::Option* o : run.get_options()) {
@@ -88,11 +101,11 @@ int main(int argc, char** argv) {
   run->add_option("--max-fds", max_fds, "limit the fds each guest holds, stdio and preopens included")
       ->check(CLI::Range(3u, 1u << 30));
   run->add_option("--time-slice", slice_ms, "a guest yields its worker at a WASI call after computing this long (ms; 0: never)")
-      ->check(CLI::NonNegativeNumber)->type_name("MS");
+      ->check(number_at_least(0, "a number of milliseconds, 0 or more"))->type_name("MS");
   run->add_option("--cpu-time", cpu_seconds, "stop a guest after it computed this long (seconds)")
-      ->check(CLI::PositiveNumber)->type_name("SECONDS");
+      ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
   run->add_option("--wall-time", wall_seconds, "stop a guest this long after it started (seconds)")
-      ->check(CLI::PositiveNumber)->type_name("SECONDS");
+      ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
   run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
   // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
   // comes before it.
