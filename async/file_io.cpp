@@ -239,16 +239,6 @@ class file_io_service final : public asio::execution_context::service {
 file_io_mode get_file_io_mode() { return mode_setting().load(std::memory_order_relaxed); }
 void set_file_io_mode(file_io_mode mode) { mode_setting().store(mode, std::memory_order_relaxed); }
 
-bool io_uring_available() {
-  static const bool available = [] {
-    ::io_uring ring{};
-    if (::io_uring_queue_init(2, &ring, 0) != 0) return false;
-    ::io_uring_queue_exit(&ring);
-    return true;
-  }();
-  return available;
-}
-
 namespace {
 
 // Runs `op` off the calling thread (io_uring unless `uring` is false or it is unavailable).

@@ -33,10 +33,6 @@ void set_file_io_mode(file_io_mode mode);
 // Parses a mode name; nullopt for an unknown one.
 std::optional<file_io_mode> parse_file_io_mode(std::string_view name);
 
-// True when io_uring works in this process (io_uring_setup is not refused by the kernel or a
-// seccomp filter); otherwise the `uring` mode and the nowait fallback use the pool.
-bool io_uring_available();
-
 // Reads (write == false) or writes `iov` on host file `fd` at `offset`, or at the file position
 // (advancing it, appending under O_APPEND) when there is none, running completion on `ex`. The
 // buffers and `fd` must stay valid until it completes: the io_context's shutdown waits for

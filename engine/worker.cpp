@@ -164,16 +164,16 @@ void worker::start(new_guest n) {
   if (stopping_) n.control->mark(detail::guest_control::reason::cancelled);  // ends at once
   auto g = std::make_shared<guest>(*this, std::move(n.module), n.control);
   // The watchdog looks after every guest: their time slices, and the time limits of some.
-  bool timed = dog_ != nullptr;
-  if (timed) dog_->guest_started();
+  bool watched = dog_ != nullptr;
+  if (watched) dog_->guest_started();
   detail::guest_control* c = n.control.get();
   live_.insert(c);
   asio::co_spawn(
       *io_,
       [g, cfg = std::move(n.cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
-      [this, c, timed, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+      [this, c, watched, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e, exit_status s) {
         live_.erase(c);
-        if (timed) dog_->guest_ended();
+        if (watched) dog_->guest_ended();
         if (e) {
           s.how = exit_status::kind::failed;
           try {

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <span>
 
 #include "async/host_stream.hpp"
 #include "async/unique_fd.hpp"
@@ -53,6 +55,13 @@ struct context {
   std::vector<std::string> env;
   fd_table fds;
 };
+
+// For fd.cpp and path.cpp: fd_read/fd_write (no offset) or fd_pread/fd_pwrite on the regular
+// file behind `e`, through async/file_io (off the worker when the kernel would block; always
+// for writes to a file opened for synchronous writes).
+asio::awaitable<result<size>> file_transfer(const context& c, const fd_entry& e,
+                                            std::span<const ::iovec> iov,
+                                            std::optional<filesize> offset, bool write);
 
 // The fd entry for a host stream used as stdio: its WASI type and rights follow the host kind.
 fd_entry stdio_entry(std::shared_ptr<async::host_stream> s);

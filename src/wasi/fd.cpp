@@ -44,11 +44,9 @@ asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::io
   if (e->stat.flags & fdflags::nonblock) {
     co_return transferred(write ? stream->try_writev(iov) : stream->try_readv(iov));
   }
+  if (stream->is_file()) co_return co_await file_transfer(c, *e, iov, std::nullopt, write);
   async::io_result r;
-  if (stream->is_file()) {
-    bool synced = e->stat.flags & (fdflags::sync | fdflags::dsync);
-    r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, std::nullopt, write, synced);
-  } else if (write) {
+  if (write) {
     r = co_await stream->async_writev(iov);
   } else {
     r = co_await stream->async_readv(iov);
@@ -57,6 +55,16 @@ asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::io
 }
 
 }  // namespace
+
+asio::awaitable<result<size>> file_transfer(const context& c, const fd_entry& e,
+                                            std::span<const ::iovec> iov,
+                                            std::optional<filesize> offset, bool write) {
+  auto stream = e.stream;  // taken before the first wait: the guest may close the fd meanwhile
+  bool synced = e.stat.flags & (fdflags::sync | fdflags::dsync);
+  // A statement, not a function argument, around co_await: docs/why-gcc-coroutines.md.
+  async::io_result r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, offset, write, synced);
+  co_return transferred(r);
+}
 
 asio::awaitable<result<size>> fd_read(context& c, fd_t fd, std::span<const ::iovec> iov) {
   return transfer(c, fd, iov, false);

@@ -229,11 +229,7 @@ asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::
   if (!e->stream) co_return errc::badf;
   if (e->stream->can_block()) co_return errc::spipe;
   if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
-  auto stream = e->stream;  // kept alive if the guest's fd is closed meanwhile
-  bool synced = e->stat.flags & (fdflags::sync | fdflags::dsync);
-  auto r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, offset, write, synced);
-  if (r.error) co_return from_host_errno(r.error);
-  co_return static_cast<size>(r.bytes);
+  co_return co_await file_transfer(c, *e, iov, offset, write);
 }
 
 // The host fd behind `fd` with `needed` rights, file or directory.
