@@ -113,8 +113,7 @@ int main() {
     }
     wasio::config cfg;
     cfg.args = {"ticker", names[g], "4", std::to_string(30 + 25 * g)};
-    cfg.stdio.out = out.value().guest;
-    cfg.stdio.close_out = true;
+    cfg.stdio.hand_over_out(out.value());
     asio::co_spawn(io, show_output(names[g], std::move(out.value().embedder)), asio::detached);
     asio::co_spawn(io, rt.async_run(ticker.value(), cfg, use_awaitable),
                    [&, name = std::string(names[g])](std::exception_ptr, wasio::exit_status s) {

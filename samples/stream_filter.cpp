@@ -87,10 +87,8 @@ int main(int argc, char** argv) {
   }
   wasio::config cfg;
   cfg.args = {"upper"};
-  cfg.stdio.in = stdin_pipe.value().guest;
-  cfg.stdio.close_in = true;
-  cfg.stdio.out = stdout_pipe.value().guest;
-  cfg.stdio.close_out = true;
+  cfg.stdio.hand_over_in(stdin_pipe.value());
+  cfg.stdio.hand_over_out(stdout_pipe.value());
 
   auto t0 = std::chrono::steady_clock::now();
   std::optional<wasio::exit_status> status;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wasio/result.hpp"
@@ -46,6 +47,16 @@ struct preopen {
   bool read_only = false;  // the guest gets no rights that write
 };
 
+// A pipe between the embedder and one guest's stdio. `embedder` is an Asio stream on the
+// embedder's executor (async_write_some into a guest's stdin, async_read_some from its stdout
+// or stderr); the kernel's pipe buffer gives backpressure both ways: a guest writing faster
+// than the embedder reads is suspended, and so is one reading an empty stdin. `guest` is
+// handed over with stdio_fds::hand_over_in/out/err.
+struct stdio_pipe {
+  asio::posix::stream_descriptor embedder;
+  int guest = -1;
+};
+
 // Host fds the guest uses as fds 0, 1 and 2. They stay the embedder's: wasio works on its own
 // duplicates and never changes their flags, except those marked close_*: wasio closes these
 // once the guest has started (or could not), as for the guest ends of make_stdin_pipe and
@@ -55,17 +66,23 @@ struct stdio_fds {
   int out = 1;
   int err = 2;
   bool close_in = false, close_out = false, close_err = false;
+
+  // The guest end of `p` becomes the guest's stdin (stdout, stderr), closed by wasio once the
+  // guest has it.
+  void hand_over_in(stdio_pipe& p) {
+    in = std::exchange(p.guest, -1);
+    close_in = true;
+  }
+  void hand_over_out(stdio_pipe& p) {
+    out = std::exchange(p.guest, -1);
+    close_out = true;
+  }
+  void hand_over_err(stdio_pipe& p) {
+    err = std::exchange(p.guest, -1);
+    close_err = true;
+  }
 };
 
-// A pipe between the embedder and one guest's stdio. `embedder` is an Asio stream on the
-// embedder's executor (async_write_some into a guest's stdin, async_read_some from its stdout
-// or stderr); the kernel's pipe buffer gives backpressure both ways: a guest writing faster
-// than the embedder reads is suspended, and so is one reading an empty stdin. `guest` goes into
-// config::stdio with its close_* flag set.
-struct stdio_pipe {
-  asio::posix::stream_descriptor embedder;
-  int guest = -1;
-};
 // The guest reads what the embedder writes (its stdin). Errors are one-line messages.
 outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_stdin_pipe(const asio::any_io_executor& ex);
 // The embedder reads what the guest writes (its stdout or stderr).

@@ -292,10 +292,8 @@ TEST(runtime, embedder_pipes_stream_with_backpressure) {
   ASSERT_TRUE(in && out);
   wasio::config cfg;
   cfg.args = {"cat"};
-  cfg.stdio.in = in.value().guest;
-  cfg.stdio.close_in = true;
-  cfg.stdio.out = out.value().guest;
-  cfg.stdio.close_out = true;
+  cfg.stdio.hand_over_in(in.value());
+  cfg.stdio.hand_over_out(out.value());
   constexpr size_t total = 8u << 20;
   auto byte_at = [](size_t i) { return static_cast<char>((i * 131) >> 7); };
   std::optional<wasio::exit_status> status;
