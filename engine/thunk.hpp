@@ -81,6 +81,24 @@ auto invoke(call c, const v8::FunctionCallbackInfo<v8::Value>& info, std::tuple<
   return std::apply(Fn, std::move(args));
 }
 
+// The prologue's slow path, when the guest is rewound into this call or its time slice is
+// over: `proceed` with the call (also after a time-slice yield, which suspended the guest
+// before the call itself), `unwinding` (the guest is suspended now, for a yield), or `resumed`
+// (rewound into a blocking call that completed with `value`).
+enum class attended { proceed, unwinding, resumed };
+struct attention_result {
+  attended what;
+  int32_t value;
+};
+inline attention_result attend(suspension& s) {
+  if (auto r = s.take_resumed()) {
+    if (s.take_yielded()) return {attended::proceed, 0};
+    return {attended::resumed, *r};
+  }
+  if (s.yield_now()) return {attended::unwinding, 0};
+  return {attended::proceed, 0};
+}
+
 }  // namespace detail
 
 template <auto Fn>
@@ -101,27 +119,20 @@ void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
       return;
     }
     if (attention) {
-      if (auto r = s->take_resumed()) {
-        if (!s->take_yielded()) {
-          info.GetReturnValue().Set(*r);
-          return;
-        }
-        // Resumed after a time-slice yield: the call itself happens now.
-      } else if (s->yield_now()) {
-        return;  // suspended; V8 ignores the return value while the guest unwinds
+      auto [what, value] = detail::attend(*s);
+      if (what == detail::attended::unwinding) return;  // V8 ignores the return value meanwhile
+      if (what == detail::attended::resumed) {
+        info.GetReturnValue().Set(value);
+        return;
       }
     }
     auto op = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
     info.GetReturnValue().Set(s->block(std::move(op)).value_or(0));
   } else {
+    // Only a yield suspends a call that cannot block: resumed, it is carried out as usual.
     if (attention) [[unlikely]] {
-      if (suspension* s = g->suspender()) {
-        if (s->take_resumed()) {
-          s->take_yielded();  // only a yield suspends a call that cannot block
-        } else if (s->yield_now()) {
-          return;
-        }
-      }
+      suspension* s = g->suspender();
+      if (s && detail::attend(*s).what == detail::attended::unwinding) return;
     }
     if constexpr (std::is_void_v<typename sig::ret>) {
       detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
