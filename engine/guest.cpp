@@ -31,8 +31,8 @@ class handed_over_fds {
       if (close && fd >= 0 && std::find(fds_.begin(), fds_.end(), fd) == fds_.end()) fds_.push_back(fd);
     }
   }
-  ~handed_over_fds() { release(); }
-  void release() {
+  ~handed_over_fds() { close_now(); }
+  void close_now() {
     for (int fd : fds_) ::close(fd);
     fds_.clear();
   }
@@ -186,7 +186,7 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
   handed_over_fds handed_over(cfg.stdio);
   if (control_->stop_requested()) co_return stopped(*control_);
   if (auto err = build_context(cfg)) co_return failed(*err);
-  handed_over.release();  // the guest's streams are open: the embedder's ends see EOF with them
+  handed_over.close_now();  // the guest's streams are open: the embedder's ends see EOF with them
   v8::Isolate* iso = worker_.isolate();
   v8::Global<v8::Function> entry;
   {
