@@ -69,6 +69,7 @@ std::shared_ptr<host_stream> host_stream::open(const asio::any_io_executor& ex, 
     return nullptr;
   }
   std::shared_ptr<host_stream> s(new host_stream);
+  s->ex_ = ex;
   s->kind_ = kind_of(st, host_fd);
   s->append_ = (fl & O_APPEND) != 0;
 
@@ -102,16 +103,37 @@ std::shared_ptr<host_stream> host_stream::open(const asio::any_io_executor& ex, 
       }
       s->use_msg_dontwait_ = s->kind_ == kind::socket_stream || s->kind_ == kind::socket_dgram;
   }
-  bool waitable = s->kind_ == kind::pipe || s->kind_ == kind::character_device ||
-                  s->use_msg_dontwait_;
-  if (waitable) {
-    // epoll refuses some character devices (/dev/null, EPERM): those never block anyway.
-    asio::error_code ec;
-    auto d = std::make_unique<asio::posix::stream_descriptor>(ex);
-    d->assign(s->fd_.get(), ec);
-    if (!ec) s->desc_ = std::move(d);
-  }
+  if (s->kind_ == kind::pipe || s->kind_ == kind::character_device || s->use_msg_dontwait_) s->join_reactor(ex);
   return s;
+}
+
+std::shared_ptr<host_stream> host_stream::adopt_socket(const asio::any_io_executor& ex, unique_fd fd, int* error) {
+  int fl = ::fcntl(fd.get(), F_GETFL);
+  if (fl < 0 || (!(fl & O_NONBLOCK) && ::fcntl(fd.get(), F_SETFL, fl | O_NONBLOCK) != 0)) {
+    *error = errno;
+    return nullptr;
+  }
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+    *error = errno;
+    return nullptr;
+  }
+  std::shared_ptr<host_stream> s(new host_stream);
+  s->ex_ = ex;
+  s->kind_ = type == SOCK_DGRAM ? kind::socket_dgram : kind::socket_stream;
+  s->fd_ = std::move(fd);
+  s->use_msg_dontwait_ = true;
+  s->join_reactor(ex);
+  return s;
+}
+
+void host_stream::join_reactor(const asio::any_io_executor& ex) {
+  // epoll refuses some character devices (/dev/null, EPERM): those never block anyway.
+  asio::error_code ec;
+  auto d = std::make_unique<asio::posix::stream_descriptor>(ex);
+  d->assign(fd_.get(), ec);
+  if (!ec) desc_ = std::move(d);
 }
 
 host_stream::~host_stream() {

@@ -45,10 +45,14 @@ class host_stream {
   // and sets *error to the host errno when the fd is not open.
   static std::shared_ptr<host_stream> open(const asio::any_io_executor& ex, int host_fd,
                                            int* error);
+  // Takes `fd`, a socket wasio owns (made non-blocking here). Null with *error on failure.
+  static std::shared_ptr<host_stream> adopt_socket(const asio::any_io_executor& ex, unique_fd fd, int* error);
   ~host_stream();
 
   kind type() const noexcept { return kind_; }
   int native_handle() const noexcept { return fd_.get(); }
+  // The executor whose reactor the stream waits on.
+  const asio::any_io_executor& executor() const noexcept { return ex_; }
   bool is_append() const noexcept { return append_; }
   // True when the stream can make a reader or writer wait (pipes, terminals, sockets).
   bool can_block() const noexcept { return desc_ != nullptr; }
@@ -77,8 +81,10 @@ class host_stream {
 
  private:
   host_stream() = default;
+  void join_reactor(const asio::any_io_executor& ex);
   io_result try_transfer(std::span<const ::iovec> iov, bool write);
   unique_fd fd_;
+  asio::any_io_executor ex_;
   kind kind_ = kind::unknown;
   bool append_ = false;
   bool use_msg_dontwait_ = false;     // sockets: per-call non-blocking

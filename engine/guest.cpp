@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "engine/asyncify.hpp"
@@ -118,6 +119,18 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     }
     wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e).value());
   }
+  for (int l : cfg.net.listeners) {
+    int err = 0;
+    std::shared_ptr<async::host_stream> s;
+    if (async::unique_fd dup(::fcntl(l, F_DUPFD_CLOEXEC, 3)); dup) {
+      s = async::host_stream::adopt_socket(wasi_.executor, std::move(dup), &err);
+    } else {
+      err = errno;
+    }
+    if (!s) return "cannot give the guest listening socket " + std::to_string(l) + ": " + std::strerror(err);
+    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), wasi::socket_entry(std::move(s)));
+  }
+  wasi_.net = cfg.net;
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #include "engine/imports.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -25,15 +26,23 @@ void nosys(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 std::vector<import_row> build_preview1() {
+  const auto groups = {args_clock_random_rows(), fd_rows(), path_rows(), poll_proc_sched_rows(), sock_rows()};
   std::vector<import_row> all;
   for (auto name : preview1_names) {
     import_row row{name, nosys, false, 0};
-    for (auto group : {args_clock_random_rows(), fd_rows(), path_rows(), poll_proc_sched_rows()}) {
+    for (auto group : groups) {
       for (auto& r : group) {
         if (r.name == name) row = r;
       }
     }
     all.push_back(row);
+  }
+  // The WasmEdge socket extension's functions, in the same module (as WasmEdge and wasi-go
+  // serve them).
+  for (auto& r : sock_rows()) {
+    if (std::find(std::begin(preview1_names), std::end(preview1_names), r.name) == std::end(preview1_names)) {
+      all.push_back(r);
+    }
   }
   return all;
 }

@@ -16,7 +16,8 @@ struct import_row {
   int arity;      // wasm parameters once legalized (an i64 counts as two i32)
 };
 
-// Every wasi_snapshot_preview1 function: the groups' rows, and ENOSYS for the rest.
+// Every wasi_snapshot_preview1 function (the groups' rows, and ENOSYS for the rest), then the
+// WasmEdge socket extension's.
 std::span<const import_row> preview1_rows();
 // The same for wasi_unstable (snapshot 0): the preview1 rows, but for the functions whose ABI
 // differs, which have their own.
@@ -42,4 +43,5 @@ std::span<const import_row> fd_snapshot0_rows();
 std::span<const import_row> path_rows();
 std::span<const import_row> path_snapshot0_rows();
 std::span<const import_row> poll_snapshot0_rows();
+std::span<const import_row> sock_rows();
 }  // namespace wasio::engine

@@ -91,4 +91,113 @@ inline void encode_event(std::byte* p, const wasi::event& e) {
   }
 }
 
+// ---- the WasmEdge socket extension (v2, as stealthrocket/wasi-go serves it) ------------------
+// An address argument points to {u32 buf, u32 buf_len}. buf_len 128 is the v2 storage: u16
+// family @0 (1 inet4, 2 inet6), the address bytes in network order @2. buf_len 4 or 16 is the
+// v1 form, the bare address, which wasi-go also accepts under v2. The port is never in the
+// buffer: it is a separate argument (or a u32 out-parameter), in host order.
+// (wasi-go imports/wasi_snapshot_preview1/wasmedge.go wasmEdgeGetSocketAddress and
+// wasmEdgeV2PutSocketAddress; WasmEdge include/host/wasi/environ.h WasiAddrStorage.)
+inline constexpr uint32_t address_size = 8;
+inline constexpr uint32_t address_storage_size = 128;
+
+// The address the guest gives at `ptr`, with `port`. inval for another length or family (a
+// port over 65535 too), afnosupport for a unix path, fault out of memory.
+inline result<wasi::sock_endpoint> decode_address(const guest_memory& m, uint32_t ptr, uint32_t port) {
+  WASIO_TRY(buf, m.load<uint32_t>(ptr));
+  WASIO_TRY(len, m.load<uint32_t>(ptr + 4));
+  if (port > 65535) return errc::inval;
+  wasi::sock_endpoint e;
+  e.port = static_cast<uint16_t>(port);
+  uint32_t ip_at = buf, ip_len = len;
+  if (len == address_storage_size) {
+    WASIO_TRY(family, m.load<uint16_t>(buf));
+    if (family == static_cast<uint16_t>(wasi::address_family::unix_path)) return errc::afnosupport;
+    if (family == static_cast<uint16_t>(wasi::address_family::inet4)) ip_len = 4;
+    else if (family == static_cast<uint16_t>(wasi::address_family::inet6)) ip_len = 16;
+    else return errc::inval;
+    ip_at = buf + 2;
+  } else if (len != 4 && len != 16) {
+    return errc::inval;
+  }
+  e.family = ip_len == 4 ? wasi::address_family::inet4 : wasi::address_family::inet6;
+  WASIO_TRY(ip, m.bytes(ip_at, ip_len));
+  std::memcpy(e.ip.data(), ip.data(), ip_len);
+  return e;
+}
+
+// Checks the output address at `ptr` now (fault, or inval for a buffer of neither 128 bytes nor
+// the v1 16), for a store after the call.
+struct address_out {
+  std::span<std::byte> buf;
+  void set(const wasi::sock_endpoint& e) const {
+    size_t n = e.family == wasi::address_family::inet4 ? 4 : e.family == wasi::address_family::inet6 ? 16 : 0;
+    std::memset(buf.data(), 0, buf.size());
+    if (buf.size() == address_storage_size) {
+      auto family = static_cast<uint16_t>(e.family);
+      std::memcpy(buf.data(), &family, 2);
+      std::memcpy(buf.data() + 2, e.ip.data(), n);
+    } else {
+      std::memcpy(buf.data(), e.ip.data(), n);
+    }
+  }
+};
+inline result<address_out> check_address_out(const guest_memory& m, uint32_t ptr) {
+  WASIO_TRY(buf, m.load<uint32_t>(ptr));
+  WASIO_TRY(len, m.load<uint32_t>(ptr + 4));
+  if (len != address_storage_size && len != 16) return errc::inval;
+  WASIO_TRY(b, m.bytes(buf, len));
+  return address_out{b};
+}
+
+// sock_getaddrinfo's records. The guest links up to max_res_len result nodes through ai_next;
+// the host fills them in order.
+//   addrinfo (28 bytes): u16 ai_flags @0, u8 ai_family @2, u8 ai_socktype @3, u8 ai_protocol @4,
+//     u32 ai_addrlen @8, u32 ai_addr @12, u32 ai_canonname @16, u32 ai_canonname_len @20,
+//     u32 ai_next @24
+//   sockaddr (12 bytes): u8 sa_family @0, u32 sa_data_len @4, u32 sa_data @8; sa_data holds the
+//     port big-endian @0 and the address @2 (wasi-go's layout, IPv6 included).
+// (WasmEdge thirdparty/wasi/api.hpp __wasi_addrinfo_t; wasi-go WasmEdgeSockAddrInfo.)
+inline constexpr uint32_t addrinfo_size = 28;
+
+inline result<wasi::addrinfo_hints> decode_hints(const guest_memory& m, uint32_t ptr) {
+  WASIO_TRY(rec, m.bytes(ptr, addrinfo_size));
+  wasi::addrinfo_hints h;
+  std::memcpy(&h.flags, rec.data(), 2);
+  h.family = static_cast<wasi::address_family>(rec[2]);
+  h.type = static_cast<wasi::sock_type>(rec[3]);
+  h.proto = static_cast<wasi::protocol>(rec[4]);
+  return h;
+}
+
+// Fills the node at `node` with `e`; returns its ai_next. fault when the node, its sockaddr or its
+// sa_data (too short for the address) is out of memory.
+inline result<uint32_t> encode_addrinfo(const guest_memory& m, uint32_t node, const wasi::addrinfo_entry& e) {
+  WASIO_TRY(rec, m.bytes(node, addrinfo_size));
+  uint32_t sa, next;
+  std::memcpy(&sa, rec.data() + 12, 4);
+  std::memcpy(&next, rec.data() + 24, 4);
+  WASIO_TRY(sarec, m.bytes(sa, 12));
+  uint32_t data_len, data;
+  std::memcpy(&data_len, sarec.data() + 4, 4);
+  std::memcpy(&data, sarec.data() + 8, 4);
+  // The Rust crate leaves sa_data_len at 14 for a 26-byte buffer (wasi-go: "WasmEdge lies").
+  if (data_len == 14) data_len = 26;
+  bool v4 = e.addr.family == wasi::address_family::inet4;
+  uint32_t need = v4 ? 6 : 18;
+  if (data_len < need) return errc::fault;
+  WASIO_TRY(sd, m.bytes(data, need));
+  sd[0] = static_cast<std::byte>(e.addr.port >> 8);
+  sd[1] = static_cast<std::byte>(e.addr.port & 0xff);
+  std::memcpy(sd.data() + 2, e.addr.ip.data(), need - 2);
+  sarec[0] = static_cast<std::byte>(e.addr.family);
+  rec[2] = static_cast<std::byte>(e.addr.family);
+  rec[3] = static_cast<std::byte>(e.type);
+  rec[4] = static_cast<std::byte>(e.proto);
+  const uint32_t addrlen = 16, canon_len = 0;  // as wasi-go: no canonical names
+  std::memcpy(rec.data() + 8, &addrlen, 4);
+  std::memcpy(rec.data() + 20, &canon_len, 4);
+  return next;
+}
+
 }  // namespace wasio::engine::layout

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "wasio/network.hpp"
 #include "wasio/result.hpp"
 
 namespace wasio {
@@ -106,6 +107,7 @@ struct config {
   std::vector<preopen> preopens;
   stdio_fds stdio;
   struct limits limits;
+  network net;  // none unless allowed (network.hpp)
 };
 
 // How a guest ended.

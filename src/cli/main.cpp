@@ -14,6 +14,7 @@
 #include <future>
 #include <string_view>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "wasio/wasio.hpp"
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "wasio 0.1");
 
   auto* run = app.add_subcommand("run", "run a WASI command module");
-  std::vector<std::string> dirs, ro_dirs, envs;
+  std::vector<std::string> dirs, ro_dirs, envs, listens, allow_bind, allow_connect;
   unsigned instances = 1, workers = 0, max_fds = 0;
   uint64_t max_memory = 0;
   double cpu_seconds = 0, wall_seconds = 0, slice_ms = 10;
@@ -93,6 +94,12 @@ int main(int argc, char** argv) {
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--env", envs, "set an environment variable for the guest: KEY=VALUE")->type_name("K=V")->allow_extra_args(false);
+  run->add_option("--tcplisten", listens, "give the guest a TCP socket listening on ADDR:PORT (an fd after the --dir ones)")
+      ->type_name("ADDR:PORT")->allow_extra_args(false);
+  run->add_option("--allow-bind", allow_bind, "let the guest bind and listen on ADDR:PORTS (e.g. 127.0.0.1:*, [::]:8000-8099)")
+      ->type_name("ADDR:PORTS")->allow_extra_args(false);
+  run->add_option("--allow-connect", allow_connect, "let the guest connect and send to ADDR:PORTS (e.g. 10.0.0.0/8:443, *:*)")
+      ->type_name("ADDR:PORTS")->allow_extra_args(false);
   run->add_option("--instances", instances, "run N instances concurrently, sharing stdio")
       ->check(CLI::Range(1u, 10'000'000u));
   run->add_option("--workers", workers, "worker threads (default: one per core)")->check(CLI::Range(0u, 1024u));
@@ -145,6 +152,25 @@ int main(int argc, char** argv) {
     }
   }
   cfg.limits.open_fds = max_fds;
+  for (auto [flag, texts, rules] : {std::tuple{"--allow-bind", &allow_bind, &cfg.net.allow_bind},
+                                    std::tuple{"--allow-connect", &allow_connect, &cfg.net.allow_connect}}) {
+    for (auto& t : *texts) {
+      auto r = wasio::parse_socket_rule(t);
+      if (!r) {
+        std::fprintf(stderr, "wasio: %s %s\n", flag, r.error().c_str());
+        return 2;
+      }
+      rules->push_back(r.value());
+    }
+  }
+  for (auto& l : listens) {
+    auto fd = wasio::tcp_listen(l);
+    if (!fd) {
+      std::fprintf(stderr, "wasio: --tcplisten %s\n", fd.error().c_str());
+      return 2;
+    }
+    cfg.net.listeners.push_back(fd.value());  // the process's until it ends
+  }
   auto seconds = [](double s) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
   };

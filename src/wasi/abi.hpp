@@ -3,6 +3,7 @@
 // (offsets, sizes) live in engine/, which alone reads guest memory.
 // Spec: https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -49,6 +50,8 @@ inline constexpr uint64_t stream = fd_read | fd_write | fd_fdstat_set_flags | fd
                                    poll_fd_readwrite | fd_sync | fd_datasync;
 inline constexpr uint64_t regular_file = stream | fd_seek | fd_tell | fd_advise | fd_allocate |
                                          fd_filestat_set_size | fd_filestat_set_times;
+// A socket: a stream that can be shut down, and accept if it listens (the kernel says whether).
+inline constexpr uint64_t socket = stream | sock_shutdown | sock_accept;
 // A directory and what files opened beneath it inherit.
 inline constexpr uint64_t directory = fd_fdstat_set_flags | fd_sync | fd_datasync | fd_advise |
     path_create_directory | path_create_file | path_link_source | path_link_target | path_open |
@@ -85,6 +88,59 @@ inline constexpr uint16_t atim = 1, atim_now = 2, mtim = 4, mtim_now = 8;
 }
 // advice (u8) of fd_advise: normal 0 ... noreuse 5
 inline constexpr uint8_t advice_max = 5;
+
+// riflags (u16) of sock_recv, roflags (u16) of its result, sdflags (u8) of sock_shutdown.
+namespace riflags {
+inline constexpr uint16_t recv_peek = 1, recv_waitall = 2;
+}
+namespace roflags {
+inline constexpr uint16_t recv_data_truncated = 1;
+}
+namespace sdflags {
+inline constexpr uint8_t rd = 1, wr = 2;
+}
+
+// ---- the WasmEdge socket extension (v2, as stealthrocket/wasi-go serves it) ----------------
+// Enums from WasmEdge's thirdparty/wasi/api.hpp and wasi-go's socket.go, which agree.
+enum class address_family : uint8_t { unspec = 0, inet4 = 1, inet6 = 2, unix_path = 3 };
+enum class sock_type : uint8_t { any = 0, dgram = 1, stream = 2 };
+enum class protocol : uint8_t { ip = 0, tcp = 1, udp = 2 };
+// Option levels and names of sock_getsockopt/sock_setsockopt: SOL_SOCKET is 0; level 6 with
+// name 15 is TCP_NODELAY (a wasi-go addition).
+namespace sockopt {
+inline constexpr uint32_t sol_socket = 0, sol_tcp = 6;
+inline constexpr uint32_t reuseaddr = 0, type = 1, error = 2, dontroute = 3, broadcast = 4, sndbuf = 5,
+                          rcvbuf = 6, keepalive = 7, oobinline = 8, linger = 9, rcvlowat = 10, rcvtimeo = 11,
+                          sndtimeo = 12, acceptconn = 13, bindtodevice = 14, tcp_nodelay = 15;
+}  // namespace sockopt
+// getaddrinfo hint flags (aiflags, u16).
+namespace aiflags {
+inline constexpr uint16_t passive = 1, canonname = 2, numerichost = 4, numericserv = 8, v4mapped = 16,
+                          all = 32, addrconfig = 64;
+}
+
+// An IP socket address in the extension's terms: the family, the address bytes in network
+// order (4 of them for inet4) and the port in host order.
+struct sock_endpoint {
+  address_family family = address_family::unspec;
+  std::array<uint8_t, 16> ip{};
+  uint16_t port = 0;
+};
+
+// What sock_getaddrinfo is asked for: aiflags, and unspec/any/ip for "any".
+struct addrinfo_hints {
+  uint16_t flags = 0;
+  address_family family = address_family::unspec;
+  sock_type type = sock_type::any;
+  protocol proto = protocol::ip;
+};
+
+// One result of sock_getaddrinfo.
+struct addrinfo_entry {
+  sock_type type = sock_type::any;
+  protocol proto = protocol::ip;
+  sock_endpoint addr;
+};
 
 // lookupflags (u32)
 namespace lookupflags {

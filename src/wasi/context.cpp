@@ -56,13 +56,8 @@ fd_entry stdio_entry(std::shared_ptr<async::host_stream> s) {
                                                           : rights::stream | rights::fd_seek | rights::fd_tell;
       break;
     case kind::socket_stream:
-      e.stat.type = filetype::socket_stream;
-      e.stat.rights_base = rights::stream | rights::sock_shutdown;
-      break;
     case kind::socket_dgram:
-      e.stat.type = filetype::socket_dgram;
-      e.stat.rights_base = rights::stream | rights::sock_shutdown;
-      break;
+      return socket_entry(std::move(s));
     case kind::block_device:
       e.stat.type = filetype::block_device;
       e.stat.rights_base = rights::regular_file;
@@ -74,6 +69,14 @@ fd_entry stdio_entry(std::shared_ptr<async::host_stream> s) {
       e.stat.rights_base = rights::stream | rights::fd_seek | rights::fd_tell;
   }
   e.stat.flags = s->is_append() ? fdflags::append : 0;
+  e.stream = std::move(s);
+  return e;
+}
+
+fd_entry socket_entry(std::shared_ptr<async::host_stream> s) {
+  fd_entry e;
+  e.stat.type = s->type() == async::host_stream::kind::socket_dgram ? filetype::socket_dgram : filetype::socket_stream;
+  e.stat.rights_base = rights::socket;
   e.stream = std::move(s);
   return e;
 }

@@ -14,6 +14,7 @@
 #include "async/host_stream.hpp"
 #include "async/unique_fd.hpp"
 #include "src/wasi/abi.hpp"
+#include "wasio/network.hpp"
 #include "wasio/result.hpp"
 
 namespace wasio::wasi {
@@ -54,6 +55,7 @@ struct context {
   std::vector<std::string> args;
   std::vector<std::string> env;
   fd_table fds;
+  network net;  // what sockets the guest may open, bind and connect (network.hpp)
 };
 
 // For fd.cpp and path.cpp: fd_read/fd_write (no offset) or fd_pread/fd_pwrite on the regular
@@ -65,6 +67,9 @@ asio::awaitable<result<size>> file_transfer(const context& c, const fd_entry& e,
 
 // The fd entry for a host stream used as stdio: its WASI type and rights follow the host kind.
 fd_entry stdio_entry(std::shared_ptr<async::host_stream> s);
+
+// The fd entry for a socket (the guest's own, accepted, handed in, or stdio).
+fd_entry socket_entry(std::shared_ptr<async::host_stream> s);
 
 // Opens host directory `host_path` as a preopen named `guest_path`. Returns the host errno on
 // failure, for the embedder's message.

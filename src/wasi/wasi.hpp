@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "async/socket.hpp"
 #include "src/wasi/abi.hpp"
 #include "src/wasi/context.hpp"
 #include "wasio/result.hpp"
@@ -146,5 +147,82 @@ result<void> path_symlink(context& c, std::string_view target, fd_t dir, std::st
 // failed call. Errors: inval (no subscriptions).
 asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscription> subs,
                                           std::span<event> out);
+
+// ---- sock ---------------------------------------------------------------------------------
+// Every sock_* call on an fd: badf when it is not open, notsock when it is not a socket. A call
+// that would wait suspends the guest unless the fd has NONBLOCK (then again).
+
+// sock_accept: accept a connection on a listening socket; the new fd has `flags` (only NONBLOCK
+// is allowed). Errors: badf, notsock, inval (other flags, or not listening), again, mfile,
+// notcapable.
+asio::awaitable<result<fd_t>> sock_accept(context& c, fd_t fd, uint16_t flags);
+
+struct recv_result {
+  size bytes;
+  uint16_t flags;  // roflags
+};
+// sock_recv: receive into `iov`. riflags: RECV_PEEK leaves the data queued; RECV_WAITALL waits
+// until `iov` is full (or the peer shuts down). roflags RECV_DATA_TRUNCATED: a datagram did not
+// fit. Errors: badf, notsock, inval (unknown flags), again, notconn, connreset.
+asio::awaitable<result<recv_result>> sock_recv(context& c, fd_t fd, std::span<const ::iovec> iov, uint16_t flags);
+// sock_send: send `iov`; siflags has no flags (others are inval). Errors: badf, notsock, inval,
+// again, notconn, pipe (the peer is gone; never a signal), connreset.
+asio::awaitable<result<size>> sock_send(context& c, fd_t fd, std::span<const ::iovec> iov, uint16_t flags);
+// sock_shutdown: shut down the read side (SHUT_RD, 1), the write side (SHUT_WR, 2) or both.
+// Errors: badf, notsock, inval (other values), notconn (not connected, or listening).
+result<void> sock_shutdown(context& c, fd_t fd, uint8_t how);
+
+// ---- the WasmEdge socket extension ----------------------------------------------------------
+// https://github.com/second-state/wasmedge_wasi_socket and stealthrocket/wasi-go's
+// imports/wasi_snapshot_preview1/wasmedge.go define it. No socket can be opened, and no name
+// resolved, unless context::net allows some network; bind, listen, connect and send-to an
+// address outside its allow-lists are acces.
+
+// sock_open: a new socket. Errors: notcapable (no network allowed), inval (unknown type),
+// afnosupport (a family other than inet4/inet6: unix sockets would reach outside the
+// preopens), mfile, nfile.
+result<fd_t> sock_open(context& c, address_family af, sock_type type);
+// sock_bind: bind to `addr`. Errors: badf, notsock, acces (not allowed), addrinuse, addrnotavail,
+// inval (already bound, or the family differs from the socket's).
+result<void> sock_bind(context& c, fd_t fd, const sock_endpoint& addr);
+// sock_listen: listen with `backlog`. A socket not yet bound listens on an ephemeral port of
+// every address, which allow_bind must allow as such. Errors: badf, notsock, acces, inval.
+result<void> sock_listen(context& c, fd_t fd, uint32_t backlog);
+// sock_connect: connect to `addr`; suspends until it is established unless NONBLOCK (then
+// inprogress). Errors: badf, notsock, acces (not allowed), connrefused, timedout, netunreach,
+// hostunreach, isconn, already, inprogress, afnosupport.
+asio::awaitable<result<void>> sock_connect(context& c, fd_t fd, const sock_endpoint& addr);
+// sock_recv_from: sock_recv that also gives the sender's address (family unspec when the socket
+// reports none, as a connected stream does).
+struct recv_from_result {
+  recv_result r;
+  sock_endpoint from;
+};
+asio::awaitable<result<recv_from_result>> sock_recv_from(context& c, fd_t fd, std::span<const ::iovec> iov,
+                                                         uint16_t flags);
+// sock_send_to: sock_send to `addr` (a datagram socket; ignored by a connected stream, as by the
+// kernel). Errors: sock_send's, plus acces (not allowed), afnosupport.
+asio::awaitable<result<size>> sock_send_to(context& c, fd_t fd, std::span<const ::iovec> iov, uint16_t flags,
+                                           const sock_endpoint& addr);
+// sock_getlocaladdr / sock_getpeeraddr: the socket's own address, its peer's.
+// Errors: badf, notsock, notconn (no peer), notsup (not an IP socket).
+result<sock_endpoint> sock_getlocaladdr(context& c, fd_t fd);
+result<sock_endpoint> sock_getpeeraddr(context& c, fd_t fd);
+// sock_getsockopt / sock_setsockopt: the SOL_SOCKET options with an integer value, and
+// TCP_NODELAY. SO_TYPE answers a sock_type, SO_ERROR a WASI errno. SO_LINGER, SO_RCVTIMEO,
+// SO_SNDTIMEO and SO_BINDTODEVICE are notsup (as in wasi-go): a guest's waits are the reactor's,
+// which kernel timeouts do not reach. Errors: badf, notsock, inval (unknown level or name, or a
+// read-only option set), notsup.
+result<int32_t> sock_getsockopt(context& c, fd_t fd, uint32_t level, uint32_t name);
+// The value to set is a 32-bit integer (`value` holds 4 bytes; other sizes are inval).
+result<void> sock_setsockopt(context& c, fd_t fd, uint32_t level, uint32_t name, std::span<const std::byte> value);
+// sock_getaddrinfo: resolve `node` and `service` (either may be empty, not both) through the
+// worker's asynchronous resolver, suspending the guest. `hints` gives the family (unspec: any),
+// socket type, protocol and aiflags. At most `max` results. Errors: notcapable (no network
+// allowed), inval (both empty, bad service), afnosupport, noent (no such name), again (a
+// temporary failure of the resolver), notsup.
+asio::awaitable<result<std::vector<addrinfo_entry>>> sock_getaddrinfo(context& c, std::string node,
+                                                                      std::string service, addrinfo_hints hints,
+                                                                      size_t max);
 
 }  // namespace wasio::wasi

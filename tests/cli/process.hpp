@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -80,5 +81,73 @@ inline process_result run_process(const std::vector<std::string>& argv, const st
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
 }
+
+// A process that runs while the test talks to it (a server): its stdout is read line by line.
+class running_process {
+ public:
+  explicit running_process(const std::vector<std::string>& argv) {
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(out[1]);
+    ::close(err[1]);
+    out_ = out[0];
+    err_ = err[0];
+  }
+  ~running_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      finish();
+    }
+  }
+  running_process(const running_process&) = delete;
+  running_process& operator=(const running_process&) = delete;
+
+  // The next line of stdout without its newline; empty at EOF.
+  std::string read_line() {
+    for (;;) {
+      if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+        std::string line = pending_.substr(0, nl);
+        pending_.erase(0, nl + 1);
+        return line;
+      }
+      char c[256];
+      ssize_t n = ::read(out_, c, sizeof c);
+      if (n <= 0) return std::exchange(pending_, {});
+      pending_.append(c, static_cast<size_t>(n));
+    }
+  }
+
+  // Waits for the process to end: its status, the rest of stdout, and stderr.
+  process_result finish() {
+    process_result r;
+    r.out = std::exchange(pending_, {});
+    char buf[4096];
+    for (int fd : {out_, err_}) {
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof buf)) > 0) (fd == out_ ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      ::close(fd);
+    }
+    int st = 0;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1, err_ = -1;
+  std::string pending_;
+};
 
 }  // namespace wasio::test

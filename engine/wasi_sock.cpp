@@ -1,0 +1,229 @@
+// Thunks: sock_* (preview1's four, and the WasmEdge socket extension's v2 functions).
+// Every out-pointer is checked before the call: data taken from a socket (or a connection
+// accepted) must not be lost to a bad result pointer.
+#include <string>
+
+#include "engine/imports.hpp"
+#include "engine/layout.hpp"
+#include "engine/thunk.hpp"
+#include "src/wasi/wasi.hpp"
+
+namespace wasio::engine {
+namespace {
+
+// ---- preview1 ---------------------------------------------------------------------------------
+
+asio::awaitable<errc> sock_accept(call c, uint32_t fd, uint32_t flags, uint32_t fd_ptr) {
+  WASIO_CO_TRY_ERRC(out, c.mem().out<uint32_t>(fd_ptr));
+  if (flags > 0xffff) co_return errc::inval;
+  WASIO_CO_TRY_ERRC(nfd, co_await wasi::sock_accept(c.ctx(), fd, static_cast<uint16_t>(flags)));
+  out.set(nfd);
+  co_return errc::success;
+}
+
+// sock_recv and sock_recv_from: decode, receive, store the count and roflags. `from` and `port`
+// for sock_recv_from.
+asio::awaitable<errc> receive(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t riflags,
+                              uint32_t nread_ptr, guest_memory::slot<uint16_t>* ro16, guest_memory::slot<uint32_t>* ro32,
+                              std::optional<uint32_t> addr_ptr, uint32_t port_ptr) {
+  WASIO_CO_TRY_ERRC(nread, c.mem().out<uint32_t>(nread_ptr));
+  std::optional<layout::address_out> from;
+  std::optional<guest_memory::slot<uint32_t>> port;
+  if (addr_ptr) {
+    WASIO_CO_TRY_ERRC(a, layout::check_address_out(c.mem(), *addr_ptr));
+    WASIO_CO_TRY_ERRC(p, c.mem().out<uint32_t>(port_ptr));
+    from = a;
+    port = p;
+  }
+  layout::iovecs iov;
+  if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
+  if (riflags > 0xffff) co_return errc::inval;
+  std::span<const ::iovec> v{iov.data(), iov.size()};
+  wasi::recv_result r{};
+  if (from) {
+    WASIO_CO_TRY_ERRC(got, co_await wasi::sock_recv_from(c.ctx(), fd, v, static_cast<uint16_t>(riflags)));
+    from->set(got.from);
+    port->set(got.from.port);
+    r = got.r;
+  } else {
+    WASIO_CO_TRY_ERRC(got, co_await wasi::sock_recv(c.ctx(), fd, v, static_cast<uint16_t>(riflags)));
+    r = got;
+  }
+  nread.set(r.bytes);
+  if (ro16) ro16->set(r.flags);
+  if (ro32) ro32->set(r.flags);
+  co_return errc::success;
+}
+
+// roflags is a u16 in the witx; written as such, so that a wasi-libc guest's stack next to it
+// is left alone.
+asio::awaitable<errc> sock_recv(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t riflags,
+                                uint32_t nread_ptr, uint32_t roflags_ptr) {
+  WASIO_CO_TRY_ERRC(ro, c.mem().out<uint16_t>(roflags_ptr));
+  co_return co_await receive(c, fd, iovs, iovs_len, riflags, nread_ptr, &ro, nullptr, std::nullopt, 0);
+}
+
+// sock_send and sock_send_to.
+asio::awaitable<errc> transmit(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t siflags,
+                               uint32_t nwritten_ptr, std::optional<wasi::sock_endpoint> to) {
+  WASIO_CO_TRY_ERRC(nwritten, c.mem().out<uint32_t>(nwritten_ptr));
+  layout::iovecs iov;
+  if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
+  if (siflags > 0xffff) co_return errc::inval;
+  std::span<const ::iovec> v{iov.data(), iov.size()};
+  auto flags = static_cast<uint16_t>(siflags);
+  result<wasi::size> n = errc::io;
+  if (to) {
+    n = co_await wasi::sock_send_to(c.ctx(), fd, v, flags, *to);
+  } else {
+    n = co_await wasi::sock_send(c.ctx(), fd, v, flags);
+  }
+  if (!n) co_return n.error();
+  nwritten.set(n.value());
+  co_return errc::success;
+}
+
+asio::awaitable<errc> sock_send(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t siflags,
+                                uint32_t nwritten_ptr) {
+  return transmit(c, fd, iovs, iovs_len, siflags, nwritten_ptr, std::nullopt);
+}
+
+errc sock_shutdown(call c, uint32_t fd, uint32_t how) {
+  if (how > 0xff) return errc::inval;
+  return status(wasi::sock_shutdown(c.ctx(), fd, static_cast<uint8_t>(how)));
+}
+
+// ---- the WasmEdge socket extension, v2 ------------------------------------------------------
+// Signatures from stealthrocket/wasi-go imports/wasi_snapshot_preview1/wasmedge.go (WasmEdgeV2)
+// and WasmEdge lib/host/wasi/wasifunc.cpp (the *_v2 bodies).
+
+errc sock_open(call c, uint32_t af, uint32_t type, uint32_t fd_ptr) {
+  WASIO_TRY_ERRC(out, c.mem().out<uint32_t>(fd_ptr));
+  if (af > 0xff || type > 0xff) return errc::inval;
+  WASIO_TRY_ERRC(fd, wasi::sock_open(c.ctx(), static_cast<wasi::address_family>(af), static_cast<wasi::sock_type>(type)));
+  out.set(fd);
+  return errc::success;
+}
+
+errc sock_bind(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port) {
+  WASIO_TRY_ERRC(addr, layout::decode_address(c.mem(), addr_ptr, port));
+  return status(wasi::sock_bind(c.ctx(), fd, addr));
+}
+
+errc sock_listen(call c, uint32_t fd, uint32_t backlog) { return status(wasi::sock_listen(c.ctx(), fd, backlog)); }
+
+asio::awaitable<errc> sock_connect(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port) {
+  WASIO_CO_TRY_ERRC(addr, layout::decode_address(c.mem(), addr_ptr, port));
+  co_return status(co_await wasi::sock_connect(c.ctx(), fd, addr));
+}
+
+// v2: (fd, iovs, iovs_len, addr, riflags, port_out, nread_out, roflags_out). roflags as a u32,
+// as wasi-go writes it and the extension's guests (the Rust crate, timecraft) allocate it.
+asio::awaitable<errc> sock_recv_from(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t addr_ptr,
+                                     uint32_t riflags, uint32_t port_ptr, uint32_t nread_ptr, uint32_t roflags_ptr) {
+  WASIO_CO_TRY_ERRC(ro, c.mem().out<uint32_t>(roflags_ptr));
+  co_return co_await receive(c, fd, iovs, iovs_len, riflags, nread_ptr, nullptr, &ro, addr_ptr, port_ptr);
+}
+
+asio::awaitable<errc> sock_send_to(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t addr_ptr,
+                                   uint32_t port, uint32_t siflags, uint32_t nwritten_ptr) {
+  WASIO_CO_TRY_ERRC(addr, layout::decode_address(c.mem(), addr_ptr, port));
+  co_return co_await transmit(c, fd, iovs, iovs_len, siflags, nwritten_ptr, addr);
+}
+
+errc socket_name(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port_ptr, bool peer) {
+  WASIO_TRY_ERRC(addr, layout::check_address_out(c.mem(), addr_ptr));
+  WASIO_TRY_ERRC(port, c.mem().out<uint32_t>(port_ptr));
+  WASIO_TRY_ERRC(ep, peer ? wasi::sock_getpeeraddr(c.ctx(), fd) : wasi::sock_getlocaladdr(c.ctx(), fd));
+  addr.set(ep);
+  port.set(ep.port);
+  return errc::success;
+}
+
+errc sock_getlocaladdr(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port_ptr) {
+  return socket_name(c, fd, addr_ptr, port_ptr, false);
+}
+errc sock_getpeeraddr(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port_ptr) {
+  return socket_name(c, fd, addr_ptr, port_ptr, true);
+}
+
+// The fifth parameter is the value's length in wasi-go (it must be 4), and a pointer to an
+// in/out length in WasmEdge and the Rust crate. 4 is taken as the length (no guest keeps a
+// length at address 4); anything else as the pointer, which must hold at least 4.
+errc sock_getsockopt(call c, uint32_t fd, uint32_t level, uint32_t name, uint32_t value_ptr, uint32_t len) {
+  WASIO_TRY_ERRC(value, c.mem().out<int32_t>(value_ptr));
+  std::optional<guest_memory::slot<uint32_t>> len_out;
+  if (len != 4) {
+    WASIO_TRY_ERRC(room, c.mem().load<uint32_t>(len));
+    if (room < 4) return errc::inval;
+    WASIO_TRY_ERRC(slot, c.mem().out<uint32_t>(len));
+    len_out = slot;
+  }
+  WASIO_TRY_ERRC(v, wasi::sock_getsockopt(c.ctx(), fd, level, name));
+  value.set(v);
+  if (len_out) len_out->set(4);
+  return errc::success;
+}
+
+errc sock_setsockopt(call c, uint32_t fd, uint32_t level, uint32_t name, uint32_t value_ptr, uint32_t len) {
+  WASIO_TRY_ERRC(value, c.mem().bytes(value_ptr, len));
+  return status(wasi::sock_setsockopt(c.ctx(), fd, level, name, value));
+}
+
+// A string argument: the guest's bytes, less trailing NULs (the Rust crate counts one in the
+// length, timecraft does not). inval for a NUL inside.
+result<std::string> string_arg(const guest_memory& m, uint32_t ptr, uint32_t len) {
+  WASIO_TRY(b, m.bytes(ptr, len));
+  std::string s(reinterpret_cast<const char*>(b.data()), b.size());
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  if (s.find('\0') != std::string::npos) return errc::inval;
+  return s;
+}
+
+// (node, node_len, service, service_len, hints, res, max_res_len, res_len_out): *res is the
+// guest's first pre-linked result node. A null `hints` asks for anything.
+asio::awaitable<errc> sock_getaddrinfo(call c, uint32_t node_ptr, uint32_t node_len, uint32_t service_ptr,
+                                       uint32_t service_len, uint32_t hints_ptr, uint32_t res_ptr, uint32_t max,
+                                       uint32_t count_ptr) {
+  WASIO_CO_TRY_ERRC(count, c.mem().out<uint32_t>(count_ptr));
+  WASIO_CO_TRY_ERRC(head, c.mem().load<uint32_t>(res_ptr));
+  WASIO_CO_TRY_ERRC(node, string_arg(c.mem(), node_ptr, node_len));
+  WASIO_CO_TRY_ERRC(service, string_arg(c.mem(), service_ptr, service_len));
+  wasi::addrinfo_hints hints;
+  if (hints_ptr != 0) {
+    WASIO_CO_TRY_ERRC(h, layout::decode_hints(c.mem(), hints_ptr));
+    hints = h;
+  }
+  WASIO_CO_TRY_ERRC(found, co_await wasi::sock_getaddrinfo(c.ctx(), std::move(node), std::move(service), hints, max));
+  uint32_t n = 0;
+  for (uint32_t at = head; n < found.size() && at != 0; ++n) {
+    WASIO_CO_TRY_ERRC(next, layout::encode_addrinfo(c.mem(), at, found[n]));
+    at = next;
+  }
+  count.set(n);
+  co_return errc::success;
+}
+
+constexpr import_row rows[] = {
+    row<&sock_accept>("sock_accept"),
+    row<&sock_recv>("sock_recv"),
+    row<&sock_send>("sock_send"),
+    row<&sock_shutdown>("sock_shutdown"),
+    row<&sock_open>("sock_open"),
+    row<&sock_bind>("sock_bind"),
+    row<&sock_listen>("sock_listen"),
+    row<&sock_connect>("sock_connect"),
+    row<&sock_recv_from>("sock_recv_from"),
+    row<&sock_send_to>("sock_send_to"),
+    row<&sock_getlocaladdr>("sock_getlocaladdr"),
+    row<&sock_getpeeraddr>("sock_getpeeraddr"),
+    row<&sock_getsockopt>("sock_getsockopt"),
+    row<&sock_setsockopt>("sock_setsockopt"),
+    row<&sock_getaddrinfo>("sock_getaddrinfo"),
+};
+
+}  // namespace
+
+std::span<const import_row> sock_rows() { return rows; }
+
+}  // namespace wasio::engine
