@@ -70,7 +70,8 @@ void expect_echoes(int port, int clients, size_t size) {
   }
 }
 
-const std::vector<std::string> loopback = {"--allow-bind", "127.0.0.1:*", "--allow-connect", "127.0.0.1:*"};
+const std::vector<std::string> loopback = {"--allow-bind", "127.0.0.1:*", "--allow-connect", "127.0.0.1:*",
+                                           "--allow-bind", "[::1]:*", "--allow-connect", "[::1]:*"};
 
 TEST(sockets, every_call_and_its_errors) {
   auto args = loopback;

@@ -1,7 +1,7 @@
 /* sock_calls: the sock_* calls and their error cases, through the raw imports.
  *
- *   sock_calls all LISTEN_FD   run with --tcplisten 127.0.0.1:0 (LISTEN_FD) and
- *                              --allow-bind 127.0.0.1:* --allow-connect 127.0.0.1:*;
+ *   sock_calls all LISTEN_FD   run with --tcplisten 127.0.0.1:0 (LISTEN_FD), and
+ *                              --allow-bind and --allow-connect for 127.0.0.1:* and [::1]:*;
  *                              stdout is a pipe
  *   sock_calls none            run without network: every way in is refused
  * Prints "ok" and exits 0 when every check holds, else one FAIL line per failed check. */
@@ -232,6 +232,44 @@ static void udp_calls(void) {
   close(b);
 }
 
+/* IPv6 on ::1, when the host has it: a datagram round trip and a stream connection. */
+static void ipv6_calls(void) {
+  we_addr_storage st;
+  memset(&st, 0, sizeof st);
+  st.family = WE_AF_INET6;
+  st.addr[15] = 1; /* ::1 */
+  we_address lo = {&st, sizeof st};
+  int32_t u, l, c, s;
+  EXPECT_ERR(we_sock_open(WE_AF_INET6, WE_SOCK_DGRAM, &u), 0);
+  int32_t e = we_sock_bind(u, &lo, 0);
+  if (e == __WASI_ERRNO_ADDRNOTAVAIL) {  /* no IPv6 loopback here */
+    close(u);
+    return;
+  }
+  EXPECT_ERR(e, 0);
+  we_iovec msg = {(uint8_t *)"six", 3};
+  uint32_t n = 0, port = 0, ro = 0;
+  EXPECT_ERR(we_sock_send_to(u, &msg, 1, &lo, we_local_port(u), 0, &n), 0);
+  char buf[8];
+  we_iovec in = {(uint8_t *)buf, sizeof buf};
+  we_addr_storage from_st;
+  we_address from = {&from_st, sizeof from_st};
+  EXPECT_ERR(we_sock_recv_from(u, &in, 1, &from, 0, &port, &n, &ro), 0);
+  CHECK(n == 3 && from_st.family == WE_AF_INET6 && from_st.addr[15] == 1 && port == we_local_port(u));
+  EXPECT_ERR(we_sock_open(WE_AF_INET6, WE_SOCK_STREAM, &l), 0);
+  EXPECT_ERR(we_sock_bind(l, &lo, 0), 0);
+  EXPECT_ERR(we_sock_listen(l, 4), 0);
+  EXPECT_ERR(we_sock_open(WE_AF_INET6, WE_SOCK_STREAM, &c), 0);
+  EXPECT_ERR(we_sock_connect(c, &lo, we_local_port(l)), 0);
+  EXPECT_ERR(we_sock_accept(l, 0, &s), 0);
+  EXPECT_ERR(we_sock_getpeeraddr(s, &from, &port), 0);
+  CHECK(from_st.family == WE_AF_INET6 && port == we_local_port(c));
+  close(s);
+  close(c);
+  close(l);
+  close(u);
+}
+
 static void resolver_calls(void) {
   struct node {
     we_addrinfo info;
@@ -283,6 +321,7 @@ int main(int argc, char **argv) {
     stream_calls(lfd);
     extension_errors();
     udp_calls();
+    ipv6_calls();
     resolver_calls();
   } else if (argc == 2 && !strcmp(argv[1], "none")) {
     no_network();
