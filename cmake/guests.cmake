@@ -1,6 +1,7 @@
 # wasio_add_guests(TARGET SRC_DIR OUT_DIR): every SRC_DIR/*.c (clang-14, wasm32-wasi, Debian's
 # wasi-libc; rebuilt when a SRC_DIR/*.h changes) and SRC_DIR/*.wat (wabt's wat2wasm, for what a
-# C compiler never produces) becomes OUT_DIR/<name>.wasm, all built by TARGET.
+# C compiler never produces) becomes OUT_DIR/<name>.wasm, all built by TARGET. A guest's own extra
+# flags, if any, are in WASIO_GUEST_FLAGS_<name>.
 find_program(WASIO_WASM_CC clang-14 REQUIRED)
 set(WASIO_WASM_FLAGS --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
 find_program(WASIO_WAT2WASM wat2wasm REQUIRED)
@@ -17,7 +18,7 @@ function(wasio_add_guests target src_dir out_dir)
       set(build ${WASIO_WAT2WASM} ${src} -o ${out})
       set(deps ${src})
     else()
-      set(build ${WASIO_WASM_CC} ${WASIO_WASM_FLAGS} ${src} -o ${out})
+      set(build ${WASIO_WASM_CC} ${WASIO_WASM_FLAGS} ${WASIO_GUEST_FLAGS_${name}} ${src} -o ${out})
       set(deps ${src} ${headers})
     endif()
     add_custom_command(OUTPUT ${out}
