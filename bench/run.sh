@@ -17,10 +17,14 @@
 #   9. Scaling: 4 computing guests on 1 worker, then on all cores.
 #  10. Fairness: a guest's 10 ms timers beside a sibling that computes and calls WASI without
 #      waiting, on one worker (bench/fairness.cpp); baselines alone and with time slices off.
+#  11. TCP echo on loopback (samples/echo_server, one thread): connections/s (connect, 64 bytes
+#      there and back, close) and MB/s (streams of 16 KiB blocks) with 100 and 1000 concurrent
+#      clients (bench/echo_bench), for a wasm guest per connection and one guest serving all;
+#      baseline the same echo in native Asio. Medians of 3 runs.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness >/dev/null
+"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness echo_server echo_bench >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 node_host=(node "$root/bench/node_wasi.mjs")
@@ -127,3 +131,29 @@ echo "1 worker ${s1} s   $(nproc) workers ${sn} s   speed-up $(ratio "$s1" "$sn"
 echo "== 10. fairness: 20 sleeps of 10 ms beside a guest computing with WASI calls, one worker"
 "$root/build/bench/fairness" "$g"
 
+echo "== 11. TCP echo on 127.0.0.1, server on one thread"
+secs=$([ "$quick" = --quick ] && echo 1 || echo 3)
+# Runs one load against a fresh `echo_server MODE` and prints its figure.
+echo_load() {
+  local mode=$1 out pid port
+  shift
+  out=$(mktemp)
+  "$root/build/samples/echo_server" "$mode" > "$out" &
+  pid=$!
+  for _ in $(seq 100); do grep -q '^port ' "$out" && break; sleep 0.1; done
+  port=$(sed -n 's/^port //p' "$out")
+  "$root/build/bench/echo_bench" "$port" "$@" | awk '{print $2}'
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -f "$out"
+}
+# The median of 3 runs, alternating the servers, for each figure.
+echo_median() { for i in 1 2 3; do echo_load "$@"; done | median; }
+for load in "rate 100" "stream 100" "stream 1000"; do
+  native=$(echo_median native $load "$secs")
+  line="$load clients: native $native"
+  for mode in guest one-guest; do
+    v=$(echo_median "$mode" $load "$secs")
+    line="$line   $mode $v ($(ratio "$v" "$native")x)"
+  done
+  echo "$line   ($( [ "${load%% *}" = rate ] && echo connections/s || echo MB/s))"
+done

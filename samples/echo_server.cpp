@@ -25,6 +25,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wasio/wasio.hpp"
 
@@ -61,7 +62,7 @@ tcp::acceptor listen_loopback(asio::io_context& io) {
 
 // ---- native ---------------------------------------------------------------------------------
 asio::awaitable<void> native_echo(tcp::socket s, server& srv) {
-  char buf[16384];
+  std::vector<char> buf(65536);  // as the guests read: 64 KiB at a time
   for (;;) {
     auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), tuple_awaitable);
     if (ec) break;

@@ -13,7 +13,7 @@
 
 /* Echoes what is readable on `fd` now; 1 at EOF or on an error. */
 static int echo_some(int fd) {
-  static char buf[16384];
+  static char buf[65536];
   ssize_t n = recv(fd, buf, sizeof buf, 0);
   if (n <= 0) return 1;
   for (ssize_t off = 0; off < n;) {
