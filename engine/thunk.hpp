@@ -12,6 +12,7 @@
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -51,8 +52,22 @@ inline uint32_t u32_at(const v8::FunctionCallbackInfo<v8::Value>& info, int i) {
 // BigInt (V8's JS-BigInt integration), or, in modules whose imports binaryen legalized (the
 // rewrite does it to spare a BigInt allocation per call), as two i32 halves, low first.
 template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+// A trailing std::optional<uint32_t> parameter is absent (nullopt) when the guest imported the
+// function with fewer parameters: V8 passes `undefined` for them. It lets one thunk serve two
+// versions of an ABI that differ in their parameter count (the WasmEdge socket extension's).
+template <class T>
 T next_arg(const v8::FunctionCallbackInfo<v8::Value>& info, int& k) {
-  if constexpr (sizeof(T) == 8) {
+  if constexpr (is_optional<T>::value) {
+    if (info[k]->IsUndefined()) {
+      ++k;
+      return std::nullopt;
+    }
+    return next_arg<typename T::value_type>(info, k);
+  } else if constexpr (sizeof(T) == 8) {
     v8::Local<v8::Value> v = info[k];
     if (v->IsBigInt()) {
       ++k;
@@ -145,9 +160,14 @@ void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 // A table row for thunk `Fn`: its arity and whether it blocks follow from its signature.
 namespace detail {
+template <class A>
+constexpr int legal_width() {
+  if constexpr (is_optional<A>::value) return legal_width<typename A::value_type>();
+  else return sizeof(A) == 8 ? 2 : 1;
+}
 template <class... A>
 constexpr int legal_arity(std::tuple<A...>*) {
-  return ((sizeof(A) == 8 ? 2 : 1) + ... + 0);
+  return (legal_width<A>() + ... + 0);
 }
 }  // namespace detail
 

@@ -13,26 +13,30 @@ namespace {
 
 // ---- preview1 ---------------------------------------------------------------------------------
 
-asio::awaitable<errc> sock_accept(call c, uint32_t fd, uint32_t flags, uint32_t fd_ptr) {
-  WASIO_CO_TRY_ERRC(out, c.mem().out<uint32_t>(fd_ptr));
+// (fd, flags, fd_out); the WasmEdge extension's v1 has no flags: (fd, fd_out).
+asio::awaitable<errc> sock_accept(call c, uint32_t fd, uint32_t flags_or_v1_out, std::optional<uint32_t> fd_ptr) {
+  uint32_t flags = fd_ptr ? flags_or_v1_out : 0;
+  WASIO_CO_TRY_ERRC(out, c.mem().out<uint32_t>(fd_ptr.value_or(flags_or_v1_out)));
   if (flags > 0xffff) co_return errc::inval;
   WASIO_CO_TRY_ERRC(nfd, co_await wasi::sock_accept(c.ctx(), fd, static_cast<uint16_t>(flags)));
   out.set(nfd);
   co_return errc::success;
 }
 
-// sock_recv and sock_recv_from: decode, receive, store the count and roflags. `from` and `port`
-// for sock_recv_from.
+// sock_recv and sock_recv_from: decode, receive, store the count and roflags (as a u16 or a
+// u32), and for sock_recv_from the sender's address and (v2) port.
 asio::awaitable<errc> receive(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t riflags,
                               uint32_t nread_ptr, guest_memory::slot<uint16_t>* ro16, guest_memory::slot<uint32_t>* ro32,
-                              std::optional<uint32_t> addr_ptr, uint32_t port_ptr) {
+                              std::optional<uint32_t> addr_ptr, std::optional<uint32_t> port_ptr) {
   WASIO_CO_TRY_ERRC(nread, c.mem().out<uint32_t>(nread_ptr));
   std::optional<layout::address_out> from;
   std::optional<guest_memory::slot<uint32_t>> port;
   if (addr_ptr) {
     WASIO_CO_TRY_ERRC(a, layout::check_address_out(c.mem(), *addr_ptr));
-    WASIO_CO_TRY_ERRC(p, c.mem().out<uint32_t>(port_ptr));
     from = a;
+  }
+  if (port_ptr) {
+    WASIO_CO_TRY_ERRC(p, c.mem().out<uint32_t>(*port_ptr));
     port = p;
   }
   layout::iovecs iov;
@@ -43,7 +47,7 @@ asio::awaitable<errc> receive(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_
   if (from) {
     WASIO_CO_TRY_ERRC(got, co_await wasi::sock_recv_from(c.ctx(), fd, v, static_cast<uint16_t>(riflags)));
     from->set(got.from);
-    port->set(got.from.port);
+    if (port) port->set(got.from.port);
     r = got.r;
   } else {
     WASIO_CO_TRY_ERRC(got, co_await wasi::sock_recv(c.ctx(), fd, v, static_cast<uint16_t>(riflags)));
@@ -60,7 +64,7 @@ asio::awaitable<errc> receive(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_
 asio::awaitable<errc> sock_recv(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t riflags,
                                 uint32_t nread_ptr, uint32_t roflags_ptr) {
   WASIO_CO_TRY_ERRC(ro, c.mem().out<uint16_t>(roflags_ptr));
-  co_return co_await receive(c, fd, iovs, iovs_len, riflags, nread_ptr, &ro, nullptr, std::nullopt, 0);
+  co_return co_await receive(c, fd, iovs, iovs_len, riflags, nread_ptr, &ro, nullptr, std::nullopt, std::nullopt);
 }
 
 // sock_send and sock_send_to.
@@ -93,9 +97,12 @@ errc sock_shutdown(call c, uint32_t fd, uint32_t how) {
   return status(wasi::sock_shutdown(c.ctx(), fd, static_cast<uint8_t>(how)));
 }
 
-// ---- the WasmEdge socket extension, v2 ------------------------------------------------------
+// ---- the WasmEdge socket extension ----------------------------------------------------------
 // Signatures from stealthrocket/wasi-go imports/wasi_snapshot_preview1/wasmedge.go (WasmEdgeV2)
-// and WasmEdge lib/host/wasi/wasifunc.cpp (the *_v2 bodies).
+// and WasmEdge lib/host/wasi/wasifunc.cpp (the *_v2 bodies). Where v1 differs in its parameter
+// count (sock_accept, sock_recv_from, sock_getlocaladdr, sock_getpeeraddr), the thunk serves
+// both, told apart by the count each import was declared with, as WasmEdge links them: the
+// Rust crate wasmedge_wasi_socket 0.5 mixes v1 and v2 in one module.
 
 errc sock_open(call c, uint32_t af, uint32_t type, uint32_t fd_ptr) {
   WASIO_TRY_ERRC(out, c.mem().out<uint32_t>(fd_ptr));
@@ -117,12 +124,17 @@ asio::awaitable<errc> sock_connect(call c, uint32_t fd, uint32_t addr_ptr, uint3
   co_return status(co_await wasi::sock_connect(c.ctx(), fd, addr));
 }
 
-// v2: (fd, iovs, iovs_len, addr, riflags, port_out, nread_out, roflags_out). roflags as a u32,
-// as wasi-go writes it and the extension's guests (the Rust crate, timecraft) allocate it.
+// v2: (fd, iovs, iovs_len, addr, riflags, port_out, nread_out, roflags_out); v1 has no port_out
+// (7 parameters, and a 16-byte address buffer). roflags as a u32, as wasi-go writes it and the
+// extension's guests (the Rust crate, timecraft) allocate it.
 asio::awaitable<errc> sock_recv_from(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t addr_ptr,
-                                     uint32_t riflags, uint32_t port_ptr, uint32_t nread_ptr, uint32_t roflags_ptr) {
-  WASIO_CO_TRY_ERRC(ro, c.mem().out<uint32_t>(roflags_ptr));
-  co_return co_await receive(c, fd, iovs, iovs_len, riflags, nread_ptr, nullptr, &ro, addr_ptr, port_ptr);
+                                     uint32_t riflags, uint32_t a, uint32_t b, std::optional<uint32_t> v2_roflags) {
+  if (!v2_roflags) {  // v1: (…, nread_out = a, roflags_out = b); the port goes nowhere
+    WASIO_CO_TRY_ERRC(ro, c.mem().out<uint32_t>(b));
+    co_return co_await receive(c, fd, iovs, iovs_len, riflags, a, nullptr, &ro, addr_ptr, std::nullopt);
+  }
+  WASIO_CO_TRY_ERRC(ro, c.mem().out<uint32_t>(*v2_roflags));
+  co_return co_await receive(c, fd, iovs, iovs_len, riflags, b, nullptr, &ro, addr_ptr, a);
 }
 
 asio::awaitable<errc> sock_send_to(call c, uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t addr_ptr,
@@ -131,20 +143,28 @@ asio::awaitable<errc> sock_send_to(call c, uint32_t fd, uint32_t iovs, uint32_t 
   co_return co_await transmit(c, fd, iovs, iovs_len, siflags, nwritten_ptr, addr);
 }
 
-errc socket_name(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port_ptr, bool peer) {
+// v2: (fd, addr, port_out); v1: (fd, addr, addr_type_out, port_out), addr_type 4 or 6 (not the
+// family enum: WasmEdge's "workaround", which wasi-go repeats).
+errc socket_name(call c, uint32_t fd, uint32_t addr_ptr, uint32_t a, std::optional<uint32_t> v1_port, bool peer) {
   WASIO_TRY_ERRC(addr, layout::check_address_out(c.mem(), addr_ptr));
-  WASIO_TRY_ERRC(port, c.mem().out<uint32_t>(port_ptr));
+  WASIO_TRY_ERRC(port, c.mem().out<uint32_t>(v1_port.value_or(a)));
+  std::optional<guest_memory::slot<uint32_t>> type;
+  if (v1_port) {
+    WASIO_TRY_ERRC(t, c.mem().out<uint32_t>(a));
+    type = t;
+  }
   WASIO_TRY_ERRC(ep, peer ? wasi::sock_getpeeraddr(c.ctx(), fd) : wasi::sock_getlocaladdr(c.ctx(), fd));
   addr.set(ep);
   port.set(ep.port);
+  if (type) type->set(ep.family == wasi::address_family::inet4 ? 4 : 6);
   return errc::success;
 }
 
-errc sock_getlocaladdr(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port_ptr) {
-  return socket_name(c, fd, addr_ptr, port_ptr, false);
+errc sock_getlocaladdr(call c, uint32_t fd, uint32_t addr_ptr, uint32_t a, std::optional<uint32_t> v1_port) {
+  return socket_name(c, fd, addr_ptr, a, v1_port, false);
 }
-errc sock_getpeeraddr(call c, uint32_t fd, uint32_t addr_ptr, uint32_t port_ptr) {
-  return socket_name(c, fd, addr_ptr, port_ptr, true);
+errc sock_getpeeraddr(call c, uint32_t fd, uint32_t addr_ptr, uint32_t a, std::optional<uint32_t> v1_port) {
+  return socket_name(c, fd, addr_ptr, a, v1_port, true);
 }
 
 // The fifth parameter is the value's length in wasi-go (it must be 4), and a pointer to an
@@ -220,6 +240,19 @@ constexpr import_row rows[] = {
     row<&sock_getsockopt>("sock_getsockopt"),
     row<&sock_setsockopt>("sock_setsockopt"),
     row<&sock_getaddrinfo>("sock_getaddrinfo"),
+    // WasmEdge also registers v2 under these names, which its own examples import
+    // (lib/host/wasi/wasimodule.cpp; examples/capi/unix_domain_socket/wrapper.h).
+    row<&sock_open>("sock_open_v2"),
+    row<&sock_bind>("sock_bind_v2"),
+    row<&sock_connect>("sock_connect_v2"),
+    row<&sock_listen>("sock_listen_v2"),
+    row<&sock_accept>("sock_accept_v2"),
+    row<&sock_recv>("sock_recv_v2"),
+    row<&sock_recv_from>("sock_recv_from_v2"),
+    row<&sock_send>("sock_send_v2"),
+    row<&sock_send_to>("sock_send_to_v2"),
+    row<&sock_getlocaladdr>("sock_getlocaladdr_v2"),
+    row<&sock_getpeeraddr>("sock_getpeeraddr_v2"),
 };
 
 }  // namespace

@@ -270,6 +270,40 @@ static void ipv6_calls(void) {
   close(u);
 }
 
+/* The extension's v1 forms, which the Rust crate wasmedge_wasi_socket 0.5 still imports beside
+ * v2's sock_recv_from: the same functions declared with other parameter counts. */
+int32_t we1_sock_accept(int32_t fd, int32_t *fd_out) WE_IMPORT("sock_accept");
+int32_t we1_sock_getlocaladdr(int32_t fd, we_address *addr, uint32_t *type, uint32_t *port)
+    WE_IMPORT("sock_getlocaladdr");
+int32_t we1_sock_recv_from(int32_t fd, const we_iovec *iov, uint32_t iov_len, we_address *addr, uint32_t riflags,
+                           uint32_t *nread, uint32_t *roflags) WE_IMPORT("sock_recv_from");
+
+static void v1_calls(int32_t lfd) {
+  int32_t u = bound_socket(WE_SOCK_DGRAM);
+  uint8_t ip[16];
+  we_address a = {ip, sizeof ip};
+  uint32_t type = 0, port = 0, n = 0, ro = 7;
+  EXPECT_ERR(we1_sock_getlocaladdr(u, &a, &type, &port), 0);
+  CHECK(type == 4 && port == we_local_port(u) && ip[0] == 127 && ip[3] == 1);
+  we_addr_storage st;
+  we_address self = we_ipv4(&st, 127, 0, 0, 1);
+  we_iovec msg = {(uint8_t *)"v1", 2};
+  EXPECT_ERR(we_sock_send_to(u, &msg, 1, &self, port, 0, &n), 0);
+  char buf[8];
+  we_iovec in = {(uint8_t *)buf, sizeof buf};
+  memset(ip, 0, sizeof ip);
+  EXPECT_ERR(we1_sock_recv_from(u, &in, 1, &a, 0, &n, &ro), 0);
+  CHECK(n == 2 && ro == 0 && ip[0] == 127 && memcmp(buf, "v1", 2) == 0);
+  close(u);
+  int32_t c = stream_socket(), s = -1;
+  EXPECT_ERR(we_sock_connect(c, &self, we_local_port(lfd)), 0);
+  EXPECT_ERR(we1_sock_accept(lfd, &s), 0);
+  CHECK(s > 2);
+  EXPECT_ERR(we1_sock_accept(lfd, WILD), __WASI_ERRNO_FAULT);
+  close(s);
+  close(c);
+}
+
 static void resolver_calls(void) {
   struct node {
     we_addrinfo info;
@@ -322,6 +356,7 @@ int main(int argc, char **argv) {
     extension_errors();
     udp_calls();
     ipv6_calls();
+    v1_calls(lfd);
     resolver_calls();
   } else if (argc == 2 && !strcmp(argv[1], "none")) {
     no_network();
