@@ -7,6 +7,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cerrno>
@@ -297,16 +298,30 @@ asio::awaitable<result<std::vector<addrinfo_entry>>> resolve(const std::string& 
                                                              std::optional<Protocol> version,
                                                              asio::ip::resolver_base::flags flags, size_t max,
                                                              addrinfo_entry shape) {
-  typename Protocol::resolver resolver(co_await asio::this_coro::executor);
-  constexpr auto token = asio::experimental::as_tuple(asio::use_awaitable);
-  // Statements, not a conditional expression around co_await: docs/why-gcc-coroutines.md.
-  std::tuple<asio::error_code, typename Protocol::resolver::results_type> got;
+  // The lookup (a blocking getaddrinfo on Asio's resolver thread) cannot be interrupted, and
+  // the resolver's cancel() only discards its result once it comes. So the guest waits on a
+  // timer that the lookup's completion cancels: stopping the guest does not wait for a slow
+  // name server. A lookup left behind finishes into `st`, which it keeps alive.
+  using results = typename Protocol::resolver::results_type;
+  struct state {
+    explicit state(const asio::any_io_executor& ex) : resolver(ex), done(ex, asio::steady_timer::time_point::max()) {}
+    typename Protocol::resolver resolver;
+    asio::steady_timer done;
+    std::optional<std::pair<asio::error_code, results>> got;
+  };
+  auto st = std::make_shared<state>(co_await asio::this_coro::executor);
+  auto finish = [st](asio::error_code ec, results r) {
+    st->got.emplace(ec, std::move(r));
+    st->done.cancel();
+  };
   if (version) {
-    got = co_await resolver.async_resolve(*version, node, service, flags, token);
+    st->resolver.async_resolve(*version, node, service, flags, finish);
   } else {
-    got = co_await resolver.async_resolve(node, service, flags, token);
+    st->resolver.async_resolve(node, service, flags, finish);
   }
-  auto& [ec, found] = got;
+  (void)co_await st->done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (!st->got) co_return errc::canceled;  // the guest is being stopped
+  auto& [ec, found] = *st->got;
   if (ec) co_return from_resolver_error(ec);
   std::vector<addrinfo_entry> out;
   for (const auto& r : found) {

@@ -145,6 +145,17 @@ TEST(sockets, allow_lists_hold) {
   EXPECT_EQ(r.out, "FAIL sock_open: 76\n");  // notcapable
 }
 
+// A guest waiting in accept (or in poll over sockets) is stopped where it waits.
+TEST(sockets, a_guest_waiting_on_a_socket_can_be_stopped) {
+  for (const char* mode : {"one", "server"}) {
+    std::vector<std::string> args{"--wall-time", "0.3", "--tcplisten", "127.0.0.1:0", guest("sock_echo"), mode, "3"};
+    if (std::string(mode) == "server") args.push_back("1");
+    auto r = run_process(wasio_run(args));
+    EXPECT_EQ(r.status, 137) << mode << ": " << r.err;
+    EXPECT_NE(r.err.find("stopped"), std::string::npos) << r.err;
+  }
+}
+
 TEST(sockets, bad_flags_are_one_line_errors) {
   for (auto flags : std::vector<std::vector<std::string>>{
            {"--allow-bind", "localhost:80"}, {"--allow-connect", "1.2.3.4/40:*"}, {"--allow-connect", "::1:80"},
