@@ -1,6 +1,7 @@
 # Dependencies, all from Debian packages (scripts/install-deps.sh).
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
+find_package(OpenSSL REQUIRED)  # libcrypto's SHA-256 keys the disk cache of rewritten modules
 
 # Asio (standalone, header-only) with its epoll reactor. ASIO_HAS_IO_URING stays off: it would
 # change Asio's inline code for every embedder's translation unit too. file_io.cpp drives its own

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/disk_cache.hpp"
 #include "engine/imports.hpp"
 #include "engine/module.hpp"
 
@@ -144,8 +145,53 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 
 }  // namespace
 
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory) {
+namespace {
+
+// Reads the child's record (a header, an error text, the module bytes) into `res`; false when it
+// is not a whole, well-formed record.
+bool parse_record(std::string_view data, std::span<const uint8_t> wasm, rewrite_result& res) {
+  header h{};
+  if (data.size() < sizeof h) return false;
+  std::memcpy(&h, data.data(), sizeof h);
+  if (h.magic != kMagic || data.size() != sizeof h + uint64_t{h.error_len} + h.bytes_len) return false;
+  res.asyncified = h.flags & asyncified;
+  res.has_stack_pointer = h.flags & has_sp;
+  res.unwinds_at_every_import = h.flags & every_import;
+  res.imports_blocking = h.flags & blocks;
+  res.memory_imported = h.flags & memory_imported;
+  if (h.bytes_len) {
+    auto* b = reinterpret_cast<const uint8_t*>(data.data() + sizeof h + h.error_len);
+    res.bytes.assign(b, b + h.bytes_len);
+  } else {
+    res.bytes.assign(wasm.begin(), wasm.end());
+  }
+  return true;
+}
+
+// Everything the rewrite's output depends on besides the input: a change to any of it is
+// another cache key.
+std::string settings_of(bool import_memory) {
+  return "wasio-asyncify-2;level=1;memory=" + std::to_string(import_memory) + ";imports=" + asyncify_import_list(true) +
+         ";blocking=" + asyncify_import_list();
+}
+
+}  // namespace
+
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache) {
   rewrite_result res;
+  std::string key;
+  if (cache) {
+    std::string settings = settings_of(import_memory);
+    key = disk_cache::key({wasm, {reinterpret_cast<const uint8_t*>(settings.data()), settings.size()}});
+    if (auto stored = cache->get(key)) {
+      if (parse_record(*stored, wasm, res)) {
+        res.from_cache = true;
+        return res;
+      }
+      cache->drop(key);
+      res = {};
+    }
+  }
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {
     res.error = std::string("asyncify rewrite: pipe: ") + std::strerror(errno);
@@ -175,27 +221,15 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  header h{};
-  if (data.size() >= sizeof h) std::memcpy(&h, data.data(), sizeof h);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || h.magic != kMagic ||
-      data.size() != sizeof h + h.error_len + h.bytes_len) {
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !parse_record(data, wasm, res)) {
+    res = {};
     res.error = WIFSIGNALED(status)
                     ? "asyncify rewrite: binaryen crashed on this module (signal " +
                           std::to_string(WTERMSIG(status)) + ")"
                     : "asyncify rewrite failed";
     return res;
   }
-  res.asyncified = h.flags & asyncified;
-  res.has_stack_pointer = h.flags & has_sp;
-  res.unwinds_at_every_import = h.flags & every_import;
-  res.imports_blocking = h.flags & blocks;
-  res.memory_imported = h.flags & memory_imported;
-  if (h.bytes_len) {
-    auto* b = reinterpret_cast<const uint8_t*>(data.data() + sizeof h + h.error_len);
-    res.bytes.assign(b, b + h.bytes_len);
-  } else {
-    res.bytes.assign(wasm.begin(), wasm.end());
-  }
+  if (cache) cache->put(key, data);
   return res;
 }
 

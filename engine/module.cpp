@@ -44,7 +44,7 @@ struct scratch_isolate {
 
 }  // namespace
 
-prepared_module prepare_module(std::span<const uint8_t> bytes) {
+prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache) {
   ensure_v8();
   prepared_module out;
   scratch_isolate s;
@@ -76,7 +76,7 @@ prepared_module prepare_module(std::span<const uint8_t> bytes) {
 
   // 2. The asyncify rewrite, which also hands the memory to wasio where it can.
   wasm_summary summary = summarize(bytes);
-  out.info = asyncify_rewrite(bytes, summary.own_memory.has_value());
+  out.info = asyncify_rewrite(bytes, summary.own_memory.has_value(), cache);
   if (out.info.memory_imported) out.supplied_memory = summary.own_memory;
   if (!out.info.error.empty()) {
     out.error = out.info.error;

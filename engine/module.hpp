@@ -37,14 +37,18 @@ struct rewrite_result {
   bool has_stack_pointer = false;
   bool imports_blocking = false;  // imports a WASI call that may suspend
   bool memory_imported = false;   // its own memory became the import wasio.memory
+  bool from_cache = false;        // read from the disk cache, not rewritten now
   std::string error;  // non-empty: the rewrite failed
 };
+
+class disk_cache;
 
 // Rewrites `wasm` with binaryen's asyncify pass so that calls to the blocking WASI imports can
 // unwind and rewind, and exports the shadow-stack pointer. Runs in a child process: binaryen
 // aborts the process on modules it cannot handle, and that must not take the host down.
-// With `import_memory`, the module's own memory also becomes the import wasio.memory.
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory);
+// With `import_memory`, the module's own memory also becomes the import wasio.memory. With a
+// `cache`, a module rewritten before (by any process) is read from it instead.
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache = nullptr);
 
 struct prepared_module {
   std::shared_ptr<v8::CompiledWasmModule> code;
@@ -53,8 +57,9 @@ struct prepared_module {
   std::string error;  // non-empty: the module cannot be run; a one-line reason
 };
 
-// Validates, rewrites and compiles `bytes` on a short-lived isolate of the calling thread.
-prepared_module prepare_module(std::span<const uint8_t> bytes);
+// Validates, rewrites (through `cache` if given) and compiles `bytes` on a short-lived isolate
+// of the calling thread.
+prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache = nullptr);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();

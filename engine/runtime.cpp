@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "async/unique_fd.hpp"
+#include "engine/disk_cache.hpp"
 #include "engine/module.hpp"
 #include "engine/watchdog.hpp"
 #include "engine/worker.hpp"
@@ -52,7 +53,7 @@ namespace detail {
 
 class runtime_impl {
  public:
-  explicit runtime_impl(runtime_options opts) {
+  explicit runtime_impl(runtime_options opts) : disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
@@ -78,7 +79,7 @@ class runtime_impl {
       if (auto it = cache_.find(key); it != cache_.end()) return module(it->second);
     }
     // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
-    engine::prepared_module p = engine::prepare_module(bytes);
+    engine::prepared_module p = engine::prepare_module(bytes, disk_cache_.get());
     if (!p.error.empty()) return name + ": " + p.error;
     if (p.info.imports_blocking && !(p.info.asyncified && p.info.has_stack_pointer)) {
       return name + ": imports blocking WASI calls but has no shadow-stack pointer that wasio "
@@ -110,6 +111,7 @@ class runtime_impl {
   engine::watchdog watchdog_;  // declared first: it outlives the workers that report to it
   std::vector<std::unique_ptr<engine::worker>> workers_;
   std::atomic<unsigned> next_worker_{0};
+  std::shared_ptr<const engine::disk_cache> disk_cache_;  // null: disabled
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by input bytes
 };

@@ -12,7 +12,7 @@ prefix="$root/.deps/libnode"
 
 pkgs=(cmake make pkg-config g++ clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
       libasio-dev libboost-dev libboost-context-dev binaryen libgtest-dev libcli11-dev libfmt-dev
-      liburing-dev wabt time)
+      liburing-dev libssl-dev wabt time)
 # The runtime libraries libnode108 links against, needed when it is unpacked by hand.
 node_rt=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g)
 

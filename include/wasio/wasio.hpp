@@ -149,6 +149,13 @@ struct runtime_options {
   // WASI call, so that its siblings' timers and I/O are served (0: never). A guest that
   // computes without any WASI call is not preempted; config::limits::cpu_time stops it.
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
+  // Modules are rewritten for suspension (binaryen's asyncify) once, and the result kept on
+  // disk for later runs and other processes: a big module's rewrite takes seconds to minutes.
+  // In `cache_dir`, or, when empty, $WASIO_CACHE_DIR, else $XDG_CACHE_HOME/wasio, else
+  // ~/.cache/wasio; "off" (or WASIO_CACHE=off in the environment) disables it. The least
+  // recently used entries go beyond `cache_max_bytes`.
+  std::string cache_dir;
+  uint64_t cache_max_bytes = uint64_t{1} << 30;
 };
 
 // Loading errors are one-line messages fit for a user.
