@@ -33,6 +33,14 @@ TEST(cli, hello_world) {
   EXPECT_EQ(r.err, "");
 }
 
+// SIMD, bulk memory, sign extension, non-trapping float-to-int, multi-value, reference types
+// and exception handling (V8 10.2's, the legacy try/catch), through the asyncify rewrite too.
+TEST(cli, modules_using_current_wasm_features_run) {
+  auto r = run_process(wasio_run({guest("features")}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "features ok\n");
+}
+
 TEST(cli, args_and_environment_round_trip) {
   std::string g = guest("args_env");
   auto r = run_process(wasio_run({"--env", "A=1", "--env", "EMPTY=", "--env", "SPACE=a b", g, "x", "y z", "--env", ""}));
