@@ -34,21 +34,6 @@ bool call_control(v8::Isolate* iso, const v8::Global<v8::Function>& f, std::opti
   return !f.Get(iso)->Call(ctx, v8::Undefined(iso), arg ? 1 : 0, arg ? &a : nullptr).IsEmpty();
 }
 
-std::string exception_text(v8::Isolate* iso, const v8::TryCatch& tc) {
-  if (tc.Exception().IsEmpty()) return "unknown exception";
-  v8::String::Utf8Value s(iso, tc.Exception());
-  return *s ? *s : "unknown exception";
-}
-
-// A time-slice yield. Through a timer that is due now, not a post: a post would run the
-// guest again before the reactor's next look at timers and sockets, so a sibling's expired
-// timer would wait a second slice; timers come back from the reactor in deadline order.
-asio::awaitable<errc> yield_op() {
-  asio::steady_timer now(co_await asio::this_coro::executor, asio::steady_timer::clock_type::now());
-  (void)co_await now.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  co_return errc::success;
-}
-
 class asyncify_suspension final : public suspension {
  public:
   asyncify_suspension(guest& g, bool can_unwind)
@@ -80,7 +65,7 @@ class asyncify_suspension final : public suspension {
 
   std::optional<int32_t> take_resumed() override {
     if (state_ != state::rewinding) return std::nullopt;
-    call_control(g_.owner().isolate(), stop_rewind_);
+    call_control(g_.isolate(), stop_rewind_);
     state_ = state::running;
     g_.set_rewinding(false);
     return resumed_value_;
@@ -94,7 +79,7 @@ class asyncify_suspension final : public suspension {
     // whose stack has no room for the unwind buffer runs on rather than trap for a yield.
     if (!can_unwind_ || !g_.module().unwinds_at_every_import || buffer_base() == 0) return false;
     yielded_ = true;
-    if (block(yield_op())) {  // completed at once: cannot happen (a post), but then go on
+    if (block(time_slice_yield())) {  // completed at once: cannot happen (a post), but then go on
       yielded_ = false;
       return false;
     }
@@ -120,13 +105,13 @@ class asyncify_suspension final : public suspension {
     return std::nullopt;
   }
 
-  asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) override {
-    v8::Isolate* iso = g_.owner().isolate();
+  asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) {
+    v8::Isolate* iso = g_.isolate();
     for (;;) {
       std::optional<run_end> end;
       {
         v8::HandleScope hs(iso);
-        auto ctx = g_.owner().context();
+        auto ctx = g_.context();
         v8::Context::Scope cs(ctx);
         v8::TryCatch tc(iso);
         v8::MaybeLocal<v8::Value> r;
@@ -134,24 +119,10 @@ class asyncify_suspension final : public suspension {
           guest_segment running(&g_);
           r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
         }
-        // After proc_exit the termination may still be pending: wasi-libc follows the call with
-        // `unreachable`, which traps first, and a hand-written guest may simply return before V8
-        // looks. Either way it must not hit the next guest on this isolate.
-        if (auto code = g_.exit_requested()) {
-          iso->CancelTerminateExecution();
+        end = g_.call_ended(tc, r.IsEmpty());
+        if (end || state_ != state::unwinding) {
           state_ = state::running;
-          end = run_end{run_end::kind::exited, *code, {}};
-        } else if (r.IsEmpty()) {
-          state_ = state::running;
-          bool terminated = tc.HasTerminated();
-          if (terminated) iso->CancelTerminateExecution();
-          if (g_.control().stop_requested()) {
-            end = run_end{run_end::kind::stopped, 0, {}};
-          } else {
-            end = run_end{run_end::kind::trapped, 0, terminated ? "terminated" : exception_text(iso, tc)};
-          }
-        } else if (state_ != state::unwinding) {
-          end = run_end{};
+          if (!end) end = run_end{};
         }
         if (!end) {
           bool stopped = call_control(iso, stop_unwind_);
@@ -173,7 +144,7 @@ class asyncify_suspension final : public suspension {
       resumed_value_ = ops_.value();
       {
         v8::HandleScope hs(iso);
-        auto ctx = g_.owner().context();
+        auto ctx = g_.context();
         v8::Context::Scope cs(ctx);
         if (!call_control(iso, start_rewind_, buffer_)) {
           co_return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
@@ -190,7 +161,7 @@ class asyncify_suspension final : public suspension {
   // Where the unwind buffer goes: below the stack pointer, 16-byte aligned; 0 when the stack
   // is nearly full, or the pointer cannot be read (V8 is terminating the guest).
   uint32_t buffer_base() {
-    v8::Isolate* iso = g_.owner().isolate();
+    v8::Isolate* iso = g_.isolate();
     auto ctx = iso->GetCurrentContext();
     v8::Local<v8::Value> v;
     if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return 0;
@@ -199,7 +170,7 @@ class asyncify_suspension final : public suspension {
   }
 
   void start_unwind() {
-    v8::Isolate* iso = g_.owner().isolate();
+    v8::Isolate* iso = g_.isolate();
     if (iso->IsExecutionTerminating()) return;  // the guest is being stopped: no unwind
     // A stack that is nearly full leaves no room: the guest traps (as it would on its next call
     // anyway) instead of overwriting its data.
@@ -227,6 +198,10 @@ class asyncify_suspension final : public suspension {
 };
 
 }  // namespace
+
+asio::awaitable<run_end> run_asyncified(suspension& s, const v8::Global<v8::Function>& entry) {
+  return static_cast<asyncify_suspension&>(s).run(entry);
+}
 
 std::unique_ptr<suspension> make_asyncify_suspension(guest& g, v8::Local<v8::Context> ctx,
                                                      v8::Local<v8::Object> exports,

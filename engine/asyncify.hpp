@@ -17,4 +17,8 @@ std::unique_ptr<suspension> make_asyncify_suspension(guest& g, v8::Local<v8::Con
                                                      v8::Local<v8::Object> exports,
                                                      std::string* why);
 
+// Runs export `entry` of the guest of `s` (made by make_asyncify_suspension) to its end,
+// awaiting each operation it blocks on. `entry` outlives the call.
+asio::awaitable<run_end> run_asyncified(suspension& s, const v8::Global<v8::Function>& entry);
+
 }  // namespace wasio::engine

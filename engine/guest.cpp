@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/asyncify.hpp"
+#include "engine/fiber.hpp"
 #include "engine/module.hpp"
 #include "engine/worker.hpp"
 
@@ -50,7 +51,7 @@ exit_status stopped(const detail::guest_control& c) {
 
 guest_segment::guest_segment(guest* g) : g_(g), prev_(current_guest) {
   current_guest = g;
-  g->owner().enter(&g->control());
+  g->owner().enter(&g->control(), g->isolate());
 }
 
 guest_segment::~guest_segment() {
@@ -69,7 +70,7 @@ guest::~guest() {
   suspension_.reset();
   memory_.Reset();
   if (!supplied_memory_.IsEmpty()) {
-    v8::HandleScope hs(worker_.isolate());
+    v8::HandleScope hs(worker_.isolate());  // supplied memories are the shared isolate's
     worker_.memories().give_back(worker_.isolate(), supplied_memory_.Get(worker_.isolate()), memory_limits_);
   }
 }
@@ -80,15 +81,15 @@ void guest::wake_to_stop() {
 
 void guest::refresh(uint8_t** base, size_t* size) const {
   if (memory_.IsEmpty()) return;
-  v8::HandleScope hs(worker_.isolate());
-  auto buf = memory_.Get(worker_.isolate())->Buffer();
+  v8::HandleScope hs(vm_->isolate());
+  auto buf = memory_.Get(vm_->isolate())->Buffer();
   mem_base_ = *base = static_cast<uint8_t*>(buf->Data());
   mem_size_ = *size = buf->ByteLength();
 }
 
 void guest::request_exit(uint32_t code) {
   exit_code_ = code;
-  worker_.isolate()->TerminateExecution();
+  vm_->isolate()->TerminateExecution();
 }
 
 std::optional<std::string> guest::build_context(const config& cfg) {
@@ -135,15 +136,15 @@ std::optional<std::string> guest::build_context(const config& cfg) {
 }
 
 std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Local<v8::Object>* exports) {
-  v8::Isolate* iso = worker_.isolate();
+  v8::Isolate* iso = vm_->isolate();
   v8::Local<v8::WasmModuleObject> mod;
-  if (!worker_.module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
-  auto ctor = worker_.instance_constructor();
+  if (!vm_->module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
+  auto ctor = vm_->instance_constructor();
   v8::TryCatch tc(iso);
-  v8::Local<v8::Object> imports = worker_.imports();
+  v8::Local<v8::Object> imports = vm_->imports();
   if (module_->supplied_memory) {
     v8::Local<v8::WasmMemoryObject> mem;
-    if (!worker_.memories().take(ctx, worker_.memory_constructor(), memory_limits_).ToLocal(&mem)) return "cannot allocate the guest's memory";
+    if (!worker_.memories().take(ctx, vm_->memory_constructor(), memory_limits_).ToLocal(&mem)) return "cannot allocate the guest's memory";
     supplied_memory_.Reset(iso, mem);
     auto own = v8::Object::New(iso);
     own->Set(ctx, str(iso, "memory"), mem).Check();
@@ -159,7 +160,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
     ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
   }
   if (exit_code_) {  // proc_exit from the start function, whether or not V8 saw it yet
-    worker_.isolate()->CancelTerminateExecution();
+    iso->CancelTerminateExecution();
     return "exited during instantiation";
   }
   v8::Local<v8::Value> ex;
@@ -169,7 +170,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
     *exports = ex.As<v8::Object>();
   } else {
     if (tc.HasTerminated()) {
-      worker_.isolate()->CancelTerminateExecution();
+      iso->CancelTerminateExecution();
       return "terminated during instantiation";
     }
     if (!tc.HasCaught()) return "instantiation failed";
@@ -182,6 +183,91 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
     refresh(&mem_base_, &mem_size_);
   }
   return std::nullopt;
+}
+
+std::optional<exit_status> guest::prepare(v8::Local<v8::Context> ctx, v8::Global<v8::Function>* entry,
+                                          v8::Local<v8::Object>* exports) {
+  v8::Isolate* iso = vm_->isolate();
+  if (auto err = instantiate(ctx, exports)) {
+    if (exit_code_) {  // proc_exit from a start function
+      return exit_status{exit_status::kind::exited, *exit_code_, {}};
+    }
+    if (control_->stop_requested()) return stopped(*control_);
+    // A start function that traps is a trap; imports that do not link (another WASI
+    // version, an unknown module) mean the module cannot run here at all.
+    if (err->rfind("LinkError", 0) == 0 || err->rfind("TypeError", 0) == 0) {
+      return failed(module_->name + ": " + *err);
+    }
+    return exit_status{exit_status::kind::trapped, 0, *err};
+  }
+  v8::Local<v8::Value> start;
+  if (!(*exports)->Get(ctx, str(iso, "_start")).ToLocal(&start) || !start->IsFunction()) {
+    return failed(module_->name + ": no _start export (not a WASI command)");
+  }
+  entry->Reset(iso, start.As<v8::Function>());
+  return std::nullopt;
+}
+
+std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
+  v8::Isolate* iso = vm_->isolate();
+  // After proc_exit the termination may still be pending: wasi-libc follows the call with
+  // `unreachable`, which traps first, and a hand-written guest may simply return before V8
+  // looks. Either way it must not hit the next guest on this isolate.
+  if (exit_code_) {
+    iso->CancelTerminateExecution();
+    return run_end{run_end::kind::exited, *exit_code_, {}};
+  }
+  if (!threw) return std::nullopt;
+  bool terminated = tc.HasTerminated();
+  if (terminated) iso->CancelTerminateExecution();
+  if (control_->stop_requested()) return run_end{run_end::kind::stopped, 0, {}};
+  if (terminated) return run_end{run_end::kind::trapped, 0, "terminated"};
+  std::string text = "unknown exception";
+  if (!tc.Exception().IsEmpty()) {
+    v8::String::Utf8Value u(iso, tc.Exception());
+    if (*u) text = *u;
+  }
+  return run_end{run_end::kind::trapped, 0, std::move(text)};
+}
+
+exit_status guest::status_of(run_end end) const {
+  switch (end.how) {
+    case run_end::kind::returned: return exit_status{exit_status::kind::exited, 0, {}};
+    case run_end::kind::exited: return exit_status{exit_status::kind::exited, end.code, {}};
+    case run_end::kind::stopped: return stopped(*control_);
+    case run_end::kind::trapped: break;
+  }
+  return exit_status{exit_status::kind::trapped, 0, std::move(end.message)};
+}
+
+exit_status guest::run_on_fiber(fiber_suspension& fs) {
+  own_vm_ = std::make_unique<vm>();  // here, on the fiber: V8 takes its stack for the guest's
+  vm_ = own_vm_.get();
+  fs.bind_isolate(vm_->isolate());
+  exit_status status;
+  {
+    v8::Isolate* iso = vm_->isolate();
+    v8::HandleScope hs(iso);
+    auto ctx = vm_->context();
+    v8::Context::Scope cs(ctx);
+    v8::Global<v8::Function> entry;
+    v8::Local<v8::Object> exports;
+    if (auto early = prepare(ctx, &entry, &exports)) {
+      status = *early;
+    } else {
+      v8::TryCatch tc(iso);
+      bool threw;
+      {
+        guest_segment running(this);
+        threw = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr).IsEmpty();
+      }
+      status = status_of(call_ended(tc, threw).value_or(run_end{}));
+    }
+  }
+  memory_.Reset();  // every handle of the isolate goes before it
+  own_vm_.reset();
+  vm_ = nullptr;
+  return status;
 }
 
 asio::awaitable<exit_status> guest::run(const config& cfg) {
@@ -200,42 +286,26 @@ asio::awaitable<exit_status> guest::run(const config& cfg) {
   if (control_->stop_requested()) co_return stopped(*control_);
   if (auto err = build_context(cfg)) co_return failed(*err);
   handed_over.close_now();  // the guest's streams are open: the embedder's ends see EOF with them
-  v8::Isolate* iso = worker_.isolate();
+  if (module_->fiber) {
+    auto f = make_fiber_suspension(*this);
+    fiber_suspension* fs = f.get();
+    suspension_ = std::move(f);  // before instantiation: a start function may block too
+    co_return co_await fs->run_fiber([this, fs] { return run_on_fiber(*fs); });
+  }
+  vm_ = &worker_.shared_vm();
+  v8::Isolate* iso = vm_->isolate();
   v8::Global<v8::Function> entry;
   {
     v8::HandleScope hs(iso);
-    auto ctx = worker_.context();
+    auto ctx = vm_->context();
     v8::Context::Scope cs(ctx);
     v8::Local<v8::Object> exports;
-    if (auto err = instantiate(ctx, &exports)) {
-      if (exit_code_) {  // proc_exit from a start function
-        co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
-      }
-      if (control_->stop_requested()) co_return stopped(*control_);
-      // A start function that traps is a trap; imports that do not link (another WASI
-      // version, an unknown module) mean the module cannot run here at all.
-      if (err->rfind("LinkError", 0) == 0 || err->rfind("TypeError", 0) == 0) {
-        co_return failed(module_->name + ": " + *err);
-      }
-      co_return exit_status{exit_status::kind::trapped, 0, *err};
-    }
-    v8::Local<v8::Value> start;
-    if (!exports->Get(ctx, str(iso, "_start")).ToLocal(&start) || !start->IsFunction()) {
-      co_return failed(module_->name + ": no _start export (not a WASI command)");
-    }
-    entry.Reset(iso, start.As<v8::Function>());
+    if (auto early = prepare(ctx, &entry, &exports)) co_return *early;
     std::string why;
     suspension_ = make_asyncify_suspension(*this, ctx, exports, &why);
     if (!suspension_) co_return failed(module_->name + ": " + why);
   }
-  run_end end = co_await suspension_->run(entry);
-  switch (end.how) {
-    case run_end::kind::returned: co_return exit_status{exit_status::kind::exited, 0, {}};
-    case run_end::kind::exited: co_return exit_status{exit_status::kind::exited, end.code, {}};
-    case run_end::kind::stopped: co_return stopped(*control_);
-    case run_end::kind::trapped: break;
-  }
-  co_return exit_status{exit_status::kind::trapped, 0, std::move(end.message)};
+  co_return status_of(co_await run_asyncified(*suspension_, entry));
 }
 
 }  // namespace wasio::engine

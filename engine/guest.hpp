@@ -12,12 +12,14 @@
 #include "engine/memory.hpp"
 #include "engine/wasm_summary.hpp"
 #include "engine/suspension.hpp"
+#include "engine/vm.hpp"
 #include "src/wasi/context.hpp"
 #include "wasio/wasio.hpp"
 
 namespace wasio::engine {
 
 class worker;
+class fiber_suspension;
 
 // Sets current_guest (for the import thunks) and opens a worker segment for the scope of a call
 // into the guest's wasm.
@@ -43,6 +45,9 @@ class guest final : private memory_source {
   asio::awaitable<exit_status> run(const config& cfg);
 
   worker& owner() const noexcept { return worker_; }
+  // The guest's isolate: its worker's (asyncify mode) or its own (fiber mode).
+  v8::Isolate* isolate() const noexcept { return vm_->isolate(); }
+  v8::Local<v8::Context> context() const { return vm_->context(); }
   wasi::context& wasi() noexcept { return wasi_; }
   // Null while the module is instantiated (its start function runs before a suspension exists).
   suspension* suspender() noexcept { return suspension_.get(); }
@@ -66,11 +71,24 @@ class guest final : private memory_source {
   void request_exit(uint32_t code);
   std::optional<uint32_t> exit_requested() const noexcept { return exit_code_; }
 
+  // How a call into the guest's wasm ended, for both modes: exited (after proc_exit, whose
+  // pending termination is cancelled), stopped, trapped; nullopt when it returned (`threw`
+  // false) without an exit.
+  std::optional<run_end> call_ended(const v8::TryCatch& tc, bool threw);
+
  private:
   std::optional<std::string> build_context(const config& cfg);
   std::optional<std::string> instantiate(v8::Local<v8::Context> ctx, v8::Local<v8::Object>* exports);
+  // Instantiates and finds _start; the exit status when the guest ends or fails on the way.
+  std::optional<exit_status> prepare(v8::Local<v8::Context> ctx, v8::Global<v8::Function>* entry,
+                                     v8::Local<v8::Object>* exports);
+  exit_status status_of(run_end end) const;
+  // Fiber mode, on the fiber: makes the guest's own isolate, runs it to its end, disposes it.
+  exit_status run_on_fiber(fiber_suspension& fs);
 
   worker& worker_;
+  vm* vm_ = nullptr;             // the worker's shared one, or own_vm_
+  std::unique_ptr<vm> own_vm_;   // fiber mode
   std::shared_ptr<const detail::module_data> module_;
   wasi::context wasi_;
   void refresh(uint8_t** base, size_t* size) const override;

@@ -17,6 +17,8 @@ struct module_data {
   uint64_t id = 0;   // unique in the process; keys per-worker caches
   std::string name;  // for messages: the file name, or "module"
   std::shared_ptr<v8::CompiledWasmModule> compiled;
+  bool fiber = false;            // runs in fiber mode: `compiled` is the module as given
+  std::string mode_reason;       // why this mode, for a log line
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
   bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer goes below it)

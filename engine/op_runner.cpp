@@ -6,6 +6,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/detached.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 namespace wasio::engine {
@@ -116,6 +117,12 @@ void op_runner::cancel() {
   if (s_->done) return;
   s_->cancel.emit(asio::cancellation_type::terminal);
   s_->cancel_one.emit(asio::cancellation_type::terminal);
+}
+
+asio::awaitable<errc> time_slice_yield() {
+  asio::steady_timer now(co_await asio::this_coro::executor, asio::steady_timer::clock_type::now());
+  (void)co_await now.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  co_return errc::success;
 }
 
 }  // namespace wasio::engine

@@ -45,4 +45,9 @@ class op_runner {
   std::shared_ptr<state> s_;
 };
 
+// A time-slice yield, for both modes: through a timer due now, not a post. A post would run the
+// guest again before the reactor's next look at timers and sockets, so a sibling's expired
+// timer would wait a second slice; timers come back from the reactor in deadline order.
+asio::awaitable<errc> time_slice_yield();
+
 }  // namespace wasio::engine

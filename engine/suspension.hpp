@@ -8,7 +8,10 @@
 // Two modes sit behind this interface. Nothing outside engine/ knows which one a guest uses.
 //  - asyncify (asyncify.cpp): the module was rewritten by binaryen; the guest's wasm stack is
 //    unwound into a buffer in its own memory and rewound later, on the worker's shared isolate.
-//  - fiber (not yet built): the unmodified guest runs on its own native stack and isolate.
+//  - fiber (fiber.cpp): the unmodified guest runs on its own native stack and isolate; block()
+//    switches stacks and returns the operation's result once it has completed.
+// How a guest is run to its end differs (run_asyncified, fiber_suspension::run_fiber); how its
+// thunks block does not.
 #pragma once
 #include <v8.h>
 
@@ -34,21 +37,19 @@ class suspension {
  public:
   virtual ~suspension() = default;
 
-  // Runs export `entry` of the guest to its end, awaiting each operation it blocks on. `entry`
-  // outlives the call.
-  virtual asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) = 0;
-
   // For a thunk: if the guest is being resumed into this call, the errno the call completed
   // with (the thunk returns it and does nothing else).
   virtual std::optional<int32_t> take_resumed() = 0;
 
-  // For a thunk: start `op`. Returns its errno if it completed at once; otherwise the guest is
-  // suspended and the thunk's return value is ignored.
+  // For a thunk: start `op`. Returns its errno if it completed at once (or, in fiber mode, once
+  // the guest was resumed); otherwise the guest is unwinding and the thunk's return value is
+  // ignored.
   virtual std::optional<int32_t> block(asio::awaitable<errc> op) = 0;
 
   // For a thunk, at the end of the guest's time slice: suspend the guest once (its siblings on
   // the worker run), then resume it into this same call, which take_resumed() followed by
-  // take_yielded() tells the thunk to carry out then. False when the guest cannot be suspended.
+  // take_yielded() tells the thunk to carry out then. False when the thunk goes on with the
+  // call now: the guest cannot be suspended, or the mode yielded inside (fiber).
   virtual bool yield_now() = 0;
   // True (once) when the resumption take_resumed() reported was the end of such a yield.
   virtual bool take_yielded() = 0;

@@ -66,7 +66,7 @@ worker::~worker() {
     io_->run_one();
   }
   stdio_.clear();
-  if (isolate_) dispose_isolate();
+  if (vm_) dispose_isolate();
 }
 
 void worker::ignore_default_sigpipe() {
@@ -80,38 +80,12 @@ void worker::ignore_default_sigpipe() {
   }
 }
 
-void worker::init_isolate() {
-  v8::Isolate::CreateParams cp;
-  allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
-  cp.array_buffer_allocator = allocator_.get();
-  isolate_ = v8::Isolate::New(cp);
-  isolate_->Enter();  // for the life of the worker: only its guests use this thread's isolate
-  v8::HandleScope hs(isolate_);
-  auto ctx = v8::Context::New(isolate_);
-  context_.Reset(isolate_, ctx);
-  v8::Context::Scope cs(ctx);
-  imports_.Reset(isolate_, make_import_object(ctx));
-  auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(isolate_, "WebAssembly"))
-                  .ToLocalChecked().As<v8::Object>();
-  auto ctor = [&](const char* name) {
-    return wasm->Get(ctx, v8::String::NewFromUtf8(isolate_, name).ToLocalChecked())
-        .ToLocalChecked().As<v8::Function>();
-  };
-  instance_ctor_.Reset(isolate_, ctor("Instance"));
-  memory_ctor_.Reset(isolate_, ctor("Memory"));
-}
+void worker::init_isolate() { vm_ = std::make_unique<vm>(); }
 
 void worker::dispose_isolate() {
   stdio_.clear();
   memories_.clear();
-  modules_.clear();
-  imports_.Reset();
-  instance_ctor_.Reset();
-  memory_ctor_.Reset();
-  context_.Reset();
-  isolate_->Exit();
-  isolate_->Dispose();
-  isolate_ = nullptr;
+  vm_.reset();
 }
 
 void worker::begin_shutdown() {
@@ -145,7 +119,7 @@ void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
 }
 
 void worker::drain_arrivals() {
-  if (!isolate_) init_isolate();  // embedded: the first handler on the embedder's thread
+  if (!vm_) init_isolate();  // embedded: the first handler on the embedder's thread
   constexpr int kPerRound = 8;  // ~1-2 ms of instantiation between two looks at the reactor
   for (int i = 0; i < kPerRound && !arrivals_.empty(); ++i) {
     new_guest g = std::move(arrivals_.front());
@@ -219,12 +193,13 @@ void worker::check_limits(std::chrono::steady_clock::time_point now) {
 void worker::terminate_running() {
   if (terminate_sent_) return;
   terminate_sent_ = true;
-  isolate_->TerminateExecution();
+  running_iso_->TerminateExecution();  // thread-safe, as V8 documents it
 }
 
-void worker::enter(detail::guest_control* c) {
+void worker::enter(detail::guest_control* c, v8::Isolate* iso) {
   std::lock_guard lock(seg_mu_);
   running_ = c;
+  running_iso_ = iso;
   seg_start_ = std::chrono::steady_clock::now();
   preempt_.store(false, std::memory_order_relaxed);
   // Asked to stop before this segment began: end it at once (V8 checks at its next interrupt).
@@ -242,17 +217,8 @@ void worker::leave() {
   running_ = nullptr;
   if (terminate_sent_) {
     terminate_sent_ = false;
-    isolate_->CancelTerminateExecution();
+    running_iso_->CancelTerminateExecution();
   }
-}
-
-v8::MaybeLocal<v8::WasmModuleObject> worker::module_object(const detail::module_data& m) {
-  auto it = modules_.find(m.id);
-  if (it != modules_.end()) return it->second.Get(isolate_);
-  v8::Local<v8::WasmModuleObject> obj;
-  if (!v8::WasmModuleObject::FromCompiledModule(isolate_, *m.compiled).ToLocal(&obj)) return {};
-  modules_[m.id].Reset(isolate_, obj);
-  return obj;
 }
 
 std::shared_ptr<async::host_stream> worker::stdio_stream(int fd, int* error) {

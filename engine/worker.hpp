@@ -20,6 +20,7 @@
 #include "async/host_stream.hpp"
 #include "engine/guest_control.hpp"
 #include "engine/memory_pool.hpp"
+#include "engine/vm.hpp"
 #include "wasio/wasio.hpp"
 
 namespace wasio::engine {
@@ -64,18 +65,14 @@ class worker {
   // A guest's wasm runs between enter and leave (one "segment"): what the watchdog and stop()
   // may terminate. leave() charges the segment to the guest's CPU time and clears a
   // termination that arrived too late to hit it, so that it cannot hit the next guest.
-  void enter(detail::guest_control* c);
+  // `iso` is the guest's isolate: the worker's, or a fiber-mode guest's own.
+  void enter(detail::guest_control* c, v8::Isolate* iso);
   void leave();
   asio::io_context& io() { return *io_; }
-  v8::Isolate* isolate() const { return isolate_; }
-  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
-  v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
-  // WebAssembly.Instance and WebAssembly.Memory, looked up once rather than per guest.
-  v8::Local<v8::Function> instance_constructor() const { return instance_ctor_.Get(isolate_); }
-  v8::Local<v8::Function> memory_constructor() const { return memory_ctor_.Get(isolate_); }
+  // The worker's shared isolate (asyncify-mode guests), made on the worker thread.
+  engine::vm& shared_vm() { return *vm_; }
+  v8::Isolate* isolate() const { return vm_->isolate(); }
   memory_pool& memories() { return memories_; }
-  // The module object of `m` in this isolate (created from the shared compiled code once).
-  v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
   // The stream behind host fd `fd`, shared by the guests of this worker. Null with *error set
   // when the fd is not open.
   std::shared_ptr<async::host_stream> stdio_stream(int fd, int* error);
@@ -102,6 +99,7 @@ class worker {
   watchdog* dog_;
   std::mutex seg_mu_;
   detail::guest_control* running_ = nullptr;  // the guest in a segment now
+  v8::Isolate* running_iso_ = nullptr;         // and its isolate
   std::chrono::steady_clock::time_point seg_start_;
   bool terminate_sent_ = false;
   std::chrono::nanoseconds slice_;
@@ -109,18 +107,13 @@ class worker {
   std::optional<asio::io_context> own_io_;  // unless embedded
   asio::io_context* io_ = nullptr;           // own_io_ or the embedder's
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
-  v8::Isolate* isolate_ = nullptr;
+  std::unique_ptr<vm> vm_;
   std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
   bool stopping_ = false;
   std::atomic<int> unseen_spawns_{0};  // spawn() posts not yet run
-  v8::Global<v8::Context> context_;
-  v8::Global<v8::Object> imports_;
-  v8::Global<v8::Function> instance_ctor_, memory_ctor_;
   // Up to 64 MiB of recycled memories of at most 4 MiB each: small guests' memories recycle,
   // big ones are left to V8.
   memory_pool memories_{64u << 20, 4u << 20};
-  std::unordered_map<uint64_t, v8::Global<v8::WasmModuleObject>> modules_;  // by module id
   struct cached_stream {
     dev_t dev;
     ino_t ino;  // the fd number may be reused for another file: check before reuse

@@ -1,0 +1,109 @@
+#include "engine/fiber.hpp"
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+
+#include "engine/guest.hpp"
+#include "engine/op_runner.hpp"
+#include "engine/worker.hpp"
+
+namespace wasio::engine {
+namespace {
+
+namespace ctx = boost::context;
+
+// The guest's native stack: virtual memory, committed as it is touched, with a guard page.
+// Deep enough for compilers' and interpreters' recursion; V8 is told to stop 256 KiB short of
+// the end, so that a runaway recursion is a RangeError, not a fault.
+constexpr size_t kStackSize = 16u << 20;
+constexpr size_t kStackMargin = 256u << 10;
+
+class fiber_mode final : public fiber_suspension {
+ public:
+  explicit fiber_mode(guest& g) : g_(g), ops_(g.owner().io()) {}
+
+  ~fiber_mode() override {
+    // The fiber always runs to its end (run_fiber waits for it): a fiber destroyed midway
+    // would unwind V8's frames with an exception.
+  }
+
+  asio::awaitable<exit_status> run_fiber(std::function<exit_status()> body) override {
+    exit_status status;
+    bool finished = false;
+    fiber_ = ctx::fiber(std::allocator_arg, ctx::protected_fixedsize_stack(kStackSize),
+                        [this, &body, &status, &finished](ctx::fiber&& sink) {
+                          sink_ = std::move(sink);
+                          char here;
+                          stack_floor_ = reinterpret_cast<uintptr_t>(&here) - kStackSize + kStackMargin;
+                          status = body();
+                          finished = true;
+                          return std::move(sink_);
+                        });
+    for (;;) {
+      fiber_ = std::move(fiber_).resume();  // runs the guest until it blocks or ends
+      if (finished) break;
+      // Blocked in block() with an operation in flight. A stop request cancels it; the guest
+      // is resumed either way and sees the stop there.
+      while (!ops_.done()) {
+        if (g_.control().stop_requested()) ops_.cancel();
+        co_await ops_.wait();
+      }
+    }
+    co_return status;
+  }
+
+  void bind_isolate(v8::Isolate* iso) override {
+    iso_ = iso;
+    iso->SetStackLimit(stack_floor_);
+  }
+
+  std::optional<int32_t> take_resumed() override { return std::nullopt; }  // never rewound
+
+  std::optional<int32_t> block(asio::awaitable<errc> op) override {
+    if (auto v = ops_.start(std::move(op))) return v;
+    switch_out();
+    if (g_.control().stop_requested()) {
+      iso_->TerminateExecution();  // unwinds the guest's wasm; run_fiber reports it stopped
+      return std::nullopt;
+    }
+    return ops_.value();
+  }
+
+  // A time-slice yield switches out and back in the call itself: there is nothing to unwind, so
+  // the thunk carries on with the call (false).
+  bool yield_now() override {
+    g_.owner().clear_preempt();
+    (void)block(time_slice_yield());
+    return false;
+  }
+  bool take_yielded() override { return false; }
+
+  void interrupt() override { ops_.nudge(); }
+
+ private:
+  // Leaves the guest's segment and isolate, switches to run_fiber, and comes back into both.
+  void switch_out() {
+    guest* running = current_guest;
+    g_.owner().leave();
+    current_guest = nullptr;
+    iso_->Exit();
+    sink_ = std::move(sink_).resume();
+    iso_->Enter();
+    iso_->SetStackLimit(stack_floor_);
+    current_guest = running;
+    g_.owner().enter(&g_.control(), iso_);
+  }
+
+  guest& g_;
+  op_runner ops_;
+  ctx::fiber fiber_;  // the guest's stack, seen from run_fiber
+  ctx::fiber sink_;   // run_fiber's, seen from the guest
+  uintptr_t stack_floor_ = 0;
+  v8::Isolate* iso_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<fiber_suspension> make_fiber_suspension(guest& g) { return std::make_unique<fiber_mode>(g); }
+
+}  // namespace wasio::engine

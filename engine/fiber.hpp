@@ -1,0 +1,34 @@
+// The fiber suspension mode (see suspension.hpp): the guest's module runs unmodified, on a
+// native stack of its own (Boost.Context) and with a V8 isolate of its own. A blocking import
+// switches from the guest's stack back to the worker's coroutine, which awaits the operation
+// and switches back when it completes; the import then returns its result as if it had simply
+// waited. No rewrite is needed, so big modules (whose asyncify rewrite takes minutes) start at
+// once.
+//
+// Why an isolate per guest: fibers that share one isolate crash V8 unless resumed in strict LIFO
+// order; one isolate per fiber runs in any order (ENGINE-FACTS.md). The isolate is exited
+// before each switch away and entered again after, and its stack limit is the fiber's.
+#pragma once
+#include <functional>
+#include <memory>
+
+#include "engine/suspension.hpp"
+#include "wasio/wasio.hpp"
+
+namespace wasio::engine {
+
+class guest;
+
+class fiber_suspension : public suspension {
+ public:
+  // Runs `body` on a new fiber to its end, awaiting each operation it blocks on. `body` makes
+  // the guest's isolate (on the fiber, so that V8 knows the stack it runs on), instantiates and
+  // calls the guest; it must not return before every V8 object it made is gone.
+  virtual asio::awaitable<exit_status> run_fiber(std::function<exit_status()> body) = 0;
+  // On the fiber, after the guest's isolate is made and entered: V8's stack limit for it.
+  virtual void bind_isolate(v8::Isolate* iso) = 0;
+};
+
+std::unique_ptr<fiber_suspension> make_fiber_suspension(guest& g);
+
+}  // namespace wasio::engine

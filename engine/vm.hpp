@@ -1,0 +1,44 @@
+// A V8 isolate set up for WASI guests: one context, the WASI import object, and the
+// WebAssembly constructors and module objects looked up once. A worker has one, shared by its
+// asyncify-mode guests; a fiber-mode guest has its own (engine/fiber.hpp).
+#pragma once
+#include <v8.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+namespace wasio::detail {
+struct module_data;
+}
+
+namespace wasio::engine {
+
+class vm {
+ public:
+  // Creates the isolate on the calling thread (and stack), enters it for the life of the vm,
+  // and builds the context.
+  vm();
+  // Exits and disposes the isolate: on the thread (and stack) that made it.
+  ~vm();
+  vm(const vm&) = delete;
+  vm& operator=(const vm&) = delete;
+
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
+  v8::Local<v8::Function> instance_constructor() const { return instance_ctor_.Get(isolate_); }
+  v8::Local<v8::Function> memory_constructor() const { return memory_ctor_.Get(isolate_); }
+  // The module object of `m` in this isolate, made from the shared compiled code once.
+  v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
+
+ private:
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Object> imports_;
+  v8::Global<v8::Function> instance_ctor_, memory_ctor_;
+  std::unordered_map<uint64_t, v8::Global<v8::WasmModuleObject>> modules_;  // by module id
+};
+
+}  // namespace wasio::engine
