@@ -177,7 +177,8 @@ std::string settings_of(bool import_memory) {
 
 }  // namespace
 
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache) {
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache,
+                                bool cached_only) {
   rewrite_result res;
   std::string key;
   if (cache) {
@@ -191,6 +192,10 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
       cache->drop(key);
       res = {};
     }
+  }
+  if (cached_only) {
+    res.error = "not in the cache";
+    return res;
   }
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) {

@@ -144,8 +144,12 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   v8::Local<v8::Object> imports = vm_->imports();
   if (module_->supplied_memory) {
     v8::Local<v8::WasmMemoryObject> mem;
-    if (!worker_.memories().take(ctx, vm_->memory_constructor(), memory_limits_).ToLocal(&mem)) return "cannot allocate the guest's memory";
-    supplied_memory_.Reset(iso, mem);
+    // Recycled from the worker's pool when the guest uses the worker's isolate; a fiber-mode
+    // guest's own isolate gets a new one (given back to nobody).
+    auto made = own_vm_ ? memory_pool::make(ctx, vm_->memory_constructor(), memory_limits_)
+                        : worker_.memories().take(ctx, vm_->memory_constructor(), memory_limits_);
+    if (!made.ToLocal(&mem)) return "cannot allocate the guest's memory";
+    if (!own_vm_) supplied_memory_.Reset(iso, mem);
     auto own = v8::Object::New(iso);
     own->Set(ctx, str(iso, "memory"), mem).Check();
     imports = imports->Clone();  // the shared WASI namespace, plus this guest's memory

@@ -44,6 +44,12 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ct
     bytes_ -= size_t{l.initial} * kPage;
     return m;
   }
+  return make(ctx, ctor, l);
+}
+
+v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::make(v8::Local<v8::Context> ctx, v8::Local<v8::Function> ctor,
+                                                       const memory_limits& l) {
+  v8::Isolate* iso = ctx->GetIsolate();
   // new WebAssembly.Memory({initial, maximum})
   auto desc = v8::Object::New(iso);
   desc->Set(ctx, v8::String::NewFromUtf8Literal(iso, "initial"), v8::Integer::NewFromUnsigned(iso, l.initial)).Check();

@@ -26,6 +26,9 @@ class memory_pool {
   // initial size (it was not grown) and fits the budget; otherwise V8 frees it.
   void give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l);
   void clear() { free_.clear(); bytes_ = 0; }
+  // A new memory, not from the pool (for an isolate other than the pool's).
+  static v8::MaybeLocal<v8::WasmMemoryObject> make(v8::Local<v8::Context> ctx, v8::Local<v8::Function> ctor,
+                                                   const memory_limits& l);
 
  private:
   using key = std::pair<uint32_t, uint64_t>;  // initial pages, maximum pages (2^32 = none)

@@ -44,7 +44,7 @@ struct scratch_isolate {
 
 }  // namespace
 
-prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache) {
+prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache, mode_choice mode) {
   ensure_v8();
   prepared_module out;
   scratch_isolate s;
@@ -74,19 +74,48 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache*
     return out;
   }
 
-  // 2. The asyncify rewrite, which also hands the memory to wasio where it can.
+  // 2. The mode, and for asyncify the rewrite, which also hands the memory to wasio where it can.
+  auto kib = std::to_string(bytes.size() >> 10) + " KiB";
   wasm_summary summary = summarize(bytes);
-  out.info = asyncify_rewrite(bytes, summary.own_memory.has_value(), cache);
-  if (out.info.memory_imported) out.supplied_memory = summary.own_memory;
-  if (!out.info.error.empty()) {
-    out.error = out.info.error;
-    return out;
+  bool own_memory = summary.own_memory.has_value();
+  if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
+    out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
+    out.mode_reason = out.info.error.empty() ? "asyncify: its rewrite (" + kib + ") is cached"
+                                             : "fiber: a " + kib + " module's rewrite is slow and not cached yet";
+    if (!out.info.error.empty()) mode = mode_choice::fiber;
+  } else if (mode != mode_choice::fiber) {
+    out.info = asyncify_rewrite(bytes, own_memory, cache);
+    out.mode_reason = "asyncify: " + std::string(out.info.from_cache ? "its rewrite is cached" : "rewritten now") + " (" + kib + ")";
   }
+  if (mode == mode_choice::fiber) {
+    out.info = rewrite_result{};
+    if (out.mode_reason.empty()) out.mode_reason = "fiber: asked for";
+  } else if (!out.info.error.empty() ||
+             (out.info.imports_blocking && !(out.info.asyncified && out.info.has_stack_pointer))) {
+    std::string why = !out.info.error.empty() ? out.info.error
+                                              : "it blocks, but has no shadow-stack pointer that wasio recognises";
+    if (mode == mode_choice::asyncify) {
+      out.error = why + " (fiber mode can run it)";
+      return out;
+    }
+    out.info = rewrite_result{};
+    out.mode_reason = "fiber: asyncify cannot serve it (" + why + ")";
+    mode = mode_choice::fiber;
+  }
+  out.fiber = mode == mode_choice::fiber;
+  if (out.fiber) {
+    // The memory becomes an import here too, so that wasio supplies it with the guest's limit.
+    out.info.bytes = import_own_memory(bytes);
+    out.info.memory_imported = !out.info.bytes.empty();
+    if (!out.info.memory_imported) out.info.bytes.assign(bytes.begin(), bytes.end());
+  }
+  if (out.info.memory_imported) out.supplied_memory = summary.own_memory;
+  std::span<const uint8_t> code = out.info.bytes;
 
   // 3. Compile. The code outlives this isolate: workers instantiate it from the shared module.
   v8::Local<v8::WasmModuleObject> mod;
-  if (!v8::WasmModuleObject::Compile(iso, {out.info.bytes.data(), out.info.bytes.size()}).ToLocal(&mod)) {
-    out.error = "after the asyncify rewrite: " + exception_text(iso, tc);
+  if (!v8::WasmModuleObject::Compile(iso, {code.data(), code.size()}).ToLocal(&mod)) {
+    out.error = (out.fiber ? "" : "after the asyncify rewrite: ") + exception_text(iso, tc);
     return out;
   }
   out.code = std::make_shared<v8::CompiledWasmModule>(mod->GetCompiledModule());

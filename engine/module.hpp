@@ -50,18 +50,33 @@ class disk_cache;
 // aborts the process on modules it cannot handle, and that must not take the host down.
 // With `import_memory`, the module's own memory also becomes the import wasio.memory. With a
 // `cache`, a module rewritten before (by any process) is read from it instead.
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache = nullptr);
+// With `cached_only`, a module not in the cache is not rewritten: `error` says so.
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache = nullptr,
+                                bool cached_only = false);
+
+// How a module's guests are suspended (runtime_options::mode).
+enum class mode_choice { automatic, asyncify, fiber };
+
+// In automatic mode, modules up to this size are rewritten for asyncify when the rewrite is not
+// cached yet: a small C guest takes 0.1-0.4 s, a 21 MB C program 2 s, a 31 MB C++ one 219 s
+// (ENGINE-FACTS.md). Bigger ones start in fiber mode at once.
+inline constexpr size_t kCheapRewriteBytes = 4u << 20;
 
 struct prepared_module {
   std::shared_ptr<v8::CompiledWasmModule> code;
+  bool fiber = false;       // the code is the module as given, for fiber mode
+  std::string mode_reason;  // why this mode, for a log line
   rewrite_result info;
   std::optional<memory_limits> supplied_memory;
   std::string error;  // non-empty: the module cannot be run; a one-line reason
 };
 
-// Validates, rewrites (through `cache` if given) and compiles `bytes` on a short-lived isolate
-// of the calling thread.
-prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache = nullptr);
+// Validates, chooses the mode, rewrites for asyncify (through `cache` if given) if that is the
+// mode, and compiles, on a short-lived isolate of the calling thread. Automatic: asyncify when
+// the rewrite is cached or cheap, fiber otherwise and when asyncify cannot serve the module
+// (binaryen fails on it, or it blocks without a shadow-stack pointer).
+prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache = nullptr,
+                               mode_choice mode = mode_choice::automatic);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();

@@ -51,9 +51,23 @@ outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_output
 
 namespace detail {
 
+// runtime_options::mode; WASIO_MODE=asyncify|fiber in the environment overrides `automatic`
+// (to run a whole test suite in one mode).
+engine::mode_choice choose_mode(suspension_mode m) {
+  if (m == suspension_mode::automatic) {
+    if (const char* env = std::getenv("WASIO_MODE")) {
+      if (std::string_view(env) == "fiber") return engine::mode_choice::fiber;
+      if (std::string_view(env) == "asyncify") return engine::mode_choice::asyncify;
+    }
+  }
+  return static_cast<engine::mode_choice>(m);
+}
+
 class runtime_impl {
  public:
-  explicit runtime_impl(runtime_options opts) : disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)) {
+  explicit runtime_impl(runtime_options opts)
+      : disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)),
+        mode_(choose_mode(opts.mode)) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
@@ -79,17 +93,15 @@ class runtime_impl {
       if (auto it = cache_.find(key); it != cache_.end()) return module(it->second);
     }
     // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
-    engine::prepared_module p = engine::prepare_module(bytes, disk_cache_.get());
+    engine::prepared_module p = engine::prepare_module(bytes, disk_cache_.get(), mode_);
     if (!p.error.empty()) return name + ": " + p.error;
-    if (p.info.imports_blocking && !(p.info.asyncified && p.info.has_stack_pointer)) {
-      return name + ": imports blocking WASI calls but has no shadow-stack pointer that wasio "
-                    "recognises, so it cannot be suspended (fiber mode is not available yet)";
-    }
     auto d = std::make_shared<module_data>();
     static std::atomic<uint64_t> next_id{1};
     d->id = next_id++;
     d->name = std::move(name);
     d->compiled = std::move(p.code);
+    d->fiber = p.fiber;
+    d->mode_reason = std::move(p.mode_reason);
     d->asyncified = p.info.asyncified;
     d->unwinds_at_every_import = p.info.unwinds_at_every_import;
     d->has_stack_pointer = p.info.has_stack_pointer;
@@ -112,6 +124,7 @@ class runtime_impl {
   std::vector<std::unique_ptr<engine::worker>> workers_;
   std::atomic<unsigned> next_worker_{0};
   std::shared_ptr<const engine::disk_cache> disk_cache_;  // null: disabled
+  engine::mode_choice mode_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by input bytes
 };
@@ -120,6 +133,9 @@ class runtime_impl {
 
 runtime::runtime(runtime_options opts) : impl_(std::make_unique<detail::runtime_impl>(opts)) {}
 runtime::~runtime() = default;
+
+suspension_mode module::mode() const { return data_->fiber ? suspension_mode::fiber : suspension_mode::asyncify; }
+const std::string& module::mode_reason() const { return data_->mode_reason; }
 
 load_result runtime::load(std::span<const uint8_t> bytes) { return impl_->load(bytes, "module"); }
 

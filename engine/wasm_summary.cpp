@@ -1,6 +1,7 @@
 #include "engine/wasm_summary.hpp"
 
 #include <string_view>
+#include <vector>
 
 namespace wasio::engine {
 namespace {
@@ -89,6 +90,80 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
   if (mem->flags & 1) l.maximum = static_cast<uint32_t>(mem->max);
   s.own_memory = l;
   return s;
+}
+
+namespace {
+
+void put_leb(std::vector<uint8_t>& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(v ? (b | 0x80) : b);
+  } while (v);
+}
+
+void put_section(std::vector<uint8_t>& out, uint8_t id, const std::vector<uint8_t>& payload) {
+  out.push_back(id);
+  put_leb(out, payload.size());
+  out.insert(out.end(), payload.begin(), payload.end());
+}
+
+}  // namespace
+
+std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes) {
+  if (!summarize(bytes).own_memory) return {};
+  reader r{bytes};
+  r.skip(8);
+  // The memory's limits, as encoded, and the import that replaces it.
+  std::vector<uint8_t> entry;
+  for (std::string_view name : {std::string_view("wasio"), std::string_view("memory")}) {
+    put_leb(entry, name.size());
+    entry.insert(entry.end(), name.begin(), name.end());
+  }
+  entry.push_back(2);  // memory
+  struct section {
+    uint8_t id;
+    std::span<const uint8_t> payload;
+  };
+  std::vector<section> sections;
+  while (r.ok && r.at < bytes.size()) {
+    uint8_t id = r.byte();
+    uint64_t size = r.leb();
+    if (!r.ok || size > bytes.size() - r.at) return {};
+    sections.push_back({id, bytes.subspan(r.at, size)});
+    if (id == 5) {
+      reader m{bytes.subspan(r.at, size)};
+      m.leb();  // count: 1, summarize checked
+      size_t from = m.at;
+      m.read_limits();
+      if (!m.ok) return {};
+      entry.insert(entry.end(), m.b.begin() + from, m.b.begin() + m.at);
+    }
+    r.at += size;
+  }
+  std::vector<uint8_t> out(bytes.begin(), bytes.begin() + 8);
+  bool imported = false;
+  auto add_import_section = [&](std::span<const uint8_t> old) {
+    std::vector<uint8_t> payload;
+    reader i{old};
+    uint64_t n = old.empty() ? 0 : i.leb();
+    put_leb(payload, n + 1);
+    payload.insert(payload.end(), old.begin() + i.at, old.end());  // the imports so far, then ours
+    payload.insert(payload.end(), entry.begin(), entry.end());
+    put_section(out, 2, payload);
+    imported = true;
+  };
+  for (const auto& sec : sections) {
+    if (sec.id == 5) continue;  // the memory is now imported
+    if (sec.id == 2) {
+      add_import_section(sec.payload);
+      continue;
+    }
+    if (!imported && sec.id > 2) add_import_section({});  // the import section comes before
+    put_section(out, sec.id, {sec.payload.begin(), sec.payload.end()});
+  }
+  if (!imported) add_import_section({});
+  return out;
 }
 
 }  // namespace wasio::engine

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace wasio::engine {
 
@@ -21,5 +22,11 @@ struct wasm_summary {
 
 // Reads `bytes` (already validated by V8); unreadable input gives an empty summary.
 wasm_summary summarize(std::span<const uint8_t> bytes);
+
+// The module with its own memory (summarize's own_memory) turned into the import wasio.memory
+// with the same limits, so that the host can supply it (and cap it); the section-level edit
+// binaryen makes for asyncify mode, without binaryen, for fiber mode's big modules. Empty when
+// the module has no such memory.
+std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes);
 
 }  // namespace wasio::engine

@@ -127,10 +127,23 @@ struct exit_status {
   int process_status() const noexcept;
 };
 
+// How guests wait for a blocking call without holding their worker (docs/why-two-modes.md):
+//  - asyncify: the module is rewritten by binaryen so that a guest's wasm stack unwinds into its
+//    memory; guests share their worker's V8 isolate (dense: ~27 KiB per waiting guest). The
+//    rewrite takes seconds to minutes for big modules, once (runtime_options::cache_dir).
+//  - fiber: the module runs as given on a native stack and V8 isolate of its own per guest
+//    (~1 MB and a few ms per guest), which starts big modules at once.
+//  - automatic: asyncify when its rewrite is cached or cheap (small modules), fiber otherwise
+//    and for modules asyncify cannot serve.
+enum class suspension_mode { automatic, asyncify, fiber };
+
 // A compiled module, shareable between runtimes' guests and threads. Cheap to copy.
 class module {
  public:
   const std::shared_ptr<const detail::module_data>& data() const { return data_; }
+  // The suspension mode its guests run in, and why it was chosen (for a log line).
+  suspension_mode mode() const;
+  const std::string& mode_reason() const;
 
  private:
   friend class detail::runtime_impl;
@@ -156,6 +169,7 @@ struct runtime_options {
   // recently used entries go beyond `cache_max_bytes`.
   std::string cache_dir;
   uint64_t cache_max_bytes = uint64_t{1} << 30;
+  suspension_mode mode = suspension_mode::automatic;
 };
 
 // Loading errors are one-line messages fit for a user.

@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
   unsigned instances = 1, workers = 0, max_fds = 0;
   uint64_t max_memory = 0;
   double cpu_seconds = 0, wall_seconds = 0, slice_ms = 10;
-  std::string module_path;
+  std::string module_path, mode = "auto";
+  bool verbose = false;
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--env", envs, "set an environment variable for the guest: KEY=VALUE")->type_name("K=V")->allow_extra_args(false);
@@ -113,6 +114,9 @@ int main(int argc, char** argv) {
       ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
   run->add_option("--wall-time", wall_seconds, "stop a guest this long after it started (seconds)")
       ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
+  run->add_option("--mode", mode, "how guests are suspended: auto (default), asyncify (rewritten, dense) or fiber (own stack and isolate; big modules start at once)")
+      ->check(CLI::IsMember({"auto", "asyncify", "fiber"}))->type_name("MODE");
+  run->add_flag("-v,--verbose", verbose, "say which suspension mode the module runs in, and why");
   run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
   // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
   // comes before it.
@@ -180,6 +184,8 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   wasio::runtime_options opts;
   opts.workers = workers;
+  opts.mode = mode == "fiber" ? wasio::suspension_mode::fiber
+              : mode == "asyncify" ? wasio::suspension_mode::asyncify : wasio::suspension_mode::automatic;
   opts.time_slice = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double, std::milli>(slice_ms));
   wasio::runtime rt(opts);
   auto mod = rt.load_file(rest[0]);
@@ -187,6 +193,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wasio: %s\n", mod.error().c_str());
     return 1;
   }
+  if (verbose) std::fprintf(stderr, "wasio: %s: %s\n", rest[0].c_str(), mod.value().mode_reason().c_str());
   std::vector<std::future<wasio::exit_status>> runs;
   runs.reserve(instances);
   for (unsigned i = 0; i < instances; ++i) runs.push_back(rt.async_run(mod.value(), cfg, asio::use_future));

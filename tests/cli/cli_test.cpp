@@ -235,10 +235,23 @@ TEST_P(cli_odd, leaves_the_worker_clean_for_the_next_guest) {
   }
 }
 
+TEST(cli, asyncify_mode_refuses_what_only_fiber_mode_can_run) {
+  auto r = run_process(wasio_run({"--mode", "asyncify", guest("no_stack_pointer")}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("fiber mode can run it"), std::string::npos) << r.err;
+  r = run_process(wasio_run({"-v", guest("no_stack_pointer")}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("no_stack_pointer.wasm: fiber: "), std::string::npos) << r.err;  // and why
+  r = run_process(wasio_run({"--mode", "sideways", guest("hello")}));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(modules, cli_odd,
                          ::testing::Values(odd_module{"start_trap", 134}, odd_module{"foreign_import", 1},
                                            odd_module{"wrong_signature", 7}, odd_module{"no_memory", 21},
-                                           odd_module{"deep_recursion", 134}, odd_module{"no_stack_pointer", 1},
+                                           odd_module{"deep_recursion", 134}, odd_module{"no_stack_pointer", 0},
                                            odd_module{"grow_then_call", 0}, odd_module{"exit_from_start", 5}),
                          [](const auto& info) { return std::string(info.param.name); });
 }  // namespace
