@@ -382,3 +382,86 @@ TEST(runtime, embedded_runtime_destroyed_before_its_loop_ran) {
   io.run();  // nothing of the runtime's is left to run
 }
 }  // namespace
+
+namespace {
+
+// A big module (6 MiB, 10,000 functions) runs in fiber mode, chosen automatically, on the same
+// one-thread loop as small guests in asyncify mode: while it waits for its stdin (fed slowly
+// by the embedder) and sleeps, the small guests run and end; it produces what it produces in
+// asyncify mode.
+TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
+  asio::io_context io;
+  wasio::runtime rt(wasio::runtime_options{0, &io});
+  auto big = rt.load_file(guest("big")).value();
+  auto sleeper = rt.load_file(guest("sleeper")).value();
+  EXPECT_EQ(big.mode(), wasio::suspension_mode::fiber) << big.mode_reason();
+  EXPECT_EQ(sleeper.mode(), wasio::suspension_mode::asyncify) << sleeper.mode_reason();
+
+  // Runs big with 100 lines fed one per 2 ms (and 20 sleepers beside it if asked), and returns
+  // its output.
+  auto run_big = [&](wasio::runtime& r, const wasio::module& m, int* sleepers_done_before_big) {
+    auto in = wasio::make_stdin_pipe(io.get_executor());
+    auto out = wasio::make_output_pipe(io.get_executor());
+    EXPECT_TRUE(in && out);
+    wasio::config cfg;
+    cfg.args = {"big"};
+    cfg.stdio.hand_over_in(in.value());
+    cfg.stdio.hand_over_out(out.value());
+    std::string got;
+    int sleepers_done = 0;
+    bool big_done = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto s = co_await r.async_run(m, cfg, asio::use_awaitable);
+      EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
+      big_done = true;
+      if (sleepers_done_before_big) *sleepers_done_before_big = sleepers_done;
+    }, asio::detached);
+    if (sleepers_done_before_big) {
+      for (int i = 0; i < 20; ++i) {
+        wasio::config sc;
+        sc.args = {"sleeper"};
+        sc.stdio.out = pipe_to_devnull();
+        sc.stdio.close_out = true;
+        r.async_run(sleeper, sc, [&](wasio::exit_status s) {
+          EXPECT_EQ(s.code, 0u) << s.message;
+          ++sleepers_done;
+        });
+      }
+    }
+    asio::co_spawn(io, [&, w = std::move(in.value().embedder)]() mutable -> asio::awaitable<void> {
+      asio::steady_timer t(io);
+      for (int i = 0; i < 100; ++i) {
+        std::string line = "line " + std::to_string(i) + "\n";
+        co_await asio::async_write(w, asio::buffer(line), asio::use_awaitable);
+        t.expires_after(2ms);
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      w.close();
+    }, asio::detached);
+    asio::co_spawn(io, [&, rd = std::move(out.value().embedder)]() mutable -> asio::awaitable<void> {
+      char buf[4096];
+      for (;;) {
+        auto [ec, n] = co_await rd.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+        if (ec) break;
+        got.append(buf, n);
+      }
+    }, asio::detached);
+    io.restart();
+    io.run();
+    EXPECT_TRUE(big_done);
+    return got;
+  };
+  int sleepers_before = -1;
+  std::string fiber_out = run_big(rt, big, &sleepers_before);
+  EXPECT_EQ(sleepers_before, 20);  // big ran ~0.7 s, mostly waiting; the sleepers' 100 ms ended meanwhile
+  EXPECT_NE(fiber_out.find("big done 100\n"), std::string::npos) << fiber_out.substr(0, 200);
+
+  wasio::runtime_options aopts{1};  // on a worker thread: one embedded runtime per thread
+  aopts.mode = wasio::suspension_mode::asyncify;
+  wasio::runtime art(aopts);
+  auto abig = art.load_file(guest("big")).value();
+  EXPECT_EQ(abig.mode(), wasio::suspension_mode::asyncify);
+  EXPECT_EQ(run_big(art, abig, nullptr), fiber_out);
+}
+
+}  // namespace
