@@ -21,6 +21,10 @@
 #      there and back, close) and MB/s (streams of 16 KiB blocks) with 100 and 1000 concurrent
 #      clients (bench/echo_bench), for a wasm guest per connection and one guest serving all;
 #      baseline the same echo in native Asio. Medians of 3 runs.
+#  12. A big module (tests/guests/big.c: 6 MiB, 10,000 functions): wall time of a whole run
+#      with one line in and one out (start, first output, exit) and peak RSS, in fiber mode, in
+#      asyncify mode with a cold and a warm rewrite cache, and automatic mode cold; baseline
+#      node running the same .wasm.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,4 +160,21 @@ for load in "rate 100" "stream 100" "stream 1000"; do
     line="$line   $mode $v ($(ratio "$v" "$native")x)"
   done
   echo "$line   ($( [ "${load%% *}" = rate ] && echo connections/s || echo MB/s))"
+done
+
+echo "== 12. a big module (6 MiB, 10,000 functions): one line in and out; wall time and peak RSS"
+cache=$(mktemp -d)
+trap 'rm -f "$data"; rm -rf "$cache"' EXIT
+# Prints "SECONDS MiB" for one run of the command with one line on stdin.
+one_run() { echo line | /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%s %.0f", $1, $2 / 1024}'; }
+n=$(one_run "${node_host[@]}" "$g/big.wasm")
+echo "node:                    $n MiB"
+nt=${n%% *}
+for run in "fiber --mode fiber" "asyncify-cold --mode asyncify" "asyncify-warm --mode asyncify" "auto-cold --mode auto"; do
+  name=${run%% *}
+  flags=${run#* }
+  [ "$name" = auto-cold ] && rm -rf "$cache"/*
+  [ "$name" = asyncify-cold ] && rm -rf "$cache"/*
+  w=$(WASIO_CACHE_DIR=$cache one_run "$wasio" run $flags "$g/big.wasm")
+  printf "%-24s %s MiB   wasio/node = %s\n" "$name:" "$w" "$(ratio "${w%% *}" "$nt")"
 done

@@ -55,24 +55,27 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache*
   v8::Context::Scope cs(ctx);
   v8::TryCatch tc(iso);
 
-  // 1. Validate first: binaryen must only ever see valid modules. WebAssembly.validate decodes
-  //    without compiling; only a failure pays for a compile, which gives the error its message.
-  auto ab = v8::ArrayBuffer::New(iso, bytes.size());
-  if (!bytes.empty()) std::memcpy(ab->Data(), bytes.data(), bytes.size());
-  auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(iso, "WebAssembly"))
-                  .ToLocalChecked().As<v8::Object>();
-  auto validate = wasm->Get(ctx, v8::String::NewFromUtf8Literal(iso, "validate"))
-                      .ToLocalChecked().As<v8::Function>();
-  v8::Local<v8::Value> arg = v8::Uint8Array::New(ab, 0, bytes.size());
-  v8::Local<v8::Value> valid;
-  if (!validate->Call(ctx, wasm, 1, &arg).ToLocal(&valid) || !valid->IsTrue()) {
+  // Binaryen must only ever see valid modules: validated before a rewrite. WebAssembly.validate
+  // decodes without compiling; only a failure pays for a compile, which gives the error its
+  // message. Not before fiber mode's compile, which validates anyway, nor for a cached rewrite,
+  // whose input was validated when it was stored: a big module's decode is not free.
+  auto valid = [&] {
+    auto ab = v8::ArrayBuffer::New(iso, bytes.size());
+    if (!bytes.empty()) std::memcpy(ab->Data(), bytes.data(), bytes.size());
+    auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(iso, "WebAssembly"))
+                    .ToLocalChecked().As<v8::Object>();
+    auto validate = wasm->Get(ctx, v8::String::NewFromUtf8Literal(iso, "validate"))
+                        .ToLocalChecked().As<v8::Function>();
+    v8::Local<v8::Value> arg = v8::Uint8Array::New(ab, 0, bytes.size());
+    v8::Local<v8::Value> ok;
+    if (validate->Call(ctx, wasm, 1, &arg).ToLocal(&ok) && ok->IsTrue()) return true;
     if (v8::WasmModuleObject::Compile(iso, {bytes.data(), bytes.size()}).IsEmpty()) {
       out.error = exception_text(iso, tc);
     } else {
       out.error = "invalid module";
     }
-    return out;
-  }
+    return false;
+  };
 
   // 2. The mode, and for asyncify the rewrite, which also hands the memory to wasio where it can.
   auto kib = std::to_string(bytes.size() >> 10) + " KiB";
@@ -84,7 +87,11 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache*
                                              : "fiber: a " + kib + " module's rewrite is slow and not cached yet";
     if (!out.info.error.empty()) mode = mode_choice::fiber;
   } else if (mode != mode_choice::fiber) {
-    out.info = asyncify_rewrite(bytes, own_memory, cache);
+    out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
+    if (!out.info.error.empty()) {
+      if (!valid()) return out;
+      out.info = asyncify_rewrite(bytes, own_memory, cache);
+    }
     out.mode_reason = "asyncify: " + std::string(out.info.from_cache ? "its rewrite is cached" : "rewritten now") + " (" + kib + ")";
   }
   if (mode == mode_choice::fiber) {
