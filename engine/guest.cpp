@@ -245,7 +245,7 @@ exit_status guest::status_of(run_end end) const {
 }
 
 exit_status guest::run_on_fiber(fiber_suspension& fs) {
-  own_vm_ = std::make_unique<vm>();  // here, on the fiber: V8 takes its stack for the guest's
+  own_vm_ = worker_.take_vm();  // entered here, on the fiber
   vm_ = own_vm_.get();
   fs.bind_isolate(vm_->isolate());
   exit_status status;
@@ -268,8 +268,8 @@ exit_status guest::run_on_fiber(fiber_suspension& fs) {
       status = status_of(call_ended(tc, threw).value_or(run_end{}));
     }
   }
-  memory_.Reset();  // every handle of the isolate goes before it
-  own_vm_.reset();
+  memory_.Reset();  // the guest's handles go before the isolate serves another guest
+  worker_.give_back_vm(std::move(own_vm_));
   vm_ = nullptr;
   return status;
 }

@@ -9,7 +9,7 @@ vm::vm() : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
   v8::Isolate::CreateParams cp;
   cp.array_buffer_allocator = allocator_.get();
   isolate_ = v8::Isolate::New(cp);
-  isolate_->Enter();
+  enter();
   v8::HandleScope hs(isolate_);
   auto ctx = v8::Context::New(isolate_);
   context_.Reset(isolate_, ctx);
@@ -31,7 +31,7 @@ vm::~vm() {
   instance_ctor_.Reset();
   memory_ctor_.Reset();
   context_.Reset();
-  isolate_->Exit();
+  if (entered_) isolate_->Exit();
   isolate_->Dispose();
 }
 

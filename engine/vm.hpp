@@ -16,11 +16,14 @@ namespace wasio::engine {
 
 class vm {
  public:
-  // Creates the isolate on the calling thread (and stack), enters it for the life of the vm,
-  // and builds the context.
+  // Creates the isolate on the calling thread (and stack), enters it, and builds the context.
   vm();
-  // Exits and disposes the isolate: on the thread (and stack) that made it.
+  // Exits the isolate if it is entered, and disposes it.
   ~vm();
+  // For a vm that serves one fiber-mode guest after another: its isolate is exited between
+  // two guests (while kept by the worker) and entered on the next guest's fiber.
+  void enter() { isolate_->Enter(); entered_ = true; }
+  void exit() { isolate_->Exit(); entered_ = false; }
   vm(const vm&) = delete;
   vm& operator=(const vm&) = delete;
 
@@ -35,6 +38,7 @@ class vm {
  private:
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
+  bool entered_ = false;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;
   v8::Global<v8::Function> instance_ctor_, memory_ctor_;

@@ -85,7 +85,23 @@ void worker::init_isolate() { vm_ = std::make_unique<vm>(); }
 void worker::dispose_isolate() {
   stdio_.clear();
   memories_.clear();
+  spare_vms_.clear();
   vm_.reset();
+}
+
+std::unique_ptr<vm> worker::take_vm() {
+  if (spare_vms_.empty()) return std::make_unique<vm>();
+  auto v = std::move(spare_vms_.back());
+  spare_vms_.pop_back();
+  v->enter();
+  return v;
+}
+
+void worker::give_back_vm(std::unique_ptr<vm> v) {
+  v->exit();
+  // A few: each idle isolate holds about a megabyte. Beyond that the vm is disposed here.
+  constexpr size_t kSpare = 16;
+  if (spare_vms_.size() < kSpare && !stopping_) spare_vms_.push_back(std::move(v));
 }
 
 void worker::begin_shutdown() {

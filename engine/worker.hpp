@@ -71,6 +71,11 @@ class worker {
   asio::io_context& io() { return *io_; }
   // The worker's shared isolate (asyncify-mode guests), made on the worker thread.
   engine::vm& shared_vm() { return *vm_; }
+  // Isolates for fiber-mode guests, kept between guests: making one costs milliseconds. take_vm
+  // returns one entered on the calling fiber (new if none is kept); give_back_vm takes one whose
+  // guest has ended, exited, and keeps a few.
+  std::unique_ptr<vm> take_vm();
+  void give_back_vm(std::unique_ptr<vm> v);
   v8::Isolate* isolate() const { return vm_->isolate(); }
   memory_pool& memories() { return memories_; }
   // The stream behind host fd `fd`, shared by the guests of this worker. Null with *error set
@@ -108,6 +113,7 @@ class worker {
   asio::io_context* io_ = nullptr;           // own_io_ or the embedder's
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::unique_ptr<vm> vm_;
+  std::vector<std::unique_ptr<vm>> spare_vms_;
   std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
   bool stopping_ = false;
   std::atomic<int> unseen_spawns_{0};  // spawn() posts not yet run
