@@ -82,6 +82,16 @@ inline process_result run_process(const std::vector<std::string>& argv, const st
   return r;
 }
 
+// The CLI and guests under test (the suites define WASIO_CLI and WASIO_GUESTS).
+inline const std::string cli = WASIO_CLI;
+inline std::string guest(const std::string& name) { return std::string(WASIO_GUESTS) + "/" + name + ".wasm"; }
+// argv of `wasio run REST...`.
+inline std::vector<std::string> wasio_run(std::vector<std::string> rest) {
+  std::vector<std::string> argv{cli, "run"};
+  argv.insert(argv.end(), rest.begin(), rest.end());
+  return argv;
+}
+
 // A process that runs while the test talks to it (a server): its stdout is read line by line.
 class running_process {
  public:

@@ -17,15 +17,10 @@ namespace {
 
 using wasio::test::run_process;
 using wasio::test::running_process;
+using wasio::test::cli;
+using wasio::test::guest;
+using wasio::test::wasio_run;
 
-const std::string cli = WASIO_CLI;
-std::string guest(const std::string& name) { return std::string(WASIO_GUESTS) + "/" + name + ".wasm"; }
-
-std::vector<std::string> wasio_run(std::vector<std::string> rest) {
-  std::vector<std::string> argv{cli, "run"};
-  argv.insert(argv.end(), rest.begin(), rest.end());
-  return argv;
-}
 
 // The port in a server's first line, "port P".
 int port_of(const std::string& line) {
