@@ -22,11 +22,8 @@ class fiber_mode final : public fiber_suspension {
  public:
   explicit fiber_mode(guest& g) : g_(g), ops_(g.owner().io()) {}
 
-  ~fiber_mode() override {
-    // The fiber always runs to its end (run_fiber waits for it): a fiber destroyed midway
-    // would unwind V8's frames with an exception.
-  }
-
+  // The fiber always runs to its end here: one destroyed midway would unwind V8's frames with
+  // an exception.
   asio::awaitable<exit_status> run_fiber(std::function<exit_status()> body) override {
     exit_status status;
     bool finished = false;
@@ -70,11 +67,11 @@ class fiber_mode final : public fiber_suspension {
   }
 
   // A time-slice yield switches out and back in the call itself: there is nothing to unwind, so
-  // the thunk carries on with the call (false).
+  // the thunk carries on with the call (false), unless the guest was stopped meanwhile (true:
+  // the thunk returns at once, and V8 ends the guest).
   bool yield_now() override {
     g_.owner().clear_preempt();
-    (void)block(time_slice_yield());
-    return false;
+    return !block(time_slice_yield()).has_value();
   }
   bool take_yielded() override { return false; }
 

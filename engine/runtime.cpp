@@ -87,7 +87,9 @@ class runtime_impl {
   }
 
   load_result load(std::span<const uint8_t> bytes, std::string name) {
-    std::string key(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    // By digest, not by the bytes themselves: a big module's copy would stay for the runtime's
+    // life (SHA-256 runs at GB/s with the CPU's SHA extensions).
+    std::string key = engine::disk_cache::key({bytes});
     {
       std::lock_guard lock(mu_);
       if (auto it = cache_.find(key); it != cache_.end()) return module(it->second);
@@ -126,7 +128,7 @@ class runtime_impl {
   std::shared_ptr<const engine::disk_cache> disk_cache_;  // null: disabled
   engine::mode_choice mode_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by input bytes
+  std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by SHA-256 of the input
 };
 
 }  // namespace detail
@@ -144,17 +146,19 @@ load_result runtime::load_file(const std::string& path) {
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) return path + ": " + std::strerror(errno);
   if (!S_ISREG(st.st_mode)) return path + ": not a regular file";
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  // Read into a buffer that is not zeroed first: a big module is tens of MB, and every pass
+  // over it costs page faults. (Not mapped: a file truncated meanwhile would raise SIGBUS.)
+  size_t size = static_cast<size_t>(st.st_size);
+  std::unique_ptr<uint8_t[]> bytes(new uint8_t[size]);
   size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t n = ::read(fd.get(), bytes.data() + got, bytes.size() - got);
+  while (got < size) {
+    ssize_t n = ::read(fd.get(), bytes.get() + got, size - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return path + ": " + std::strerror(errno);
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
-  bytes.resize(got);
-  return impl_->load(bytes, path);
+  return impl_->load({bytes.get(), got}, path);
 }
 
 void runtime::start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,

@@ -48,8 +48,9 @@ class suspension {
 
   // For a thunk, at the end of the guest's time slice: suspend the guest once (its siblings on
   // the worker run), then resume it into this same call, which take_resumed() followed by
-  // take_yielded() tells the thunk to carry out then. False when the thunk goes on with the
-  // call now: the guest cannot be suspended, or the mode yielded inside (fiber).
+  // take_yielded() tells the thunk to carry out then. True: the thunk returns at once (the
+  // guest is unwinding, or was stopped during the yield). False: it goes on with the call now
+  // (the guest cannot be suspended, or the mode yielded inside, as fiber mode does).
   virtual bool yield_now() = 0;
   // True (once) when the resumption take_resumed() reported was the end of such a yield.
   virtual bool take_yielded() = 0;

@@ -102,7 +102,7 @@ void put_leb(std::vector<uint8_t>& out, uint64_t v) {
   } while (v);
 }
 
-void put_section(std::vector<uint8_t>& out, uint8_t id, const std::vector<uint8_t>& payload) {
+void put_section(std::vector<uint8_t>& out, uint8_t id, std::span<const uint8_t> payload) {
   out.push_back(id);
   put_leb(out, payload.size());
   out.insert(out.end(), payload.begin(), payload.end());
@@ -141,7 +141,9 @@ std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes) {
     }
     r.at += size;
   }
-  std::vector<uint8_t> out(bytes.begin(), bytes.begin() + 8);
+  std::vector<uint8_t> out;
+  out.reserve(bytes.size() + entry.size() + 16);  // one allocation: big modules are mostly data
+  out.insert(out.end(), bytes.begin(), bytes.begin() + 8);
   bool imported = false;
   auto add_import_section = [&](std::span<const uint8_t> old) {
     std::vector<uint8_t> payload;
@@ -160,7 +162,7 @@ std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes) {
       continue;
     }
     if (!imported && sec.id > 2) add_import_section({});  // the import section comes before
-    put_section(out, sec.id, {sec.payload.begin(), sec.payload.end()});
+    put_section(out, sec.id, sec.payload);
   }
   if (!imported) add_import_section({});
   return out;
