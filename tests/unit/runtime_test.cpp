@@ -391,7 +391,9 @@ namespace {
 // asyncify mode.
 TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
   asio::io_context io;
-  wasio::runtime rt(wasio::runtime_options{0, &io});
+  wasio::runtime_options opts{0, &io};
+  opts.cache_dir = "off";  // a rewrite cached by an earlier run would make automatic mode choose asyncify
+  wasio::runtime rt(opts);
   auto big = rt.load_file(guest("big")).value();
   auto sleeper = rt.load_file(guest("sleeper")).value();
   EXPECT_EQ(big.mode(), wasio::suspension_mode::fiber) << big.mode_reason();
@@ -458,6 +460,7 @@ TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
 
   wasio::runtime_options aopts{1};  // on a worker thread: one embedded runtime per thread
   aopts.mode = wasio::suspension_mode::asyncify;
+  aopts.cache_dir = "off";
   wasio::runtime art(aopts);
   auto abig = art.load_file(guest("big")).value();
   EXPECT_EQ(abig.mode(), wasio::suspension_mode::asyncify);
