@@ -31,12 +31,6 @@ host_stream::kind kind_of(const struct stat& st, int fd) {
   }
 }
 
-size_t iov_total(std::span<const ::iovec> iov) {
-  size_t n = 0;
-  for (auto& v : iov) n += v.iov_len;
-  return n;
-}
-
 readiness poll_one(int fd, short events) {
   readiness r;
   ::pollfd p{fd, events, 0};

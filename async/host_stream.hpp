@@ -36,6 +36,13 @@ struct readiness {
   int error = 0;        // host errno of the poll itself
 };
 
+// The bytes `iov` holds in all.
+inline size_t iov_total(std::span<const ::iovec> iov) {
+  size_t n = 0;
+  for (const auto& v : iov) n += v.iov_len;
+  return n;
+}
+
 class host_stream {
  public:
   enum class kind { regular_file, directory, pipe, character_device, block_device, socket_stream,

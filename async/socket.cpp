@@ -24,12 +24,6 @@ std::vector<::iovec> after(std::span<const ::iovec> iov, size_t skip) {
   return rest;
 }
 
-size_t total(std::span<const ::iovec> iov) {
-  size_t n = 0;
-  for (const auto& v : iov) n += v.iov_len;
-  return n;
-}
-
 received recv_once(host_stream& s, std::span<const ::iovec> iov, int flags, socket_address* from) {
   ::msghdr m{};
   m.msg_iov = const_cast<::iovec*>(iov.data());
@@ -91,7 +85,7 @@ asio::awaitable<received> recv(host_stream& s, std::span<const ::iovec> iov, int
   const bool all = flags & MSG_WAITALL;
   const bool peek = flags & MSG_PEEK;
   flags &= ~MSG_WAITALL;  // done here: the kernel's would block the thread
-  const size_t want = total(iov);
+  const size_t want = iov_total(iov);
   received got;
   for (;;) {
     // A peek sees the same bytes from the start every time; a read continues after them.

@@ -1,6 +1,9 @@
-// RAII owner of a host file descriptor.
+// RAII owner of a host file descriptor, and whole reads and writes on one.
 #pragma once
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
 
 #include <utility>
 
@@ -30,5 +33,33 @@ class unique_fd {
  private:
   int fd_ = -1;
 };
+
+// Writes all `n` bytes at `p`, through short writes and EINTR; false on an error.
+inline bool write_all(int fd, const void* p, size_t n) {
+  auto* c = static_cast<const char*>(p);
+  while (n > 0) {
+    ssize_t w = ::write(fd, c, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    c += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// Reads into `p` until `n` bytes or end of file, through short reads and EINTR: the count, or
+// -1 with errno set.
+inline ssize_t read_full(int fd, void* p, size_t n) {
+  auto* c = static_cast<char*>(p);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::read(fd, c + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return static_cast<ssize_t>(got);
+}
 
 }  // namespace wasio::async

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "async/unique_fd.hpp"
 #include "engine/disk_cache.hpp"
 #include "engine/imports.hpp"
 #include "engine/module.hpp"
@@ -30,18 +31,6 @@ struct header {
   uint32_t error_len;
   uint32_t bytes_len;
 };
-
-bool write_all(int fd, const void* p, size_t n) {
-  auto* c = static_cast<const char*>(p);
-  while (n > 0) {
-    ssize_t w = ::write(fd, c, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    c += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
 
 // wasm-ld puts the shadow-stack pointer in global 0: a mutable, defined i32 that starts above
 // the data (C, C++, Rust, Zig). Other producers (AssemblyScript, hand-written) may have no such
@@ -134,12 +123,12 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
   }
   header h{kMagic, flags, 0, 0};
   if (!changed) {
-    write_all(out, &h, sizeof h);
+    async::write_all(out, &h, sizeof h);
     ::_exit(0);
   }
   BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, nullptr);
   h.bytes_len = static_cast<uint32_t>(r.binaryBytes);
-  bool ok = write_all(out, &h, sizeof h) && write_all(out, r.binary, r.binaryBytes);
+  bool ok = async::write_all(out, &h, sizeof h) && async::write_all(out, r.binary, r.binaryBytes);
   ::_exit(ok ? 0 : 1);
 }
 

@@ -27,16 +27,6 @@ std::string default_dir() {
   return {};
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 }  // namespace
 
 std::shared_ptr<const disk_cache> disk_cache::open(const std::string& dir, uint64_t max_bytes) {
@@ -78,13 +68,7 @@ std::optional<std::string> disk_cache::get(const std::string& key) const {
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) return std::nullopt;
   std::string data(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < data.size()) {
-    ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;
-    got += static_cast<size_t>(n);
-  }
+  if (async::read_full(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) return std::nullopt;
   ::futimens(fd.get(), nullptr);  // used now: the last to be evicted
   return data;
 }
@@ -94,7 +78,7 @@ void disk_cache::put(const std::string& key, std::string_view value) const {
   {
     async::unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) return;
-    if (!write_all(fd.get(), value)) {
+    if (!async::write_all(fd.get(), value.data(), value.size())) {
       ::unlink(tmp.c_str());
       return;
     }

@@ -33,8 +33,6 @@ class disk_cache {
   // Removes an entry that turned out to be bad.
   void drop(const std::string& key) const;
 
-  const std::string& directory() const { return dir_; }
-
  private:
   disk_cache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {}
   std::string path_of(const std::string& key) const;

@@ -5,6 +5,7 @@
 
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
+#include <string_view>
 
 #include "engine/memory.hpp"
 #include "src/wasi/abi.hpp"
@@ -30,6 +31,12 @@ inline constexpr subscription_layout snapshot0_subscription{56, 24, 32, 40, 48};
 inline constexpr uint32_t subscription_size = preview1_subscription.size;
 // event: u64 userdata @0, u16 error @8, u8 type @10, fd_readwrite: u64 nbytes @16, u16 flags @24
 inline constexpr uint32_t event_size = 32;
+
+// A guest string (ptr, len) as a view into its memory.
+inline result<std::string_view> guest_string(const guest_memory& m, uint32_t ptr, uint32_t len) {
+  WASIO_TRY(b, m.bytes(ptr, len));
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 // Host iovecs pointing into guest memory. Most calls pass one or two.
 using iovecs = boost::container::small_vector<::iovec, 4>;
@@ -98,7 +105,6 @@ inline void encode_event(std::byte* p, const wasi::event& e) {
 // buffer: it is a separate argument (or a u32 out-parameter), in host order.
 // (wasi-go imports/wasi_snapshot_preview1/wasmedge.go wasmEdgeGetSocketAddress and
 // wasmEdgeV2PutSocketAddress; WasmEdge include/host/wasi/environ.h WasiAddrStorage.)
-inline constexpr uint32_t address_size = 8;
 inline constexpr uint32_t address_storage_size = 128;
 
 // The address the guest gives at `ptr`, with `port`. inval for another length or family (a

@@ -150,15 +150,9 @@ load_result runtime::load_file(const std::string& path) {
   // over it costs page faults. (Not mapped: a file truncated meanwhile would raise SIGBUS.)
   size_t size = static_cast<size_t>(st.st_size);
   std::unique_ptr<uint8_t[]> bytes(new uint8_t[size]);
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::read(fd.get(), bytes.get() + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return path + ": " + std::strerror(errno);
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  return impl_->load({bytes.get(), got}, path);
+  ssize_t got = async::read_full(fd.get(), bytes.get(), size);
+  if (got < 0) return path + ": " + std::strerror(errno);
+  return impl_->load({bytes.get(), static_cast<size_t>(got)}, path);
 }
 
 void runtime::start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,

@@ -9,12 +9,6 @@
 namespace wasio::engine {
 namespace {
 
-// A guest string (ptr, len) as a view into its memory.
-result<std::string_view> guest_string(const guest_memory& m, uint32_t ptr, uint32_t len) {
-  WASIO_TRY(b, m.bytes(ptr, len));
-  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
 // filestat, preview1: dev u64 @0, ino u64 @8, filetype u8 @16, nlink u64 @24, size u64 @32,
 // atim @40, mtim @48, ctim @56 (64 bytes). wasi_unstable had a u32 nlink @20, so everything
 // after it is 8 bytes earlier (56 bytes).
@@ -49,7 +43,7 @@ errc fd_filestat_get_snapshot0(call c, uint32_t fd, uint32_t buf) { return files
 
 errc path_filestat(call c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint32_t buf,
                    const filestat_layout& l) {
-  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  WASIO_TRY_ERRC(p, layout::guest_string(c.mem(), path, path_len));
   if (!c.mem().contains(buf, l.size)) return errc::fault;
   WASIO_TRY_ERRC(st, wasi::path_filestat_get(c.ctx(), fd, flags, p));
   return store_filestat(c.mem(), buf, st, l);
@@ -91,7 +85,7 @@ errc fd_readdir(call c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t co
 errc path_open(call c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t path_len, uint32_t oflags,
                uint64_t rights_base, uint64_t rights_inheriting, uint32_t fdflags, uint32_t fd_ptr) {
   WASIO_TRY_ERRC(out, c.mem().out<uint32_t>(fd_ptr));
-  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  WASIO_TRY_ERRC(p, layout::guest_string(c.mem(), path, path_len));
   if (oflags > 0xffff || fdflags > 0xffff) return errc::inval;
   WASIO_TRY_ERRC(opened, wasi::path_open(c.ctx(), fd, dirflags, p, static_cast<uint16_t>(oflags), rights_base,
                                          rights_inheriting, static_cast<uint16_t>(fdflags)));
@@ -101,7 +95,7 @@ errc path_open(call c, uint32_t fd, uint32_t dirflags, uint32_t path, uint32_t p
 
 template <result<void> (*Fn)(wasi::context&, wasi::fd_t, std::string_view)>
 errc on_path(call c, uint32_t fd, uint32_t path, uint32_t path_len) {
-  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  WASIO_TRY_ERRC(p, layout::guest_string(c.mem(), path, path_len));
   return status(Fn(c.ctx(), fd, p));
 }
 errc path_create_directory(call c, uint32_t fd, uint32_t path, uint32_t len) {
@@ -116,29 +110,29 @@ errc path_unlink_file(call c, uint32_t fd, uint32_t path, uint32_t len) {
 
 errc path_rename(call c, uint32_t fd, uint32_t old_path, uint32_t old_len, uint32_t new_fd, uint32_t new_path,
                  uint32_t new_len) {
-  WASIO_TRY_ERRC(from, guest_string(c.mem(), old_path, old_len));
-  WASIO_TRY_ERRC(to, guest_string(c.mem(), new_path, new_len));
+  WASIO_TRY_ERRC(from, layout::guest_string(c.mem(), old_path, old_len));
+  WASIO_TRY_ERRC(to, layout::guest_string(c.mem(), new_path, new_len));
   return status(wasi::path_rename(c.ctx(), fd, from, new_fd, to));
 }
 
 errc path_filestat_set_times(call c, uint32_t fd, uint32_t flags, uint32_t path, uint32_t path_len, uint64_t atim,
                               uint64_t mtim, uint32_t fst_flags) {
-  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  WASIO_TRY_ERRC(p, layout::guest_string(c.mem(), path, path_len));
   if (fst_flags > 0xffff) return errc::inval;
   return status(wasi::path_filestat_set_times(c.ctx(), fd, flags, p, atim, mtim, static_cast<uint16_t>(fst_flags)));
 }
 
 errc path_link(call c, uint32_t old_fd, uint32_t old_flags, uint32_t old_path, uint32_t old_len, uint32_t new_fd,
                uint32_t new_path, uint32_t new_len) {
-  WASIO_TRY_ERRC(from, guest_string(c.mem(), old_path, old_len));
-  WASIO_TRY_ERRC(to, guest_string(c.mem(), new_path, new_len));
+  WASIO_TRY_ERRC(from, layout::guest_string(c.mem(), old_path, old_len));
+  WASIO_TRY_ERRC(to, layout::guest_string(c.mem(), new_path, new_len));
   return status(wasi::path_link(c.ctx(), old_fd, old_flags, from, new_fd, to));
 }
 
 // path_readlink: the target, truncated to buf_len, no NUL; bufused says how much was written.
 errc path_readlink(call c, uint32_t fd, uint32_t path, uint32_t path_len, uint32_t buf, uint32_t buf_len,
                    uint32_t bufused_ptr) {
-  WASIO_TRY_ERRC(p, guest_string(c.mem(), path, path_len));
+  WASIO_TRY_ERRC(p, layout::guest_string(c.mem(), path, path_len));
   WASIO_TRY_ERRC(out, c.mem().bytes(buf, buf_len));
   WASIO_TRY_ERRC(used, c.mem().out<uint32_t>(bufused_ptr));
   WASIO_TRY_ERRC(target, wasi::path_readlink(c.ctx(), fd, p, buf_len));
@@ -148,8 +142,8 @@ errc path_readlink(call c, uint32_t fd, uint32_t path, uint32_t path_len, uint32
 }
 
 errc path_symlink(call c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint32_t new_path, uint32_t new_len) {
-  WASIO_TRY_ERRC(target, guest_string(c.mem(), old_path, old_len));
-  WASIO_TRY_ERRC(p, guest_string(c.mem(), new_path, new_len));
+  WASIO_TRY_ERRC(target, layout::guest_string(c.mem(), old_path, old_len));
+  WASIO_TRY_ERRC(p, layout::guest_string(c.mem(), new_path, new_len));
   return status(wasi::path_symlink(c.ctx(), target, fd, p));
 }
 

@@ -193,11 +193,10 @@ errc sock_setsockopt(call c, uint32_t fd, uint32_t level, uint32_t name, uint32_
 // A string argument: the guest's bytes, less trailing NULs (the Rust crate counts one in the
 // length, timecraft does not). inval for a NUL inside.
 result<std::string> string_arg(const guest_memory& m, uint32_t ptr, uint32_t len) {
-  WASIO_TRY(b, m.bytes(ptr, len));
-  std::string s(reinterpret_cast<const char*>(b.data()), b.size());
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  if (s.find('\0') != std::string::npos) return errc::inval;
-  return s;
+  WASIO_TRY(s, layout::guest_string(m, ptr, len));
+  while (!s.empty() && s.back() == '\0') s.remove_suffix(1);
+  if (s.find('\0') != std::string_view::npos) return errc::inval;
+  return std::string(s);
 }
 
 // (node, node_len, service, service_len, hints, res, max_res_len, res_len_out): *res is the

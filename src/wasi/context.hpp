@@ -1,6 +1,8 @@
 // The WASI state of one guest in host types: arguments, environment, and the fd table.
 // Nothing here knows about V8 or guest memory.
 #pragma once
+#include <sys/uio.h>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -57,6 +59,12 @@ struct context {
   fd_table fds;
   network net;  // what sockets the guest may open, bind and connect (network.hpp)
 };
+
+// For fd.cpp and sock.cpp: Linux's readv/writev/sendmsg/recvmsg take at most IOV_MAX vectors;
+// a short transfer is a valid WASI answer.
+inline std::span<const ::iovec> clamp_iov(std::span<const ::iovec> iov) {
+  return iov.size() > IOV_MAX ? iov.first(IOV_MAX) : iov;
+}
 
 // For fd.cpp and path.cpp: fd_read/fd_write (no offset) or fd_pread/fd_pwrite on the regular
 // file behind `e`, through async/file_io (off the worker when the kernel would block; always

@@ -13,11 +13,6 @@
 namespace wasio::wasi {
 namespace {
 
-// Linux's readv/writev take at most IOV_MAX vectors; a short transfer is a valid WASI answer.
-std::span<const ::iovec> clamp_iov(std::span<const ::iovec> iov) {
-  return iov.size() > IOV_MAX ? iov.first(IOV_MAX) : iov;
-}
-
 result<size> transferred(const async::io_result& r) {
   if (r.error) return from_host_errno(r.error);
   return static_cast<size>(r.bytes);  // at most the guest's buffers, which fit in 32 bits

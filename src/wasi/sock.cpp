@@ -32,10 +32,6 @@ result<fd_entry*> socket_at(context& c, fd_t fd, uint64_t right) {
 
 bool waits(const fd_entry& e) { return !(e.stat.flags & fdflags::nonblock); }
 
-std::span<const ::iovec> clamp_iov(std::span<const ::iovec> iov) {
-  return iov.size() > IOV_MAX ? iov.first(IOV_MAX) : iov;
-}
-
 }  // namespace
 
 asio::awaitable<result<fd_t>> sock_accept(context& c, fd_t fd, uint16_t flags) {
