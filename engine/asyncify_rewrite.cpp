@@ -166,19 +166,20 @@ std::string settings_of(bool import_memory) {
 
 }  // namespace
 
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache,
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const rewrite_cache* cache,
                                 bool cached_only) {
   rewrite_result res;
   std::string key;
   if (cache) {
     std::string settings = settings_of(import_memory);
-    key = disk_cache::key({wasm, {reinterpret_cast<const uint8_t*>(settings.data()), settings.size()}});
-    if (auto stored = cache->get(key)) {
+    auto as_bytes = [](std::string_view s) { return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
+    key = disk_cache::key({as_bytes(cache->input_digest), as_bytes(settings)});
+    if (auto stored = cache->dir->get(key)) {
       if (parse_record(*stored, wasm, res)) {
         res.from_cache = true;
         return res;
       }
-      cache->drop(key);
+      cache->dir->drop(key);
       res = {};
     }
   }
@@ -223,7 +224,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
                     : "asyncify rewrite failed";
     return res;
   }
-  if (cache) cache->put(key, data);
+  if (cache) cache->dir->put(key, data);
   return res;
 }
 

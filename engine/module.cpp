@@ -44,7 +44,7 @@ struct scratch_isolate {
 
 }  // namespace
 
-prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache, mode_choice mode) {
+prepared_module prepare_module(std::span<const uint8_t> bytes, const rewrite_cache* cache, mode_choice mode) {
   ensure_v8();
   prepared_module out;
   scratch_isolate s;

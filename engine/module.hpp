@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/wasm_summary.hpp"
@@ -45,13 +46,21 @@ struct rewrite_result {
 
 class disk_cache;
 
+// Where a rewrite may be kept: a disk cache, and the input's digest (disk_cache::key of its
+// bytes, which the runtime has already computed for its own cache), so that looking an entry up
+// does not hash the module again.
+struct rewrite_cache {
+  const disk_cache* dir;
+  std::string_view input_digest;
+};
+
 // Rewrites `wasm` with binaryen's asyncify pass so that calls to the blocking WASI imports can
 // unwind and rewind, and exports the shadow-stack pointer. Runs in a child process: binaryen
 // aborts the process on modules it cannot handle, and that must not take the host down.
 // With `import_memory`, the module's own memory also becomes the import wasio.memory. With a
 // `cache`, a module rewritten before (by any process) is read from it instead.
 // With `cached_only`, a module not in the cache is not rewritten: `error` says so.
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const disk_cache* cache = nullptr,
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const rewrite_cache* cache = nullptr,
                                 bool cached_only = false);
 
 // How a module's guests are suspended (runtime_options::mode).
@@ -75,7 +84,7 @@ struct prepared_module {
 // mode, and compiles, on a short-lived isolate of the calling thread. Automatic: asyncify when
 // the rewrite is cached or cheap, fiber otherwise and when asyncify cannot serve the module
 // (binaryen fails on it, or it blocks without a shadow-stack pointer).
-prepared_module prepare_module(std::span<const uint8_t> bytes, const disk_cache* cache = nullptr,
+prepared_module prepare_module(std::span<const uint8_t> bytes, const rewrite_cache* cache = nullptr,
                                mode_choice mode = mode_choice::automatic);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.

@@ -88,14 +88,16 @@ class runtime_impl {
 
   load_result load(std::span<const uint8_t> bytes, std::string name) {
     // By digest, not by the bytes themselves: a big module's copy would stay for the runtime's
-    // life (SHA-256 runs at GB/s with the CPU's SHA extensions).
+    // life (SHA-256 runs at GB/s with the CPU's SHA extensions). The disk cache's key derives
+    // from the same digest.
     std::string key = engine::disk_cache::key({bytes});
     {
       std::lock_guard lock(mu_);
       if (auto it = cache_.find(key); it != cache_.end()) return module(it->second);
     }
     // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
-    engine::prepared_module p = engine::prepare_module(bytes, disk_cache_.get(), mode_);
+    engine::rewrite_cache rc{disk_cache_.get(), key};
+    engine::prepared_module p = engine::prepare_module(bytes, disk_cache_ ? &rc : nullptr, mode_);
     if (!p.error.empty()) return name + ": " + p.error;
     auto d = std::make_shared<module_data>();
     static std::atomic<uint64_t> next_id{1};
