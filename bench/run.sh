@@ -21,14 +21,14 @@
 #      there and back, close) and MB/s (streams of 16 KiB blocks) with 100 and 1000 concurrent
 #      clients (bench/echo_bench), for a wasm guest per connection and one guest serving all;
 #      baseline the same echo in native Asio. Medians of 3 runs.
-#  12. A big module (tests/guests/big.c: 6 MiB, 10,000 functions): wall time of a whole run
-#      with one line in and one out (start, first output, exit) and peak RSS, in fiber mode, in
-#      asyncify mode with a cold and a warm rewrite cache, and automatic mode cold; baseline
-#      node running the same .wasm.
+#  12. Big modules (tests/guests/big.c: 6 MiB and 10,000 functions; and with 64 MiB more data,
+#      70 MiB): wall time of a whole run with one line in and one out (start, first output, exit)
+#      and peak RSS, in fiber mode, in asyncify mode with a cold and a warm rewrite cache, and
+#      automatic mode cold; baseline node running the same .wasm.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness echo_server echo_bench >/dev/null
+"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness echo_server echo_bench big70_guest >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 node_host=(node "$root/bench/node_wasi.mjs")
@@ -162,19 +162,24 @@ for load in "rate 100" "stream 100" "stream 1000"; do
   echo "$line   ($( [ "${load%% *}" = rate ] && echo connections/s || echo MB/s))"
 done
 
-echo "== 12. a big module (6 MiB, 10,000 functions): one line in and out; wall time and peak RSS"
+echo "== 12. big modules: one line in and out; wall time (median of 3) and peak RSS"
 cache=$(mktemp -d)
 trap 'rm -f "$data"; rm -rf "$cache"' EXIT
 # Prints "SECONDS MiB" for one run of the command with one line on stdin.
 one_run() { echo line | /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%s %.0f", $1, $2 / 1024}'; }
-n=$(one_run "${node_host[@]}" "$g/big.wasm")
-echo "node:                    $n MiB"
-nt=${n%% *}
-for run in "fiber --mode fiber" "asyncify-cold --mode asyncify" "asyncify-warm --mode asyncify" "auto-cold --mode auto"; do
-  name=${run%% *}
-  flags=${run#* }
-  [ "$name" = auto-cold ] && rm -rf "$cache"/*
-  [ "$name" = asyncify-cold ] && rm -rf "$cache"/*
-  w=$(WASIO_CACHE_DIR=$cache one_run "$wasio" run $flags "$g/big.wasm")
-  printf "%-24s %s MiB   wasio/node = %s\n" "$name:" "$w" "$(ratio "${w%% *}" "$nt")"
+# The median run of three (by time), or of one with --quick; $clear empties the cache before each.
+three_runs() { for i in $([ "$quick" = --quick ] && echo 1 || echo 1 2 3); do [ -n "$clear" ] && rm -rf "$cache"/*; one_run "$@"; echo; done | sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+for module in big big70; do
+  echo "-- $module.wasm ($(( $(stat -c %s "$g/$module.wasm") >> 20 )) MiB)"
+  clear=
+  n=$(three_runs "${node_host[@]}" "$g/$module.wasm")
+  echo "node:                    $n MiB"
+  nt=${n%% *}
+  for run in "fiber --mode fiber" "asyncify-cold --mode asyncify" "asyncify-warm --mode asyncify" "auto-cold --mode auto"; do
+    name=${run%% *}
+    flags=${run#* }
+    clear=$([[ $name = *cold ]] && echo yes || true)
+    w=$(WASIO_CACHE_DIR=$cache three_runs "$wasio" run $flags "$g/$module.wasm")
+    printf "%-24s %s MiB   wasio/node = %s\n" "$name:" "$w" "$(ratio "${w%% *}" "$nt")"
+  done
 done

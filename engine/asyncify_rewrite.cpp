@@ -136,23 +136,22 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 
 namespace {
 
-// Reads the child's record (a header, an error text, the module bytes) into `res`; false when it
-// is not a whole, well-formed record.
-bool parse_record(std::string_view data, std::span<const uint8_t> wasm, rewrite_result& res) {
+// Takes the child's record (a header, an error text, the module bytes) into `res`; false when
+// it is not a whole, well-formed record. The module's bytes stay where they are.
+bool parse_record(byte_buffer data, rewrite_result& res) {
   header h{};
-  if (data.size() < sizeof h) return false;
-  std::memcpy(&h, data.data(), sizeof h);
-  if (h.magic != kMagic || data.size() != sizeof h + uint64_t{h.error_len} + h.bytes_len) return false;
+  auto d = data.bytes();
+  if (d.size() < sizeof h) return false;
+  std::memcpy(&h, d.data(), sizeof h);
+  if (h.magic != kMagic || d.size() != sizeof h + uint64_t{h.error_len} + h.bytes_len) return false;
   res.asyncified = h.flags & asyncified;
   res.has_stack_pointer = h.flags & has_sp;
   res.unwinds_at_every_import = h.flags & every_import;
   res.imports_blocking = h.flags & blocks;
   res.memory_imported = h.flags & memory_imported;
   if (h.bytes_len) {
-    auto* b = reinterpret_cast<const uint8_t*>(data.data() + sizeof h + h.error_len);
-    res.bytes.assign(b, b + h.bytes_len);
-  } else {
-    res.bytes.assign(wasm.begin(), wasm.end());
+    data.narrow(sizeof h + h.error_len, h.bytes_len);
+    res.bytes = std::move(data);
   }
   return true;
 }
@@ -175,7 +174,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
     auto as_bytes = [](std::string_view s) { return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
     key = disk_cache::key({as_bytes(cache->input_digest), as_bytes(settings)});
     if (auto stored = cache->dir->get(key)) {
-      if (parse_record(*stored, wasm, res)) {
+      if (parse_record(std::move(*stored), res)) {
         res.from_cache = true;
         return res;
       }
@@ -216,7 +215,8 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !parse_record(data, wasm, res)) {
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      !parse_record(byte_buffer::copy_of({reinterpret_cast<const uint8_t*>(data.data()), data.size()}), res)) {
     res = {};
     res.error = WIFSIGNALED(status)
                     ? "asyncify rewrite: binaryen crashed on this module (signal " +

@@ -62,14 +62,11 @@ std::string disk_cache::key(std::initializer_list<std::span<const uint8_t>> part
 
 std::string disk_cache::path_of(const std::string& key) const { return dir_ + "/" + key + std::string(kSuffix); }
 
-std::optional<std::string> disk_cache::get(const std::string& key) const {
-  std::string path = path_of(key);
-  async::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (!fd || ::fstat(fd.get(), &st) != 0) return std::nullopt;
-  std::string data(static_cast<size_t>(st.st_size), '\0');
-  if (async::read_full(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size())) return std::nullopt;
-  ::futimens(fd.get(), nullptr);  // used now: the last to be evicted
+std::optional<byte_buffer> disk_cache::get(const std::string& key) const {
+  async::unique_fd fd(::open(path_of(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  auto data = byte_buffer::read_file(fd.get());
+  if (data) ::futimens(fd.get(), nullptr);  // used now: the last to be evicted
   return data;
 }
 

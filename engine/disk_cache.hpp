@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/byte_buffer.hpp"
+
 namespace wasio::engine {
 
 class disk_cache {
@@ -27,7 +29,7 @@ class disk_cache {
   // one another).
   static std::string key(std::initializer_list<std::span<const uint8_t>> parts);
 
-  std::optional<std::string> get(const std::string& key) const;
+  std::optional<byte_buffer> get(const std::string& key) const;
   // Best effort: a full disk or a lost race only means no entry.
   void put(const std::string& key, std::string_view value) const;
   // Removes an entry that turned out to be bad.

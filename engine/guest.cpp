@@ -149,6 +149,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
     auto made = own_vm_ ? memory_pool::make(ctx, vm_->memory_constructor(), memory_limits_)
                         : worker_.memories().take(ctx, vm_->memory_constructor(), memory_limits_);
     if (!made.ToLocal(&mem)) return "cannot allocate the guest's memory";
+    memory_pool::prefer_huge_pages(mem, module_->data_end);
     if (!own_vm_) supplied_memory_.Reset(iso, mem);
     auto own = v8::Object::New(iso);
     own->Set(ctx, str(iso, "memory"), mem).Check();

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace wasio::engine {
@@ -60,6 +61,14 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::make(v8::Local<v8::Context> ct
   v8::Local<v8::Object> m;
   if (!ctor->NewInstance(ctx, 1, &arg).ToLocal(&m) || !m->IsWasmMemoryObject()) return {};
   return m.As<v8::WasmMemoryObject>();
+}
+
+void memory_pool::prefer_huge_pages(v8::Local<v8::WasmMemoryObject> m, uint64_t bytes) {
+  constexpr uint64_t huge = 2u << 20;
+  if (bytes < huge) return;
+  auto buf = m->Buffer();
+  // An advice: without THP, or on a failure, the pages are only smaller.
+  ::madvise(buf->Data(), std::min<uint64_t>(buf->ByteLength(), (bytes + huge - 1) / huge * huge), MADV_HUGEPAGE);
 }
 
 void memory_pool::give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l) {

@@ -44,7 +44,8 @@ struct scratch_isolate {
 
 }  // namespace
 
-prepared_module prepare_module(std::span<const uint8_t> bytes, const rewrite_cache* cache, mode_choice mode) {
+prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner, const rewrite_cache* cache,
+                               mode_choice mode) {
   ensure_v8();
   prepared_module out;
   scratch_isolate s;
@@ -110,14 +111,23 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, const rewrite_cac
     mode = mode_choice::fiber;
   }
   out.fiber = mode == mode_choice::fiber;
+  std::span<const uint8_t> code = out.info.bytes.empty() ? bytes : out.info.bytes.bytes();
+  if (owner && !out.info.bytes.empty()) *owner = {};  // the input is not needed any more: unmapped now
   if (out.fiber) {
     // The memory becomes an import here too, so that wasio supplies it with the guest's limit.
-    out.info.bytes = import_own_memory(bytes);
-    out.info.memory_imported = !out.info.bytes.empty();
-    if (!out.info.memory_imported) out.info.bytes.assign(bytes.begin(), bytes.end());
+    // In the caller's buffer when it may be edited, else in a copy.
+    if (auto edit = import_own_memory(bytes)) {
+      if (!owner || !owner->replace_front(edit->replaces, edit->prefix)) {
+        out.info.bytes = byte_buffer::copy_of(bytes.subspan(edit->replaces), edit->prefix.size());
+        out.info.bytes.replace_front(0, edit->prefix);
+        owner = &out.info.bytes;
+      }
+      code = owner->bytes();
+      out.info.memory_imported = true;
+    }
   }
   if (out.info.memory_imported) out.supplied_memory = summary.own_memory;
-  std::span<const uint8_t> code = out.info.bytes;
+  out.data_end = summary.data_end;
 
   // 3. Compile. The code outlives this isolate: workers instantiate it from the shared module.
   v8::Local<v8::WasmModuleObject> mod;
@@ -126,8 +136,7 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, const rewrite_cac
     return out;
   }
   out.code = std::make_shared<v8::CompiledWasmModule>(mod->GetCompiledModule());
-  out.info.bytes.clear();
-  out.info.bytes.shrink_to_fit();
+  out.info.bytes = {};  // V8 has its own copy
   return out;
 }
 

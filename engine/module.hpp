@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/byte_buffer.hpp"
 #include "engine/wasm_summary.hpp"
 
 namespace wasio::detail {
@@ -26,6 +27,7 @@ struct module_data {
   // Set when the module's memory was turned into the import wasio.memory, which the worker
   // supplies from its pool: the limits of the memory to supply.
   std::optional<engine::memory_limits> supplied_memory;
+  uint64_t data_end = 0;  // wasm_summary::data_end
 };
 
 }  // namespace wasio::detail
@@ -34,7 +36,7 @@ namespace wasio::engine {
 
 // What the asyncify rewrite produced.
 struct rewrite_result {
-  std::vector<uint8_t> bytes;  // the module to compile (the input when nothing was needed)
+  byte_buffer bytes;  // the module to compile; empty: the input as it is
   bool asyncified = false;
   bool unwinds_at_every_import = false;  // may yield in any import at the end of a time slice
   bool has_stack_pointer = false;
@@ -77,15 +79,19 @@ struct prepared_module {
   std::string mode_reason;  // why this mode, for a log line
   rewrite_result info;
   std::optional<memory_limits> supplied_memory;
+  uint64_t data_end = 0;  // wasm_summary::data_end
   std::string error;  // non-empty: the module cannot be run; a one-line reason
 };
 
 // Validates, chooses the mode, rewrites for asyncify (through `cache` if given) if that is the
 // mode, and compiles, on a short-lived isolate of the calling thread. Automatic: asyncify when
 // the rewrite is cached or cheap, fiber otherwise and when asyncify cannot serve the module
-// (binaryen fails on it, or it blocks without a shadow-stack pointer).
-prepared_module prepare_module(std::span<const uint8_t> bytes, const rewrite_cache* cache = nullptr,
-                               mode_choice mode = mode_choice::automatic);
+// (binaryen fails on it, or it blocks without a shadow-stack pointer). `owner`, if given, holds
+// `bytes` with kMemoryImportRoom in front, and may be edited or emptied: fiber mode's edit is
+// then made in place rather than in a copy, and a rewritten module's input is let go before
+// the compile.
+prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner = nullptr,
+                               const rewrite_cache* cache = nullptr, mode_choice mode = mode_choice::automatic);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();

@@ -86,7 +86,8 @@ class runtime_impl {
     workers_.clear();
   }
 
-  load_result load(std::span<const uint8_t> bytes, std::string name) {
+  // `owner`, if given, holds `bytes` and may be edited (prepare_module).
+  load_result load(std::span<const uint8_t> bytes, engine::byte_buffer* owner, std::string name) {
     // By digest, not by the bytes themselves: a big module's copy would stay for the runtime's
     // life (SHA-256 runs at GB/s with the CPU's SHA extensions). The disk cache's key derives
     // from the same digest.
@@ -97,7 +98,7 @@ class runtime_impl {
     }
     // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
     engine::rewrite_cache rc{disk_cache_.get(), key};
-    engine::prepared_module p = engine::prepare_module(bytes, disk_cache_ ? &rc : nullptr, mode_);
+    engine::prepared_module p = engine::prepare_module(bytes, owner, disk_cache_ ? &rc : nullptr, mode_);
     if (!p.error.empty()) return name + ": " + p.error;
     auto d = std::make_shared<module_data>();
     static std::atomic<uint64_t> next_id{1};
@@ -110,6 +111,7 @@ class runtime_impl {
     d->unwinds_at_every_import = p.info.unwinds_at_every_import;
     d->has_stack_pointer = p.info.has_stack_pointer;
     d->supplied_memory = p.supplied_memory;
+    d->data_end = p.data_end;
     std::lock_guard lock(mu_);
     auto [it, inserted] = cache_.emplace(std::move(key), d);
     return module(it->second);
@@ -141,20 +143,17 @@ runtime::~runtime() = default;
 suspension_mode module::mode() const { return data_->fiber ? suspension_mode::fiber : suspension_mode::asyncify; }
 const std::string& module::mode_reason() const { return data_->mode_reason; }
 
-load_result runtime::load(std::span<const uint8_t> bytes) { return impl_->load(bytes, "module"); }
+load_result runtime::load(std::span<const uint8_t> bytes) { return impl_->load(bytes, nullptr, "module"); }
 
 load_result runtime::load_file(const std::string& path) {
   async::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0) return path + ": " + std::strerror(errno);
   if (!S_ISREG(st.st_mode)) return path + ": not a regular file";
-  // Read into a buffer that is not zeroed first: a big module is tens of MB, and every pass
-  // over it costs page faults. (Not mapped: a file truncated meanwhile would raise SIGBUS.)
-  size_t size = static_cast<size_t>(st.st_size);
-  std::unique_ptr<uint8_t[]> bytes(new uint8_t[size]);
-  ssize_t got = async::read_full(fd.get(), bytes.get(), size);
-  if (got < 0) return path + ": " + std::strerror(errno);
-  return impl_->load({bytes.get(), static_cast<size_t>(got)}, path);
+  // With room in front for fiber mode's edit, made there in place (engine/byte_buffer.hpp).
+  auto bytes = engine::byte_buffer::read_file(fd.get(), engine::kMemoryImportRoom);
+  if (!bytes) return path + ": " + std::strerror(errno);
+  return impl_->load(bytes->bytes(), &*bytes, path);
 }
 
 void runtime::start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,

@@ -1,5 +1,6 @@
 #include "engine/wasm_summary.hpp"
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,18 @@ struct reader {
       if (!(x & 0x80) || !ok) return v;
     }
     ok = false;
+    return v;
+  }
+  int64_t sleb() {
+    int64_t v = 0;
+    int shift = 0;
+    uint8_t x;
+    do {
+      x = byte();
+      v |= int64_t{x & 0x7f} << shift;
+      shift += 7;
+    } while ((x & 0x80) && ok && shift < 64);
+    if (shift < 64 && (x & 0x40)) v |= -(int64_t{1} << shift);  // sign-extended
     return v;
   }
   void skip(uint64_t n) {
@@ -79,12 +92,31 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
         mem = r.read_limits();
         ++memories;
       }
+    } else if (id == 11) {  // data: flags (0: active, memory 0; 1: passive; 2: active, memory
+                            // given), [memory], [offset expression], bytes
+      reader d{bytes.first(end)};
+      d.at = r.at;
+      for (uint64_t n = d.leb(); d.ok && n > 0; --n) {
+        uint64_t flags = d.leb();
+        uint64_t memory = flags == 2 ? d.leb() : 0;
+        if (flags > 2) break;
+        std::optional<uint64_t> offset;
+        if (flags != 1) {
+          // Only the plain form (i32.const N; end) is read; another expression ends the walk.
+          if (d.byte() != 0x41) break;
+          offset = static_cast<uint32_t>(d.sleb());  // the u32 address an i32 stands for
+          if (d.byte() != 0x0b) break;
+        }
+        uint64_t len = d.leb();
+        d.skip(len);
+        if (d.ok && offset && memory == 0) s.data_end = std::max(s.data_end, *offset + len);
+      }
     }
     r.at = end;
   }
   if (!r.ok || s.imports_memory || memories != 1 || (mem->flags & ~1u) || mem->min > 65536 ||
       mem->max > 65536) {
-    return wasm_summary{s.imports_memory, std::nullopt};
+    return wasm_summary{s.imports_memory, std::nullopt, s.data_end};
   }
   memory_limits l{static_cast<uint32_t>(mem->min), std::nullopt};
   if (mem->flags & 1) l.maximum = static_cast<uint32_t>(mem->max);
@@ -110,40 +142,41 @@ void put_section(std::vector<uint8_t>& out, uint8_t id, std::span<const uint8_t>
 
 }  // namespace
 
-std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes) {
-  if (!summarize(bytes).own_memory) return {};
+std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes) {
+  if (!summarize(bytes).own_memory) return std::nullopt;
+  // The sections up to the memory section; sections come in a fixed order (custom ones
+  // anywhere), the import section, if any, before the memory section.
+  struct section {
+    uint8_t id;
+    std::span<const uint8_t> payload;
+  };
+  std::vector<section> sections;
   reader r{bytes};
   r.skip(8);
-  // The memory's limits, as encoded, and the import that replaces it.
+  while (r.ok && r.at < bytes.size() && (sections.empty() || sections.back().id != 5)) {
+    uint8_t id = r.byte();
+    uint64_t size = r.leb();
+    if (!r.ok || size > bytes.size() - r.at) return std::nullopt;
+    sections.push_back({id, bytes.subspan(r.at, size)});
+    r.at += size;
+  }
+  if (sections.empty() || sections.back().id != 5) return std::nullopt;
+  // The import that replaces the memory, with its limits as encoded.
   std::vector<uint8_t> entry;
   for (std::string_view name : {std::string_view("wasio"), std::string_view("memory")}) {
     put_leb(entry, name.size());
     entry.insert(entry.end(), name.begin(), name.end());
   }
   entry.push_back(2);  // memory
-  struct section {
-    uint8_t id;
-    std::span<const uint8_t> payload;
-  };
-  std::vector<section> sections;
-  while (r.ok && r.at < bytes.size()) {
-    uint8_t id = r.byte();
-    uint64_t size = r.leb();
-    if (!r.ok || size > bytes.size() - r.at) return {};
-    sections.push_back({id, bytes.subspan(r.at, size)});
-    if (id == 5) {
-      reader m{bytes.subspan(r.at, size)};
-      m.leb();  // count: 1, summarize checked
-      size_t from = m.at;
-      m.read_limits();
-      if (!m.ok) return {};
-      entry.insert(entry.end(), m.b.begin() + from, m.b.begin() + m.at);
-    }
-    r.at += size;
-  }
-  std::vector<uint8_t> out;
-  out.reserve(bytes.size() + entry.size() + 16);  // one allocation: big modules are mostly data
-  out.insert(out.end(), bytes.begin(), bytes.begin() + 8);
+  reader m{sections.back().payload};
+  m.leb();  // count: 1, summarize checked
+  size_t from = m.at;
+  m.read_limits();
+  if (!m.ok) return std::nullopt;
+  entry.insert(entry.end(), m.b.begin() + from, m.b.begin() + m.at);
+  sections.pop_back();  // the memory is now imported
+
+  memory_import_edit edit{{bytes.begin(), bytes.begin() + 8}, r.at};
   bool imported = false;
   auto add_import_section = [&](std::span<const uint8_t> old) {
     std::vector<uint8_t> payload;
@@ -152,20 +185,19 @@ std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes) {
     put_leb(payload, n + 1);
     payload.insert(payload.end(), old.begin() + i.at, old.end());  // the imports so far, then ours
     payload.insert(payload.end(), entry.begin(), entry.end());
-    put_section(out, 2, payload);
+    put_section(edit.prefix, 2, payload);
     imported = true;
   };
   for (const auto& sec : sections) {
-    if (sec.id == 5) continue;  // the memory is now imported
     if (sec.id == 2) {
       add_import_section(sec.payload);
       continue;
     }
     if (!imported && sec.id > 2) add_import_section({});  // the import section comes before
-    put_section(out, sec.id, sec.payload);
+    put_section(edit.prefix, sec.id, sec.payload);
   }
   if (!imported) add_import_section({});
-  return out;
+  return edit;
 }
 
 }  // namespace wasio::engine

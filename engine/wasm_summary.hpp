@@ -18,15 +18,30 @@ struct wasm_summary {
   // The one memory the module defines, when it is a plain wasm32 memory (not shared, not
   // memory64) that it does not import.
   std::optional<memory_limits> own_memory;
+  // Where the active data segments placed at constant offsets end in memory 0: instantiation
+  // writes every page below (for a data-heavy program, tens of MB).
+  uint64_t data_end = 0;
 };
 
 // Reads `bytes` (already validated by V8); unreadable input gives an empty summary.
 wasm_summary summarize(std::span<const uint8_t> bytes);
 
-// The module with its own memory (summarize's own_memory) turned into the import wasio.memory
-// with the same limits, so that the host can supply it (and cap it); the section-level edit
-// binaryen makes for asyncify mode, without binaryen, for fiber mode's big modules. Empty when
-// the module has no such memory.
-std::vector<uint8_t> import_own_memory(std::span<const uint8_t> bytes);
+// The edit that turns the module's own memory (summarize's own_memory) into the import
+// wasio.memory with the same limits, so that the host can supply it (and cap it): the section-
+// level edit binaryen makes for asyncify mode, without binaryen, for fiber mode's big modules.
+// It replaces the module's first `replaces` bytes (the sections up to the memory section) with
+// `prefix` and leaves the rest, nearly all of a big module, where it is: a buffer with room in
+// front takes it in place (byte_buffer::replace_front). Nullopt when the module has no such
+// memory.
+struct memory_import_edit {
+  std::vector<uint8_t> prefix;
+  size_t replaces = 0;
+};
+std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes);
+
+// More than the room in front of a module that import_own_memory's edit needs: the new import
+// (21 bytes at most), a new import section's header or longer LEB128s in the old one's (3), less
+// the memory section it removes.
+inline constexpr size_t kMemoryImportRoom = 64;
 
 }  // namespace wasio::engine

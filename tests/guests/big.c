@@ -26,7 +26,11 @@ static unsigned (*const table[])(unsigned) = {P1000(1) P1000(2) P1000(3) P1000(4
 #define X4(s) s s s s
 #define S4K X4(X4(X4(S64)))
 #define S256K X4(X4(X4(S4K)))
+#ifdef BIG_EXTRA_DATA /* bench/run.sh: a data-heavy module of 70 MiB */
+static const char blob[] = X4(X4(S256K)) X4(S256K) X4(S256K) X4(X4(X4(X4(S256K))));
+#else
 static const char blob[] = X4(X4(S256K)) X4(S256K) X4(S256K);
+#endif
 
 int main(void) {
   char line[4096];

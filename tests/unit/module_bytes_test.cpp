@@ -1,0 +1,142 @@
+// Module bytes on their way to V8: the buffer they live in (engine/byte_buffer.hpp) and the
+// section reader and edit of engine/wasm_summary.hpp, checked by compiling the edited modules
+// with the real V8.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "async/unique_fd.hpp"
+#include "engine/byte_buffer.hpp"
+#include "engine/module.hpp"
+#include "engine/wasm_summary.hpp"
+
+namespace wasio::engine {
+namespace {
+
+using bytes_t = std::vector<uint8_t>;
+
+bytes_t operator+(bytes_t a, const bytes_t& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+const bytes_t header = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+const bytes_t types = {0x01, 0x04, 0x01, 0x60, 0x00, 0x00};          // one type: () -> ()
+const bytes_t functions = {0x03, 0x02, 0x01, 0x00};                  // one function of type 0
+const bytes_t memory = {0x05, 0x04, 0x01, 0x01, 0x02, 0x03};         // one memory: 2 to 3 pages
+const bytes_t code = {0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};           // its body: nothing
+const bytes_t custom = {0x00, 0x04, 0x03, 'w', 'h', 'y'};            // a custom section "why"
+const bytes_t imports = {0x02, 0x0e, 0x02, 0x01, 'm', 0x01, 'f', 0x00, 0x00,  // m.f: function of type 0
+                         0x01, 'm', 0x01, 'g', 0x03, 0x7f, 0x00};             // m.g: i32 global
+
+std::string text(std::span<const uint8_t> b) { return std::string(b.begin(), b.end()); }
+
+// Compiles `b` with V8 (in fiber mode: as given, but for the memory edit). Empty when valid.
+std::string compile_error(std::span<const uint8_t> b, byte_buffer* owner = nullptr) {
+  return prepare_module(b, owner, nullptr, mode_choice::fiber).error;
+}
+
+TEST(byte_buffer, edits_its_start_in_the_room_in_front) {
+  auto b = byte_buffer::copy_of(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>("abcdef"), 6), 4);
+  const uint8_t* rest = b.bytes().data() + 2;
+  const uint8_t longer[] = {'X', 'Y', 'Z', 'W'};
+  ASSERT_TRUE(b.replace_front(2, longer));  // "ab" -> "XYZW": 2 bytes into the room
+  EXPECT_EQ(text(b.bytes()), "XYZWcdef");
+  EXPECT_EQ(b.bytes().data() + 4, rest);  // the rest did not move
+  ASSERT_TRUE(b.replace_front(4, std::span(longer, 1)));  // and shorter again
+  EXPECT_EQ(text(b.bytes()), "Xcdef");
+  const uint8_t too_long[7] = {};
+  EXPECT_FALSE(b.replace_front(1, too_long));  // 6 more than the room left: refused, unchanged
+  EXPECT_EQ(text(b.bytes()), "Xcdef");
+  EXPECT_FALSE(b.replace_front(9, longer));  // more than there is
+  b.narrow(1, 3);
+  EXPECT_EQ(text(b.bytes()), "cde");
+}
+
+TEST(byte_buffer, reads_a_file_whole_and_survives_an_empty_one) {
+  std::string path = ::testing::TempDir() + "byte_buffer_test";
+  std::string data(5'000'000, 'x');  // past 2 MiB: in huge pages where the kernel has them
+  data[4'999'999] = 'y';
+  std::ofstream(path, std::ios::binary) << data;
+  async::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto b = byte_buffer::read_file(fd.get(), 64);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(text(b->bytes()), data);
+  std::ofstream(path, std::ios::binary | std::ios::trunc);
+  async::unique_fd empty(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  auto e = byte_buffer::read_file(empty.get());
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->empty());
+  std::remove(path.c_str());
+  EXPECT_FALSE(byte_buffer::read_file(-1));
+}
+
+TEST(wasm_summary, reads_the_memory_and_where_the_data_ends) {
+  bytes_t data = {0x0b, 0x13, 0x03,
+                  0x00, 0x41, 0x80, 0x01, 0x0b, 0x02, 'h', 'i',  // active at 128, 2 bytes
+                  0x01, 0x01, 'p',                              // passive: not placed
+                  0x02, 0x00, 0x41, 0x10, 0x0b, 0x01, '!'};     // memory 0 given, at 16
+  auto s = summarize(header + types + functions + memory + code + data);
+  ASSERT_TRUE(s.own_memory);
+  EXPECT_EQ(s.own_memory->initial, 2u);
+  EXPECT_EQ(s.own_memory->maximum, 3u);
+  EXPECT_EQ(s.data_end, 130u);
+  // A negative i32.const is the u32 address it stands for.
+  bytes_t high = {0x0b, 0x07, 0x01, 0x00, 0x41, 0x7e, 0x0b, 0x01, 'x'};
+  EXPECT_EQ(summarize(header + memory + high).data_end, 0xffffffffu);
+  // Another offset expression (global.get) ends the walk, keeping what was read.
+  bytes_t global = {0x0b, 0x0b, 0x02, 0x00, 0x41, 0x04, 0x0b, 0x01, 'a', 0x00, 0x23, 0x00, 0x0b};
+  EXPECT_EQ(summarize(header + memory + global).data_end, 5u);
+}
+
+// The edit gives the same bytes in place and in a copy, and V8 compiles them, wherever the
+// import section has to go.
+TEST(wasm_summary, turns_the_memory_into_an_import_in_place_or_in_a_copy) {
+  const std::vector<bytes_t> modules = {
+      header + memory,                                         // no import section, nothing else
+      header + types + functions + memory + code,              // the import section goes after types
+      header + custom + types + custom + functions + memory + custom + code,
+      header + types + imports + functions + memory + code,  // one more import
+  };
+  for (const auto& m : modules) {
+    SCOPED_TRACE(::testing::PrintToString(m));
+    auto edit = import_own_memory(m);
+    ASSERT_TRUE(edit);
+    auto copy = byte_buffer::copy_of(std::span(m).subspan(edit->replaces), edit->prefix.size());
+    ASSERT_TRUE(copy.replace_front(0, edit->prefix));
+    auto edited = summarize(copy.bytes());
+    EXPECT_TRUE(edited.imports_memory);
+    EXPECT_FALSE(edited.own_memory);
+    auto in_place = byte_buffer::copy_of(m, kMemoryImportRoom);
+    ASSERT_TRUE(in_place.replace_front(edit->replaces, edit->prefix));
+    EXPECT_EQ(text(in_place.bytes()), text(copy.bytes()));
+    EXPECT_EQ(compile_error(m), "");  // edits a copy
+    auto owned = byte_buffer::copy_of(m, kMemoryImportRoom);
+    EXPECT_EQ(compile_error(owned.bytes(), &owned), "");  // edits in place
+  }
+  EXPECT_FALSE(import_own_memory(header + types));  // no memory: no edit
+}
+
+TEST(wasm_summary, edits_a_real_program_which_then_compiles) {
+  std::ifstream f(std::string(WASIO_GUESTS) + "/hello.wasm", std::ios::binary);
+  bytes_t m{std::istreambuf_iterator<char>(f), {}};
+  ASSERT_GT(m.size(), 1000u);
+  auto edit = import_own_memory(m);
+  ASSERT_TRUE(edit);
+  EXPECT_LE(edit->prefix.size(), edit->replaces + kMemoryImportRoom);
+  auto owned = byte_buffer::copy_of(m, kMemoryImportRoom);
+  auto p = prepare_module(owned.bytes(), &owned, nullptr, mode_choice::fiber);
+  EXPECT_EQ(p.error, "");
+  ASSERT_TRUE(p.supplied_memory);
+  EXPECT_TRUE(p.info.memory_imported);
+  EXPECT_GT(p.data_end, 0u);
+}
+
+}  // namespace
+}  // namespace wasio::engine
