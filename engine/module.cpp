@@ -84,9 +84,18 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   bool own_memory = summary.own_memory.has_value();
   if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
     out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
-    out.mode_reason = out.info.error.empty() ? "asyncify: its rewrite (" + kib + ") is cached"
-                                             : "fiber: a " + kib + " module's rewrite is slow and not cached yet";
-    if (!out.info.error.empty()) mode = mode_choice::fiber;
+    size_t rewritten = out.info.bytes.empty() ? bytes.size() : out.info.bytes.bytes().size();
+    if (!out.info.error.empty()) {
+      out.mode_reason = "fiber: a " + kib + " module's rewrite is slow and not cached yet";
+      mode = mode_choice::fiber;
+    } else if (rewritten > bytes.size() / 100 * kMaxCachedGrowthPercent) {
+      out.mode_reason = "fiber: its cached rewrite is " + std::to_string(rewritten * 100 / bytes.size() - 100) +
+                        "% bigger than the " + kib + " module (more code to compile)";
+      out.info = rewrite_result{};
+      mode = mode_choice::fiber;
+    } else {
+      out.mode_reason = "asyncify: its rewrite (" + kib + ") is cached";
+    }
   } else if (mode != mode_choice::fiber) {
     out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
     if (!out.info.error.empty()) {

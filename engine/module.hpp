@@ -73,6 +73,14 @@ enum class mode_choice { automatic, asyncify, fiber };
 // (ENGINE-FACTS.md). Bigger ones start in fiber mode at once.
 inline constexpr size_t kCheapRewriteBytes = 4u << 20;
 
+// In automatic mode, a bigger module whose rewrite is cached still runs as given (fiber mode)
+// when the rewrite is more than this percentage of its size. Asyncify instruments code, not
+// data, and V8 10.2 compiles the instrumented code again in each process (it cannot serialize
+// Liftoff code): a 37 MB module of 150,000 functions grew 45% and started in 1.2x node's time
+// from the cache, 0.7x in fiber mode; a 70 MiB data-heavy one grew 0.01% and started in 0.7x
+// either way (bench/run.sh section 12). For a big module, a slower start outweighs the density.
+inline constexpr size_t kMaxCachedGrowthPercent = 125;
+
 struct prepared_module {
   std::shared_ptr<v8::CompiledWasmModule> code;
   bool fiber = false;       // the code is the module as given, for fiber mode
@@ -85,8 +93,9 @@ struct prepared_module {
 
 // Validates, chooses the mode, rewrites for asyncify (through `cache` if given) if that is the
 // mode, and compiles, on a short-lived isolate of the calling thread. Automatic: asyncify when
-// the rewrite is cached or cheap, fiber otherwise and when asyncify cannot serve the module
-// (binaryen fails on it, or it blocks without a shadow-stack pointer). `owner`, if given, holds
+// the rewrite is cheap, or cached and not much bigger (kMaxCachedGrowthPercent); fiber
+// otherwise and when asyncify cannot serve the module (binaryen fails on it, or it blocks
+// without a shadow-stack pointer). `owner`, if given, holds
 // `bytes` with kMemoryImportRoom in front, and may be edited or emptied: fiber mode's edit is
 // then made in place rather than in a copy, and a rewritten module's input is let go before
 // the compile.

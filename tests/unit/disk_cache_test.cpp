@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <asio/use_future.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -131,6 +132,50 @@ TEST(disk_cache, runtimes_share_rewritten_modules_and_survive_damaged_entries) {
   }
   EXPECT_EQ(run_hello(), "ok");
   for (const auto& e : fs::directory_iterator(d.path)) EXPECT_GT(fs::file_size(e.path()), 100u);
+}
+
+// Automatic mode runs a big module (over 4 MiB: too slow to rewrite now) in asyncify mode once
+// its rewrite is cached, unless the rewrite is much bigger than the module: V8 would compile
+// all of that again at each start.
+TEST(disk_cache, automatic_mode_uses_a_big_modules_cached_rewrite_unless_it_grew_much) {
+  temp_dir d;
+  auto load_big = [&](suspension_mode m) {
+    runtime_options o;
+    o.workers = 1;
+    o.cache_dir = d.path.string();
+    o.mode = m;
+    runtime rt(o);
+    return rt.load_file(std::string(WASIO_GUESTS) + "/big.wasm").value();
+  };
+  auto m = load_big(suspension_mode::automatic);
+  EXPECT_EQ(m.mode(), suspension_mode::fiber) << m.mode_reason();
+  EXPECT_EQ(entries(d.path), 0u);
+  m = load_big(suspension_mode::asyncify);  // rewritten now, and cached
+  ASSERT_EQ(entries(d.path), 1u);
+  m = load_big(suspension_mode::automatic);
+  EXPECT_EQ(m.mode(), suspension_mode::asyncify) << m.mode_reason();
+  EXPECT_NE(m.mode_reason().find("cached"), std::string::npos) << m.mode_reason();
+
+  // The entry made 40% bigger, as asyncify makes a module of many small functions that call
+  // one another indirectly: its record (four u32s: magic, flags, error length, module length;
+  // the error; the module) gets a custom section at the module's end.
+  fs::path entry = fs::directory_iterator(d.path)->path();
+  std::ifstream in(entry, std::ios::binary);
+  std::string record{std::istreambuf_iterator<char>(in), {}};
+  in.close();
+  uint32_t len;
+  std::memcpy(&len, record.data() + 12, 4);
+  const uint32_t pad = len * 2 / 5;
+  const uint32_t size = pad + 1;  // the name "", then the padding
+  std::string section = {'\0', char(0x80 | (size & 0x7f)), char(0x80 | ((size >> 7) & 0x7f)),
+                         char(0x80 | ((size >> 14) & 0x7f)), char(size >> 21), '\0'};  // id 0, size, name
+  section += std::string(pad, 'x');
+  len += static_cast<uint32_t>(section.size());
+  std::memcpy(record.data() + 12, &len, 4);
+  std::ofstream(entry, std::ios::binary | std::ios::trunc) << record << section;
+  m = load_big(suspension_mode::automatic);
+  EXPECT_EQ(m.mode(), suspension_mode::fiber) << m.mode_reason();
+  EXPECT_NE(m.mode_reason().find("bigger"), std::string::npos) << m.mode_reason();
 }
 
 }  // namespace
