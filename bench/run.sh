@@ -22,9 +22,10 @@
 #      clients (bench/echo_bench), for a wasm guest per connection and one guest serving all;
 #      baseline the same echo in native Asio. Medians of 3 runs.
 #  12. Big modules (tests/guests/big.c: 6 MiB and 10,000 functions; with 64 MiB more data,
-#      70 MiB; and bench/code_heavy.awk: 15 MB of code in 60,000 functions): wall time of a whole run with one line in and one out (start, first output, exit)
-#      and peak RSS, in fiber mode, in asyncify mode with a cold and a warm rewrite cache, and
-#      automatic mode cold; baseline node running the same .wasm.
+#      70 MiB; and bench/code_heavy.awk: 15 MB of code in 60,000 functions): wall time of a
+#      whole run with one line in and one out (start, first output, exit) and peak RSS, in fiber
+#      mode, and in asyncify and automatic mode with a cold and a warm rewrite cache; baseline
+#      node running the same .wasm.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -176,7 +177,7 @@ for module in big big70 code_heavy; do
   n=$(three_runs "${node_host[@]}" "$g/$module.wasm")
   echo "node:                    $n MiB"
   nt=${n%% *}
-  for run in "fiber --mode fiber" "asyncify-cold --mode asyncify" "asyncify-warm --mode asyncify" "auto-cold --mode auto"; do
+  for run in "fiber --mode fiber" "asyncify-cold --mode asyncify" "asyncify-warm --mode asyncify" "auto-warm --mode auto" "auto-cold --mode auto"; do
     name=${run%% *}
     flags=${run#* }
     clear=$([[ $name = *cold ]] && echo yes || true)

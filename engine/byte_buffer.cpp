@@ -18,8 +18,9 @@ byte_buffer::byte_buffer(size_t size, size_t room) {
   void* p = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   base_ = static_cast<uint8_t*>(p);
-  // Only where a huge page fits whole: a small module keeps small pages. An advice, so failing
-  // (THP off) changes nothing.
+  // Not for less than a huge page: a small module keeps small pages. (The kernel uses huge
+  // pages only for the 2 MiB-aligned parts of the range.) An advice: with THP off, nothing
+  // changes.
   if (capacity_ >= (2u << 20)) ::madvise(p, capacity_, MADV_HUGEPAGE);
   begin_ = room;
   size_ = size;
@@ -57,7 +58,7 @@ std::optional<byte_buffer> byte_buffer::read_file(int fd, size_t room) {
 bool byte_buffer::replace_front(size_t n, std::span<const uint8_t> with) {
   if (n > size_ || with.size() > begin_ + n) return false;
   size_t start = begin_ + n - with.size();
-  std::memmove(base_ + start, with.data(), with.size());
+  if (!with.empty()) std::memmove(base_ + start, with.data(), with.size());
   size_ = size_ - n + with.size();
   begin_ = start;
   return true;

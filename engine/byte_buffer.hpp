@@ -6,6 +6,7 @@
 // pass of ours, with transparent huge pages asked for (512 times fewer faults), and unmapped
 // as soon as V8 has compiled them.
 #pragma once
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,7 @@ class byte_buffer {
 
   // The bytes are now `size` bytes from `offset` of the current ones.
   void narrow(size_t offset, size_t size) {
+    assert(offset <= size_ && size <= size_ - offset);
     begin_ += offset;
     size_ = size;
   }

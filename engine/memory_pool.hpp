@@ -27,8 +27,8 @@ class memory_pool {
   void give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l);
   void clear() { free_.clear(); bytes_ = 0; }
   // Asks for transparent huge pages for the first `bytes` of `m` (rounded up to a huge page)
-  // when that is at least one: the part instantiation is about to write whole (the data
-  // segments), where 4 KiB pages would cost a fault each. Not beyond: a guest that touches
+  // when that is at least one: the part where instantiation is about to write the data
+  // segments, where 4 KiB pages would cost a fault each. Not beyond: a guest that touches
   // little of a big memory keeps small pages.
   static void prefer_huge_pages(v8::Local<v8::WasmMemoryObject> m, uint64_t bytes);
   // A new memory, not from the pool (for an isolate other than the pool's).

@@ -88,7 +88,7 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
     if (!out.info.error.empty()) {
       out.mode_reason = "fiber: a " + kib + " module's rewrite is slow and not cached yet";
       mode = mode_choice::fiber;
-    } else if (rewritten > bytes.size() / 100 * kMaxCachedGrowthPercent) {
+    } else if (uint64_t{rewritten} * 100 > uint64_t{bytes.size()} * kMaxCachedGrowthPercent) {
       out.mode_reason = "fiber: its cached rewrite is " + std::to_string(rewritten * 100 / bytes.size() - 100) +
                         "% bigger than the " + kib + " module (more code to compile)";
       out.info = rewrite_result{};

@@ -30,16 +30,18 @@ struct reader {
     ok = false;
     return v;
   }
-  int64_t sleb() {
-    int64_t v = 0;
+  // A signed LEB128 of at most 5 bytes (an i32), sign-extended to 32 bits.
+  uint32_t sleb32() {
+    uint32_t v = 0;
     int shift = 0;
     uint8_t x;
     do {
       x = byte();
-      v |= int64_t{x & 0x7f} << shift;
+      v |= uint32_t{x & 0x7fu} << shift;
       shift += 7;
-    } while ((x & 0x80) && ok && shift < 64);
-    if (shift < 64 && (x & 0x40)) v |= -(int64_t{1} << shift);  // sign-extended
+    } while ((x & 0x80) && ok && shift < 35);
+    if (x & 0x80) ok = false;
+    if (shift < 32 && (x & 0x40)) v |= ~uint32_t{0} << shift;
     return v;
   }
   void skip(uint64_t n) {
@@ -71,8 +73,8 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
   while (r.ok && r.at < bytes.size()) {
     uint8_t id = r.byte();
     uint64_t size = r.leb();
+    if (!r.ok || size > bytes.size() - r.at) return {};  // (not r.at + size: a 64-bit size wraps)
     size_t end = r.at + size;
-    if (!r.ok || end > bytes.size()) return {};
     if (id == 2) {  // imports: module, name, kind, description
       for (uint64_t n = r.leb(); r.ok && n > 0; --n) {
         r.skip_name();
@@ -104,7 +106,7 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
         if (flags != 1) {
           // Only the plain form (i32.const N; end) is read; another expression ends the walk.
           if (d.byte() != 0x41) break;
-          offset = static_cast<uint32_t>(d.sleb());  // the u32 address an i32 stands for
+          offset = d.sleb32();  // the u32 address an i32 stands for
           if (d.byte() != 0x0b) break;
         }
         uint64_t len = d.leb();

@@ -19,11 +19,13 @@ struct wasm_summary {
   // memory64) that it does not import.
   std::optional<memory_limits> own_memory;
   // Where the active data segments placed at constant offsets end in memory 0: instantiation
-  // writes every page below (for a data-heavy program, tens of MB).
+  // writes the segments, which for a C program fill most of the pages below (for a data-heavy
+  // program, tens of MB).
   uint64_t data_end = 0;
 };
 
-// Reads `bytes` (already validated by V8); unreadable input gives an empty summary.
+// Reads `bytes`, which need not be valid (it runs before V8 has seen them): unreadable input
+// gives an empty summary.
 wasm_summary summarize(std::span<const uint8_t> bytes);
 
 // The edit that turns the module's own memory (summarize's own_memory) into the import
@@ -39,9 +41,10 @@ struct memory_import_edit {
 };
 std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes);
 
-// More than the room in front of a module that import_own_memory's edit needs: the new import
-// (21 bytes at most), a new import section's header or longer LEB128s in the old one's (3), less
-// the memory section it removes.
+// More than the room in front of a module that import_own_memory's edit needs: it adds the new
+// import (the names, 14 bytes, and the limits as the memory section encoded them) and a new
+// import section's header or longer LEB128s in the old one's (3 bytes at most), and removes the
+// memory section, whose limits were the same bytes: at most 17 more.
 inline constexpr size_t kMemoryImportRoom = 64;
 
 }  // namespace wasio::engine

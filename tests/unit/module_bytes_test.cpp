@@ -52,7 +52,7 @@ TEST(byte_buffer, edits_its_start_in_the_room_in_front) {
   ASSERT_TRUE(b.replace_front(4, std::span(longer, 1)));  // and shorter again
   EXPECT_EQ(text(b.bytes()), "Xcdef");
   const uint8_t too_long[7] = {};
-  EXPECT_FALSE(b.replace_front(1, too_long));  // 6 more than the room left: refused, unchanged
+  EXPECT_FALSE(b.replace_front(1, too_long));  // 6 more bytes, 5 of room left: refused, unchanged
   EXPECT_EQ(text(b.bytes()), "Xcdef");
   EXPECT_FALSE(b.replace_front(9, longer));  // more than there is
   b.narrow(1, 3);
@@ -93,6 +93,22 @@ TEST(wasm_summary, reads_the_memory_and_where_the_data_ends) {
   // Another offset expression (global.get) ends the walk, keeping what was read.
   bytes_t global = {0x0b, 0x0b, 0x02, 0x00, 0x41, 0x04, 0x0b, 0x01, 'a', 0x00, 0x23, 0x00, 0x0b};
   EXPECT_EQ(summarize(header + memory + global).data_end, 5u);
+}
+
+// summarize runs before V8 has seen the bytes: hostile sizes end the walk, never loop or read
+// past the end.
+TEST(wasm_summary, survives_hostile_sizes) {
+  // A section of 2^64 - 11 bytes: r.at + size would wrap back to the section's start.
+  bytes_t wraps = {0x01, 0xf5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  EXPECT_FALSE(summarize(header + memory + wraps).own_memory);
+  EXPECT_FALSE(import_own_memory(header + memory + wraps));
+  // A data segment longer than its section, and an offset LEB128 longer than an i32's 5 bytes.
+  bytes_t too_long = {0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x7f, 'x'};
+  EXPECT_EQ(summarize(header + memory + too_long).data_end, 0u);
+  bytes_t long_leb = {0x0b, 0x0b, 0x01, 0x00, 0x41, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b, 0x00};
+  EXPECT_EQ(summarize(header + memory + long_leb).data_end, 0u);
+  EXPECT_FALSE(summarize(bytes_t{}).own_memory);
+  EXPECT_FALSE(summarize(header).own_memory);
 }
 
 // The edit gives the same bytes in place and in a copy, and V8 compiles them, wherever the
