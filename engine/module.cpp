@@ -84,7 +84,7 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   bool own_memory = summary.own_memory.has_value();
   if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
     out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
-    size_t rewritten = out.info.bytes.empty() ? bytes.size() : out.info.bytes.bytes().size();
+    size_t rewritten = out.info.module_of(bytes).size();
     if (!out.info.error.empty()) {
       out.mode_reason = "fiber: a " + kib + " module's rewrite is slow and not cached yet";
       mode = mode_choice::fiber;
@@ -120,12 +120,12 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
     mode = mode_choice::fiber;
   }
   out.fiber = mode == mode_choice::fiber;
-  std::span<const uint8_t> code = out.info.bytes.empty() ? bytes : out.info.bytes.bytes();
+  std::span<const uint8_t> code = out.info.module_of(bytes);
   if (owner && !out.info.bytes.empty()) *owner = {};  // the input is not needed any more: unmapped now
   if (out.fiber) {
     // The memory becomes an import here too, so that wasio supplies it with the guest's limit.
     // In the caller's buffer when it may be edited, else in a copy.
-    if (auto edit = import_own_memory(bytes)) {
+    if (auto edit = import_own_memory(bytes, summary)) {
       if (!owner || !owner->replace_front(edit->replaces, edit->prefix)) {
         out.info.bytes = byte_buffer::copy_of(bytes.subspan(edit->replaces), edit->prefix.size());
         out.info.bytes.replace_front(0, edit->prefix);

@@ -36,7 +36,7 @@ namespace wasio::engine {
 
 // What the asyncify rewrite produced.
 struct rewrite_result {
-  byte_buffer bytes;  // the module to compile; empty: the input as it is
+  byte_buffer bytes;  // the module to compile; empty: the input as it is (module_of)
   bool asyncified = false;
   bool unwinds_at_every_import = false;  // may yield in any import at the end of a time slice
   bool has_stack_pointer = false;
@@ -44,6 +44,11 @@ struct rewrite_result {
   bool memory_imported = false;   // its own memory became the import wasio.memory
   bool from_cache = false;        // read from the disk cache, not rewritten now
   std::string error;  // non-empty: the rewrite failed
+
+  // The module to compile, given the rewrite's input.
+  std::span<const uint8_t> module_of(std::span<const uint8_t> input) const {
+    return bytes.empty() ? input : bytes.bytes();
+  }
 };
 
 class disk_cache;
@@ -95,10 +100,9 @@ struct prepared_module {
 // mode, and compiles, on a short-lived isolate of the calling thread. Automatic: asyncify when
 // the rewrite is cheap, or cached and not much bigger (kMaxCachedGrowthPercent); fiber
 // otherwise and when asyncify cannot serve the module (binaryen fails on it, or it blocks
-// without a shadow-stack pointer). `owner`, if given, holds
-// `bytes` with kMemoryImportRoom in front, and may be edited or emptied: fiber mode's edit is
-// then made in place rather than in a copy, and a rewritten module's input is let go before
-// the compile.
+// without a shadow-stack pointer). `owner`, if given, holds `bytes` with kMemoryImportRoom in
+// front, and may be edited or emptied: fiber mode's edit is then made in place rather than in a
+// copy, and a rewritten module's input is let go before the compile.
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner = nullptr,
                                const rewrite_cache* cache = nullptr, mode_choice mode = mode_choice::automatic);
 

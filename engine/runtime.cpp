@@ -86,7 +86,7 @@ class runtime_impl {
     workers_.clear();
   }
 
-  // `owner`, if given, holds `bytes` and may be edited (prepare_module).
+  // `owner`, if given, holds `bytes` and may be edited or emptied (prepare_module).
   load_result load(std::span<const uint8_t> bytes, engine::byte_buffer* owner, std::string name) {
     // By digest, not by the bytes themselves: a big module's copy would stay for the runtime's
     // life (SHA-256 runs at GB/s with the CPU's SHA extensions). The disk cache's key derives

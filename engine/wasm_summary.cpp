@@ -144,8 +144,8 @@ void put_section(std::vector<uint8_t>& out, uint8_t id, std::span<const uint8_t>
 
 }  // namespace
 
-std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes) {
-  if (!summarize(bytes).own_memory) return std::nullopt;
+std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes, const wasm_summary& summary) {
+  if (!summary.own_memory) return std::nullopt;
   // The sections up to the memory section; sections come in a fixed order (custom ones
   // anywhere), the import section, if any, before the memory section.
   struct section {

@@ -33,13 +33,13 @@ wasm_summary summarize(std::span<const uint8_t> bytes);
 // level edit binaryen makes for asyncify mode, without binaryen, for fiber mode's big modules.
 // It replaces the module's first `replaces` bytes (the sections up to the memory section) with
 // `prefix` and leaves the rest, nearly all of a big module, where it is: a buffer with room in
-// front takes it in place (byte_buffer::replace_front). Nullopt when the module has no such
-// memory.
+// front takes it in place (byte_buffer::replace_front). `summary` is summarize(bytes), which
+// the caller has already made. Nullopt when the module has no such memory.
 struct memory_import_edit {
   std::vector<uint8_t> prefix;
   size_t replaces = 0;
 };
-std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes);
+std::optional<memory_import_edit> import_own_memory(std::span<const uint8_t> bytes, const wasm_summary& summary);
 
 // More than the room in front of a module that import_own_memory's edit needs: it adds the new
 // import (the names, 14 bytes, and the limits as the memory section encoded them) and a new

@@ -101,7 +101,7 @@ TEST(wasm_summary, survives_hostile_sizes) {
   // A section of 2^64 - 11 bytes: r.at + size would wrap back to the section's start.
   bytes_t wraps = {0x01, 0xf5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
   EXPECT_FALSE(summarize(header + memory + wraps).own_memory);
-  EXPECT_FALSE(import_own_memory(header + memory + wraps));
+  EXPECT_FALSE(import_own_memory(header + memory + wraps, summarize(header + memory + wraps)));
   // A data segment longer than its section, and an offset LEB128 longer than an i32's 5 bytes.
   bytes_t too_long = {0x0b, 0x07, 0x01, 0x00, 0x41, 0x00, 0x0b, 0x7f, 'x'};
   EXPECT_EQ(summarize(header + memory + too_long).data_end, 0u);
@@ -122,7 +122,7 @@ TEST(wasm_summary, turns_the_memory_into_an_import_in_place_or_in_a_copy) {
   };
   for (const auto& m : modules) {
     SCOPED_TRACE(::testing::PrintToString(m));
-    auto edit = import_own_memory(m);
+    auto edit = import_own_memory(m, summarize(m));
     ASSERT_TRUE(edit);
     auto copy = byte_buffer::copy_of(std::span(m).subspan(edit->replaces), edit->prefix.size());
     ASSERT_TRUE(copy.replace_front(0, edit->prefix));
@@ -136,14 +136,14 @@ TEST(wasm_summary, turns_the_memory_into_an_import_in_place_or_in_a_copy) {
     auto owned = byte_buffer::copy_of(m, kMemoryImportRoom);
     EXPECT_EQ(compile_error(owned.bytes(), &owned), "");  // edits in place
   }
-  EXPECT_FALSE(import_own_memory(header + types));  // no memory: no edit
+  EXPECT_FALSE(import_own_memory(header + types, summarize(header + types)));  // no memory: no edit
 }
 
 TEST(wasm_summary, edits_a_real_program_which_then_compiles) {
   std::ifstream f(std::string(WASIO_GUESTS) + "/hello.wasm", std::ios::binary);
   bytes_t m{std::istreambuf_iterator<char>(f), {}};
   ASSERT_GT(m.size(), 1000u);
-  auto edit = import_own_memory(m);
+  auto edit = import_own_memory(m, summarize(m));
   ASSERT_TRUE(edit);
   EXPECT_LE(edit->prefix.size(), edit->replaces + kMemoryImportRoom);
   auto owned = byte_buffer::copy_of(m, kMemoryImportRoom);
