@@ -92,14 +92,19 @@ result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bo
     }
     bool is_link = false;
     if (last) {
+      // A trailing slash makes the last component a directory: a symlink there is followed
+      // even without FOLLOW, as the kernel (and openat2) resolve it.
+      bool follow_last = follow || want_dir;
       int fd = ::openat(cur(), comp.c_str(), final_flags | O_NOFOLLOW | (want_dir ? O_DIRECTORY : 0), 0666);
       if (fd >= 0) {
         unique_fd f(fd);
         struct stat st {};
         // O_PATH | O_NOFOLLOW opens a symlink itself: follow it by hand if asked to.
-        if (!(follow && (flags & O_PATH) && ::fstat(fd, &st) == 0 && S_ISLNK(st.st_mode))) return f;
+        if (!(follow_last && (flags & O_PATH) && ::fstat(fd, &st) == 0 && S_ISLNK(st.st_mode))) return f;
         is_link = true;
-      } else if (errno == ELOOP && follow) {
+      } else if (struct stat st {}; follow_last && (errno == ELOOP || errno == ENOTDIR) &&
+                                    ::fstatat(cur(), comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                    S_ISLNK(st.st_mode)) {
         is_link = true;
       } else {
         return from_host_errno(errno);
@@ -164,10 +169,18 @@ result<int> dir_of(context& c, fd_t fd, uint64_t needed) {
   return e->dir.get();
 }
 
-// The parent of the last component of `path`, opened beneath `dirfd`, and that component.
+// The parent of the last component of `path`, opened beneath `dirfd`, and that component, for
+// the calls that act on a name (mkdir, unlink, rename, readlink, symlink, link, times without
+// FOLLOW). Only the parent's lookup is confined by the kernel; the *at call that takes the name
+// is not, so the name is always one plain component: a trailing slash would make the kernel
+// follow a symlink there even without FOLLOW, and ".." would name the directory above the
+// parent (with the preopen as parent: outside the sandbox). So trailing slashes are removed
+// (`trailing_slash` keeps what they asked: a directory), and a path that ends in "." or ".."
+// names a directory, resolved as a whole beneath `dirfd`, with "." as the name.
 struct parent {
   unique_fd fd;
   std::string name;
+  bool trailing_slash = false;
 };
 result<parent> open_parent(int dirfd, std::string_view path) {
   if (auto r = check_path(path); !r) return r.error();
@@ -178,11 +191,42 @@ result<parent> open_parent(int dirfd, std::string_view path) {
     trailing_slash = true;
   }
   auto slash = p.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
   std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
-  if (trailing_slash) name += '/';  // "name/" must be a directory: the *at call checks that
+  if (name.empty() || name == "." || name == "..") {
+    WASIO_TRY(fd, open_beneath(dirfd, p, O_PATH | O_DIRECTORY, true));
+    return parent{std::move(fd), ".", true};
+  }
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
   WASIO_TRY(fd, open_beneath(dirfd, dir, O_PATH | O_DIRECTORY, true));
-  return parent{std::move(fd), std::move(name)};
+  return parent{std::move(fd), std::move(name), trailing_slash};
+}
+
+// What `p`'s name is, not following a symlink there: its stat, or the lookup's errno.
+result<struct stat> stat_name(const parent& p) {
+  struct stat st {};
+  if (::fstatat(p.fd.get(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return path_errno(errno);
+  return st;
+}
+
+// "name/" where name is a symlink names the directory the symlink leads to (POSIX path
+// resolution), for the calls that follow it: that directory, `path` resolved beneath `dirfd` as
+// any lookup is, with "." as the name. Other names are left as they are.
+result<void> follow_trailing_slash(int dirfd, std::string_view path, parent& p) {
+  if (!p.trailing_slash || p.name == ".") return ok();
+  auto st = stat_name(p);
+  if (!st || !S_ISLNK(st.value().st_mode)) return ok();
+  WASIO_TRY(fd, open_beneath(dirfd, std::string(path), O_PATH | O_DIRECTORY, true));
+  p.fd = std::move(fd);
+  p.name = ".";
+  return ok();
+}
+
+// A new name given with a trailing slash ("new/"): the kernel creates nothing there (only
+// mkdir may), so it is `exist` when the name exists and `noent` when it does not.
+result<void> refuse_trailing_slash_create(const parent& p) {
+  if (!p.trailing_slash) return ok();
+  auto st = stat_name(p);
+  return st ? errc::exist : st.error();
 }
 
 filetype type_of(mode_t m) {
@@ -458,13 +502,9 @@ result<void> path_unlink_file(context& c, fd_t dir, std::string_view path) {
   WASIO_TRY(dirfd, dir_of(c, dir, rights::path_unlink_file));
   WASIO_TRY(p, open_parent(dirfd, path));
   // "file/" names a directory: unlink must not remove a file through it (POSIX says ENOTDIR).
-  if (!p.name.empty() && p.name.back() == '/') {
-    struct stat st {};
-    p.name.pop_back();
-    if (::fstatat(p.fd.get(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      return S_ISDIR(st.st_mode) ? errc::isdir : errc::notdir;
-    }
-    return path_errno(errno);
+  if (p.trailing_slash) {
+    WASIO_TRY(st, stat_name(p));
+    return S_ISDIR(st.st_mode) ? errc::isdir : errc::notdir;
   }
   if (::unlinkat(p.fd.get(), p.name.c_str(), 0) != 0) return path_errno(errno);
   return ok();
@@ -476,6 +516,11 @@ result<void> path_rename(context& c, fd_t old_dir, std::string_view old_path, fd
   WASIO_TRY(to_dir, dir_of(c, new_dir, rights::path_rename_target));
   WASIO_TRY(from, open_parent(from_dir, old_path));
   WASIO_TRY(to, open_parent(to_dir, new_path));
+  // rename(2) follows neither name; a trailing slash on either asks for a directory.
+  if (from.trailing_slash || to.trailing_slash) {
+    WASIO_TRY(st, stat_name(from));
+    if (!S_ISDIR(st.st_mode)) return errc::notdir;
+  }
   if (::renameat(from.fd.get(), from.name.c_str(), to.fd.get(), to.name.c_str()) != 0) return path_errno(errno);
   return ok();
 }
@@ -491,6 +536,7 @@ result<void> path_filestat_set_times(context& c, fd_t dir, uint32_t flags, std::
     return ok();
   }
   WASIO_TRY(p, open_parent(dirfd, path));
+  if (auto r = follow_trailing_slash(dirfd, path, p); !r) return r.error();
   if (::utimensat(p.fd.get(), p.name.c_str(), ts.data(), AT_SYMLINK_NOFOLLOW) != 0) return path_errno(errno);
   return ok();
 }
@@ -500,6 +546,7 @@ result<void> path_link(context& c, fd_t old_dir, uint32_t old_flags, std::string
   WASIO_TRY(from_dir, dir_of(c, old_dir, rights::path_link_source));
   WASIO_TRY(to_dir, dir_of(c, new_dir, rights::path_link_target));
   WASIO_TRY(to, open_parent(to_dir, new_path));
+  if (auto r = refuse_trailing_slash_create(to); !r) return r.error();
   if (old_flags & lookupflags::symlink_follow) {
     // Resolve (and confine) the target first, then link what was found.
     if (auto r = check_path(old_path); !r) return r.error();
@@ -510,6 +557,11 @@ result<void> path_link(context& c, fd_t old_dir, uint32_t old_flags, std::string
     return ok();
   }
   WASIO_TRY(from, open_parent(from_dir, old_path));
+  if (auto r = follow_trailing_slash(from_dir, old_path, from); !r) return r.error();
+  if (from.trailing_slash) {  // "old/" names a directory, and directories have no hard links
+    WASIO_TRY(st, stat_name(from));
+    return S_ISDIR(st.st_mode) ? errc::perm : errc::notdir;
+  }
   if (::linkat(from.fd.get(), from.name.c_str(), to.fd.get(), to.name.c_str(), 0) != 0) return path_errno(errno);
   return ok();
 }
@@ -517,6 +569,7 @@ result<void> path_link(context& c, fd_t old_dir, uint32_t old_flags, std::string
 result<std::string> path_readlink(context& c, fd_t dir, std::string_view path, size_t max) {
   WASIO_TRY(dirfd, dir_of(c, dir, rights::path_readlink));
   WASIO_TRY(p, open_parent(dirfd, path));
+  if (auto r = follow_trailing_slash(dirfd, path, p); !r) return r.error();  // "link/" is its directory: not a link
   std::string out(std::max<size_t>(max, 1), '\0');
   ssize_t n = ::readlinkat(p.fd.get(), p.name.c_str(), out.data(), out.size());
   if (n < 0) return path_errno(errno);
@@ -528,6 +581,7 @@ result<void> path_symlink(context& c, std::string_view target, fd_t dir, std::st
   WASIO_TRY(dirfd, dir_of(c, dir, rights::path_symlink));
   if (target.find('\0') != std::string_view::npos) return errc::inval;
   WASIO_TRY(p, open_parent(dirfd, path));
+  if (auto r = refuse_trailing_slash_create(p); !r) return r.error();
   if (::symlinkat(std::string(target).c_str(), p.fd.get(), p.name.c_str()) != 0) return path_errno(errno);
   return ok();
 }

@@ -697,3 +697,131 @@ TEST_P(path_fixture, opening_a_fifo_does_not_block) {
 }
 }  // namespace
 }  // namespace wasio::wasi
+
+namespace wasio::wasi {
+namespace {
+// The escape battery: every path call, with and without FOLLOW, on paths whose last real
+// component is a symlink leading out (relative, absolute, through `..`) or is `..` itself,
+// written with every ending that makes the kernel resolve it anyway ("/", "//", "/.", "/./",
+// "/..", ...). The preopen is jail/; beside it, outside/ holds a directory and a file with old
+// times. Whatever each call returns, nothing outside the jail may change: no times, no entries,
+// no contents, and no stat of the jail's parent or outside may be answered.
+TEST_P(path_fixture, no_path_call_reaches_outside_whatever_the_path_ends_with) {
+  namespace fs = std::filesystem;
+  fs::path jail = root / "jail", outside = root / "outside";
+  fs::create_directories(jail / "sub");
+  fs::create_directories(outside / "victim_dir");
+  std::ofstream(outside / "victim_file") << "victim";
+  std::ofstream(jail / "sub" / "file") << "data";
+  fs::create_symlink("../outside", jail / "up");
+  fs::create_symlink(outside, jail / "abs_up");
+  fs::create_symlink("sub/../../outside", jail / "deep");
+  fs::create_symlink("../outside/victim_file", jail / "up_file");
+  fs::create_symlink("../outside/victim_dir", jail / "sub" / "up2");
+  ctx.fds.insert_at(4, open_preopen(jail.string(), "/jail", false).value());
+
+  // Old times on everything outside the jail, read back with stat (which changes none).
+  const timespec old_times[2] = {{1'000'000'000, 0}, {1'000'000'000, 0}};
+  std::vector<fs::path> watched = {root, outside, outside / "victim_dir", outside / "victim_file"};
+  auto stat_of = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st;
+  };
+  for (auto& p : watched) ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), old_times, AT_SYMLINK_NOFOLLOW), 0);
+  std::vector<ino_t> outside_inodes;
+  for (auto& p : watched) outside_inodes.push_back(stat_of(p).st_ino);
+
+  std::vector<std::string> paths = {"..", "../", "..//", "../.", "./..", "sub/../..", "sub/../../", "sub/../../."};
+  for (std::string link : {"up", "abs_up", "deep", "up_file", "sub/up2"}) {
+    for (std::string end : {"", "/", "//", "/.", "/./", "/.//", "/..", "/../", "/victim_dir", "/victim_dir/",
+                            "/victim_dir/.", "/victim_file", "/victim_file/"}) {
+      paths.push_back(link + end);
+    }
+  }
+  const uint16_t now = fstflags::atim_now | fstflags::mtim_now;
+  for (const std::string& p : paths) {
+    for (uint32_t follow : {0u, lookupflags::symlink_follow}) {
+      SCOPED_TRACE(p + (follow ? " (follow)" : ""));
+      (void)path_filestat_set_times(ctx, 4, follow, p, 0, 0, now);
+      if (auto st = path_filestat_get(ctx, 4, follow, p)) {
+        EXPECT_EQ(std::find(outside_inodes.begin(), outside_inodes.end(), st.value().ino), outside_inodes.end());
+      }
+      (void)path_create_directory(ctx, 4, p);
+      (void)path_create_directory(ctx, 4, p + "/made");
+      (void)path_remove_directory(ctx, 4, p);
+      (void)path_unlink_file(ctx, 4, p);
+      (void)path_readlink(ctx, 4, p, 64);
+      (void)path_symlink(ctx, "x", 4, p);
+      (void)path_symlink(ctx, "x", 4, p + "/made_link");
+      (void)path_link(ctx, 4, follow, p, 4, "linked_in");
+      (void)path_link(ctx, 4, follow, "sub/file", 4, p);
+      (void)path_link(ctx, 4, follow, "sub/file", 4, p + "/made_hard");
+      (void)path_rename(ctx, 4, p, 4, "renamed_in");
+      if (fs::exists(jail / "renamed_in")) (void)path_rename(ctx, 4, "renamed_in", 4, p);
+      std::ofstream(jail / "sub" / "movable") << "m";
+      (void)path_rename(ctx, 4, "sub/movable", 4, p);
+      (void)path_rename(ctx, 4, "sub/movable", 4, p + "/moved");
+      for (uint16_t of : {uint16_t{0}, uint16_t(oflags::creat), uint16_t(oflags::creat | oflags::trunc),
+                          uint16_t(oflags::directory)}) {
+        if (auto fd = path_open(ctx, 4, follow, p, of, rights::all, rights::all, 0)) {
+          auto st = fd_filestat_get(ctx, fd.value());
+          EXPECT_TRUE(st);
+          if (st) EXPECT_EQ(std::find(outside_inodes.begin(), outside_inodes.end(), st.value().ino), outside_inodes.end());
+          (void)fd_close(ctx, fd.value());
+        }
+      }
+    }
+  }
+  for (size_t i = 0; i < watched.size(); ++i) {
+    auto st = stat_of(watched[i]);
+    EXPECT_EQ(st.st_mtim.tv_sec, old_times[1].tv_sec) << watched[i];
+    EXPECT_EQ(st.st_atim.tv_sec, old_times[0].tv_sec) << watched[i];
+  }
+  std::vector<std::string> outside_now, root_now;
+  for (auto& e : fs::recursive_directory_iterator(outside)) outside_now.push_back(e.path().lexically_relative(outside));
+  for (auto& e : fs::directory_iterator(root)) root_now.push_back(e.path().filename());
+  std::sort(outside_now.begin(), outside_now.end());
+  std::sort(root_now.begin(), root_now.end());
+  EXPECT_EQ(outside_now, (std::vector<std::string>{"victim_dir", "victim_file"}));
+  EXPECT_EQ(root_now, (std::vector<std::string>{"abs_link", "dangling_link", "jail", "ok_link", "outside", "rel_link", "sub"}));
+  std::ifstream f(outside / "victim_file");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(f)), {}), "victim");
+}
+
+// What a trailing slash or a final `..` means inside the sandbox: POSIX's answers, the same on
+// both resolvers.
+TEST_P(path_fixture, trailing_slashes_and_dot_dot_mean_what_posix_says) {
+  std::filesystem::create_symlink("sub", root / "to_sub");
+  const uint16_t now = fstflags::atim_now | fstflags::mtim_now;
+  // "link/" names the directory the link leads to, FOLLOW or not.
+  EXPECT_TRUE(path_filestat_set_times(ctx, 3, 0, "to_sub/", 0, 0, now));
+  EXPECT_EQ(path_filestat_get(ctx, 3, 0, "to_sub/").value().type, filetype::directory);
+  EXPECT_EQ(path_filestat_get(ctx, 3, 0, "to_sub").value().type, filetype::symbolic_link);
+  EXPECT_EQ(path_readlink(ctx, 3, "to_sub/", 64).error(), errc::inval);
+  EXPECT_EQ(path_readlink(ctx, 3, "to_sub", 64).value(), "sub");
+  // Calls that follow no name: a symlink with a slash is not a directory.
+  EXPECT_EQ(path_remove_directory(ctx, 3, "to_sub/").error(), errc::notdir);
+  EXPECT_EQ(path_unlink_file(ctx, 3, "to_sub/").error(), errc::notdir);
+  EXPECT_EQ(path_unlink_file(ctx, 3, "sub/").error(), errc::isdir);
+  EXPECT_EQ(path_rename(ctx, 3, "sub/file/", 3, "x").error(), errc::notdir);
+  EXPECT_EQ(path_rename(ctx, 3, "sub/file", 3, "x/").error(), errc::notdir);
+  EXPECT_EQ(path_symlink(ctx, "t", 3, "new_link/").error(), errc::noent);
+  EXPECT_EQ(path_symlink(ctx, "t", 3, "sub/file/").error(), errc::exist);
+  EXPECT_EQ(path_link(ctx, 3, 0, "sub/file", 3, "new_hard/").error(), errc::noent);
+  EXPECT_EQ(path_link(ctx, 3, 0, "sub/", 3, "new_hard").error(), errc::perm);
+  EXPECT_TRUE(path_create_directory(ctx, 3, "made/"));
+  EXPECT_TRUE(path_rename(ctx, 3, "made/", 3, "made2/"));
+  EXPECT_TRUE(path_remove_directory(ctx, 3, "made2/"));
+  // A final `..` or `.` names a directory: the one it leads to, never the one above the preopen.
+  EXPECT_EQ(path_create_directory(ctx, 3, "sub/..").error(), errc::exist);
+  EXPECT_EQ(path_create_directory(ctx, 3, "..").error(), errc::notcapable);
+  EXPECT_EQ(path_filestat_set_times(ctx, 3, 0, "..", 0, 0, now).error(), errc::notcapable);
+  EXPECT_TRUE(path_filestat_set_times(ctx, 3, 0, "sub/..", 0, 0, now));
+  EXPECT_EQ(path_unlink_file(ctx, 3, "sub/..").error(), errc::isdir);
+  EXPECT_FALSE(path_remove_directory(ctx, 3, "sub/.."));
+  EXPECT_FALSE(path_rename(ctx, 3, "sub/..", 3, "x"));
+  EXPECT_TRUE(std::filesystem::is_directory(root / "sub"));
+}
+}  // namespace
+}  // namespace wasio::wasi
