@@ -2,9 +2,12 @@
 // call must wait, and rewound when the wait is over (binaryen's asyncify protocol:
 // https://github.com/WebAssembly/binaryen/blob/main/src/passes/Asyncify.cpp).
 //
-// The buffer lies just below the guest's shadow-stack pointer, in stack space that is free from
-// the unwind until the rewind ends: memory grown by the host is not safe, because wasi-libc's
-// malloc owns everything from __heap_base to the end of memory (ENGINE-FACTS.md).
+// The buffer is the free part of the guest's shadow stack, from the bottom of the stack's region
+// (module_data::stack_floor) up to the stack pointer: space the guest does not use from the
+// unwind until the rewind ends, as deep as the guest's own stack allows. Memory grown by the
+// host is not safe, because wasi-libc's malloc owns everything from __heap_base to the end of
+// memory (ENGINE-FACTS.md); and a module whose global 0 is not a stack pointer is never
+// unwound (asyncify_rewrite.cpp's find_stack_pointer).
 #include "engine/asyncify.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -20,10 +23,11 @@
 namespace wasio::engine {
 namespace {
 
-// Asyncify saves a few dozen bytes per frame on the path to the import (48-120 bytes seen for
-// C guests); 8 KiB leaves room for deep call chains. An overflow is caught after the unwind.
-constexpr uint32_t kBufferSize = 8192;
-constexpr uint32_t kHeader = 8;  // {u32 current, u32 end}
+// Asyncify saves a few dozen bytes per frame on the path to the import (16-120 bytes seen for
+// C guests). Binaryen checks the buffer's end only when the unwind starts and stops, so an
+// unwind that overflows has written over the live stack above it: caught after, as a trap.
+constexpr uint32_t kHeader = 8;        // {u32 current, u32 end}
+constexpr uint32_t kMinBuffer = 256;  // less free stack than this: no room to suspend
 
 // Calls one of the asyncify control exports. They only set globals; a failure means the
 // isolate is terminating, which the caller's TryCatch reports.
@@ -77,7 +81,7 @@ class asyncify_suspension final : public suspension {
     g_.owner().clear_preempt();  // asked once per slice, whether or not the guest can yield
     // A module asyncified by its producer may unwind only at the imports it chose; a guest
     // whose stack has no room for the unwind buffer runs on rather than trap for a yield.
-    if (!can_unwind_ || !g_.module().unwinds_at_every_import || buffer_base() == 0) return false;
+    if (!can_unwind_ || !g_.module().unwinds_at_every_import || !buffer_place()) return false;
     yielded_ = true;
     if (block(time_slice_yield())) {  // completed at once: cannot happen (a post), but then go on
       yielded_ = false;
@@ -128,8 +132,9 @@ class asyncify_suspension final : public suspension {
           bool stopped = call_control(iso, stop_unwind_);
           state_ = state::running;
           auto cur = g_.memory().load<uint32_t>(buffer_);
-          if (!stopped || !cur || cur.value() > buffer_ + kBufferSize) {
-            end = run_end{run_end::kind::trapped, 0, "asyncify buffer overflow"};
+          if (!stopped || !cur || cur.value() > buffer_end_) {
+            end = run_end{run_end::kind::trapped, 0,
+                          "the guest's stack has no room to suspend it here (asyncify buffer overflow)"};
           }
         }
       }
@@ -158,15 +163,20 @@ class asyncify_suspension final : public suspension {
  private:
   enum class state { running, unwinding, rewinding };
 
-  // Where the unwind buffer goes: below the stack pointer, 16-byte aligned; 0 when the stack
-  // is nearly full, or the pointer cannot be read (V8 is terminating the guest).
-  uint32_t buffer_base() {
+  // Where the unwind buffer goes: [floor, stack pointer), the stack's free part; nullopt when
+  // the stack is nearly full, or the pointer cannot be read (V8 is terminating the guest).
+  struct buffer_span {
+    uint32_t base, end;
+  };
+  std::optional<buffer_span> buffer_place() {
     v8::Isolate* iso = g_.isolate();
     auto ctx = iso->GetCurrentContext();
     v8::Local<v8::Value> v;
-    if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return 0;
-    uint32_t sp = v->Uint32Value(ctx).FromMaybe(0);
-    return sp >= kBufferSize + 16 ? ((sp - kBufferSize) & ~15u) : 0;
+    if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return std::nullopt;
+    uint32_t sp = v->Uint32Value(ctx).FromMaybe(0) & ~15u;
+    uint32_t floor = g_.module().stack_floor;
+    if (sp < floor || sp - floor < kMinBuffer) return std::nullopt;
+    return buffer_span{floor, sp};
   }
 
   void start_unwind() {
@@ -174,21 +184,22 @@ class asyncify_suspension final : public suspension {
     if (iso->IsExecutionTerminating()) return;  // the guest is being stopped: no unwind
     // A stack that is nearly full leaves no room: the guest traps (as it would on its next call
     // anyway) instead of overwriting its data.
-    uint32_t base = buffer_base();
+    auto place = buffer_place();
     guest_memory m = g_.memory();
-    if (base == 0 || !m.store<uint32_t>(base, base + kHeader) || !m.store<uint32_t>(base + 4, base + kBufferSize)) {
+    if (!place || !m.store<uint32_t>(place->base, place->base + kHeader) || !m.store<uint32_t>(place->base + 4, place->end)) {
       iso->ThrowException(v8::Exception::RangeError(
           v8::String::NewFromUtf8Literal(iso, "no stack space left to suspend the guest")));
       return;
     }
-    buffer_ = base;
+    buffer_ = place->base;
+    buffer_end_ = place->end;
     if (call_control(iso, start_unwind_, buffer_)) state_ = state::unwinding;
   }
 
   guest& g_;
   bool can_unwind_;
   state state_ = state::running;
-  uint32_t buffer_ = 0;
+  uint32_t buffer_ = 0, buffer_end_ = 0;  // the unwind buffer in use: its header, its end
   int32_t resumed_value_ = 0;
   op_runner ops_;
   bool yielded_ = false;  // the suspension in progress is a time-slice yield

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <string>
@@ -30,22 +31,53 @@ struct header {
   uint32_t flags;
   uint32_t error_len;
   uint32_t bytes_len;
+  uint32_t stack_start;  // the stack pointer's initial value, with has_sp
 };
 
-// wasm-ld puts the shadow-stack pointer in global 0: a mutable, defined i32 that starts above
-// the data (C, C++, Rust, Zig). Other producers (AssemblyScript, hand-written) may have no such
-// thing, and a buffer "below global 0" would corrupt them.
-bool find_stack_pointer(BinaryenModuleRef m, const char** name) {
+// Whether `e`, a function's statement, is wasm-ld's prologue on global `sp`:
+// global.set sp (local.tee x (i32.sub (global.get sp) N)): the frame taken below the pointer.
+bool is_prologue(BinaryenExpressionRef e, const char* sp) {
+  if (BinaryenExpressionGetId(e) != BinaryenGlobalSetId() || std::strcmp(BinaryenGlobalSetGetName(e), sp) != 0) {
+    return false;
+  }
+  BinaryenExpressionRef v = BinaryenGlobalSetGetValue(e);
+  if (BinaryenExpressionGetId(v) == BinaryenLocalSetId() && BinaryenLocalSetIsTee(v)) v = BinaryenLocalSetGetValue(v);
+  if (BinaryenExpressionGetId(v) != BinaryenBinaryId() || BinaryenBinaryGetOp(v) != BinaryenSubInt32()) return false;
+  BinaryenExpressionRef l = BinaryenBinaryGetLeft(v);
+  return BinaryenExpressionGetId(l) == BinaryenGlobalGetId() && std::strcmp(BinaryenGlobalGetGetName(l), sp) == 0;
+}
+
+// wasm-ld puts the shadow-stack pointer in global 0 (C, C++, Rust, Zig): a mutable, defined i32
+// with a constant start, below which the stack's free space lies. Other producers'
+// global 0 may be anything else (a bump allocator's next free byte, in AssemblyScript-style and
+// hand-written modules), and a buffer put below it would overwrite the guest's data. So the
+// global counts as a stack pointer only when it is one: named __stack_pointer, or used as one,
+// some function taking its frame below it in wasm-ld's prologue (the name section is often
+// stripped). `*start` receives its initial value.
+bool find_stack_pointer(BinaryenModuleRef m, const char** name, uint32_t* start) {
   if (BinaryenGetNumGlobals(m) == 0) return false;
   BinaryenGlobalRef g = BinaryenGetGlobalByIndex(m, 0);
   const char* import_module = BinaryenGlobalImportGetModule(g);
   if (import_module && *import_module) return false;
   if (!BinaryenGlobalIsMutable(g) || BinaryenGlobalGetType(g) != BinaryenTypeInt32()) return false;
-  *name = BinaryenGlobalGetName(g);
-  if (std::strcmp(*name, "__stack_pointer") == 0) return true;
   BinaryenExpressionRef init = BinaryenGlobalGetInitExpr(g);
-  return init && BinaryenExpressionGetId(init) == BinaryenConstId() &&
-         BinaryenConstGetValueI32(init) > 0;
+  if (!init || BinaryenExpressionGetId(init) != BinaryenConstId()) return false;
+  *name = BinaryenGlobalGetName(g);
+  *start = static_cast<uint32_t>(BinaryenConstGetValueI32(init));
+  if (std::strcmp(*name, "__stack_pointer") == 0) return true;
+  for (BinaryenIndex i = 0, n = BinaryenGetNumFunctions(m); i < n; ++i) {
+    BinaryenExpressionRef body = BinaryenFunctionGetBody(BinaryenGetFunctionByIndex(m, i));
+    if (!body) continue;  // an import
+    if (BinaryenExpressionGetId(body) != BinaryenBlockId()) {
+      if (is_prologue(body, *name)) return true;
+      continue;
+    }
+    // The prologue is among a function's first statements (after saving arguments).
+    for (BinaryenIndex c = 0, nc = std::min<BinaryenIndex>(BinaryenBlockGetNumChildren(body), 4); c < nc; ++c) {
+      if (is_prologue(BinaryenBlockGetChildAt(body, c), *name)) return true;
+    }
+  }
+  return false;
 }
 
 bool imports_any_of(BinaryenModuleRef m, const std::set<std::string>& wanted) {
@@ -85,7 +117,8 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
   uint32_t flags = 0;
   bool changed = false;
   const char* sp = nullptr;
-  if (find_stack_pointer(m, &sp)) flags |= has_sp;
+  uint32_t stack_start = 0;
+  if (find_stack_pointer(m, &sp, &stack_start)) flags |= has_sp;
   if (imports_any_of(m, blocking)) flags |= blocks;
   if (BinaryenGetExport(m, "asyncify_start_unwind")) {
     flags |= asyncified;  // done by its producer: never twice
@@ -121,7 +154,7 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
     flags |= memory_imported;
     changed = true;
   }
-  header h{kMagic, flags, 0, 0};
+  header h{kMagic, flags, 0, 0, stack_start};
   if (!changed) {
     async::write_all(out, &h, sizeof h);
     ::_exit(0);
@@ -146,6 +179,7 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
   if (h.magic != kMagic || d.size() != sizeof h + uint64_t{h.error_len} + h.bytes_len) return false;
   res.asyncified = h.flags & asyncified;
   res.has_stack_pointer = h.flags & has_sp;
+  res.stack_start = h.stack_start;
   res.unwinds_at_every_import = h.flags & every_import;
   res.imports_blocking = h.flags & blocks;
   res.memory_imported = h.flags & memory_imported;
@@ -159,7 +193,7 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
 // Everything the rewrite's output depends on besides the input: a change to any of it is
 // another cache key.
 std::string settings_of(bool import_memory) {
-  return "wasio-asyncify-2;level=1;memory=" + std::to_string(import_memory) + ";imports=" + asyncify_import_list(true) +
+  return "wasio-asyncify-3;level=1;memory=" + std::to_string(import_memory) + ";imports=" + asyncify_import_list(true) +
          ";blocking=" + asyncify_import_list();
 }
 

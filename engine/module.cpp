@@ -2,6 +2,7 @@
 
 #include <libplatform/libplatform.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -43,6 +44,15 @@ struct scratch_isolate {
 };
 
 }  // namespace
+
+std::optional<uint32_t> stack_floor(const wasm_summary& s, uint32_t stack_start) {
+  constexpr uint32_t kDefaultStack = 64 * 1024, kLowest = 16;
+  if (!s.complete || s.data_unplaced) return std::nullopt;
+  if (s.data_start >= stack_start) return kLowest;  // --stack-first, or no data
+  if (s.data_end > stack_start) return std::nullopt;
+  uint64_t floor = std::max<uint64_t>(s.data_end, stack_start > kDefaultStack ? stack_start - kDefaultStack : 0);
+  return static_cast<uint32_t>(std::max<uint64_t>((floor + 15) & ~uint64_t{15}, kLowest));
+}
 
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner, const rewrite_cache* cache,
                                mode_choice mode) {
@@ -103,6 +113,13 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
       out.info = asyncify_rewrite(bytes, own_memory, cache);
     }
     out.mode_reason = "asyncify: " + std::string(out.info.from_cache ? "its rewrite is cached" : "rewritten now") + " (" + kib + ")";
+  }
+  if (out.info.has_stack_pointer) {
+    if (auto floor = stack_floor(summary, out.info.stack_start)) {
+      out.info.stack_floor = *floor;
+    } else {
+      out.info.has_stack_pointer = false;
+    }
   }
   if (mode == mode_choice::fiber) {
     out.info = rewrite_result{};

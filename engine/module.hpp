@@ -24,6 +24,7 @@ struct module_data {
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
   bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer goes below it)
+  uint32_t stack_floor = 0;        // with has_stack_pointer: the bottom of the stack's region
   // Set when the module's memory was turned into the import wasio.memory, which the worker
   // supplies from its pool: the limits of the memory to supply.
   std::optional<engine::memory_limits> supplied_memory;
@@ -40,6 +41,8 @@ struct rewrite_result {
   bool asyncified = false;
   bool unwinds_at_every_import = false;  // may yield in any import at the end of a time slice
   bool has_stack_pointer = false;
+  uint32_t stack_start = 0;       // with has_stack_pointer: its initial value
+  uint32_t stack_floor = 0;       // with has_stack_pointer: the bottom of the stack's region (stack_floor())
   bool imports_blocking = false;  // imports a WASI call that may suspend
   bool memory_imported = false;   // its own memory became the import wasio.memory
   bool from_cache = false;        // read from the disk cache, not rewritten now
@@ -85,6 +88,14 @@ inline constexpr size_t kCheapRewriteBytes = 4u << 20;
 // from the cache, 0.7x in fiber mode; a 70 MiB data-heavy one grew 0.01% and started in 0.7x
 // either way (bench/run.sh section 12). For a big module, a slower start outweighs the density.
 inline constexpr size_t kMaxCachedGrowthPercent = 125;
+
+// The lowest address of the shadow stack's region, which lies free below the stack pointer:
+// asyncify's unwind buffer may use [floor, stack pointer). wasm-ld lays memory out as
+// [data][stack][heap], or [stack][data][heap] with --stack-first. Below a stack-first stack
+// there is nothing; above the data there is the bss, which the module does not describe, so
+// the stack is taken to hold at most wasm-ld's default 64 KiB there. Nullopt when the data
+// straddles the stack's start or cannot be placed: then it is no stack wasio can trust.
+std::optional<uint32_t> stack_floor(const wasm_summary& s, uint32_t stack_start);
 
 struct prepared_module {
   std::shared_ptr<v8::CompiledWasmModule> code;

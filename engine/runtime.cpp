@@ -110,6 +110,7 @@ class runtime_impl {
     d->asyncified = p.info.asyncified;
     d->unwinds_at_every_import = p.info.unwinds_at_every_import;
     d->has_stack_pointer = p.info.has_stack_pointer;
+    d->stack_floor = p.info.stack_floor;
     d->supplied_memory = p.supplied_memory;
     d->data_end = p.data_end;
     std::lock_guard lock(mu_);

@@ -101,24 +101,39 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
       for (uint64_t n = d.leb(); d.ok && n > 0; --n) {
         uint64_t flags = d.leb();
         uint64_t memory = flags == 2 ? d.leb() : 0;
-        if (flags > 2) break;
+        if (flags > 2) {
+          s.data_unplaced = true;
+          break;
+        }
         std::optional<uint64_t> offset;
         if (flags != 1) {
           // Only the plain form (i32.const N; end) is read; another expression ends the walk.
-          if (d.byte() != 0x41) break;
+          if (d.byte() != 0x41) {
+            s.data_unplaced |= memory == 0;
+            break;
+          }
           offset = d.sleb32();  // the u32 address an i32 stands for
-          if (d.byte() != 0x0b) break;
+          if (d.byte() != 0x0b) {
+            s.data_unplaced |= memory == 0;
+            break;
+          }
         }
         uint64_t len = d.leb();
         d.skip(len);
-        if (d.ok && offset && memory == 0) s.data_end = std::max(s.data_end, *offset + len);
+        if (!d.ok) s.data_unplaced = true;
+        if (d.ok && offset && memory == 0) {
+          s.data_end = std::max(s.data_end, *offset + len);
+          s.data_start = std::min(s.data_start, *offset);
+        }
       }
     }
     r.at = end;
   }
+  s.complete = r.ok;
   if (!r.ok || s.imports_memory || memories != 1 || (mem->flags & ~1u) || mem->min > 65536 ||
       mem->max > 65536) {
-    return wasm_summary{s.imports_memory, std::nullopt, s.data_end};
+    s.own_memory = std::nullopt;
+    return s;
   }
   memory_limits l{static_cast<uint32_t>(mem->min), std::nullopt};
   if (mem->flags & 1) l.maximum = static_cast<uint32_t>(mem->max);

@@ -22,6 +22,11 @@ struct wasm_summary {
   // writes the segments, which for a C program fill most of the pages below (for a data-heavy
   // program, tens of MB).
   uint64_t data_end = 0;
+  // Where the lowest of those segments starts (UINT64_MAX: none), and whether an active
+  // segment of memory 0 lies where this reader cannot tell (an offset that is not i32.const).
+  uint64_t data_start = UINT64_MAX;
+  bool data_unplaced = false;
+  bool complete = false;  // every section was read (else the fields above may miss some)
 };
 
 // Reads `bytes`, which need not be valid (it runs before V8 has seen them): unreadable input

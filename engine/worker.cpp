@@ -80,7 +80,31 @@ void worker::ignore_default_sigpipe() {
   }
 }
 
-void worker::init_isolate() { vm_ = std::make_unique<vm>(); }
+namespace {
+// The stack limit for V8 on a thread of wasio's own: the thread's whole stack but a margin for
+// the host's frames below the guest's (V8's default, 984 KiB below where the isolate was made,
+// is less than an asyncify-instrumented guest needs to block 10,000 frames deep, which fiber
+// mode's 16 MiB stacks and node's uninstrumented frames allow). Nullopt: V8's default stands.
+std::optional<uintptr_t> own_thread_stack_limit() {
+  constexpr size_t kMargin = 256 * 1024;
+  pthread_attr_t attr;
+  if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return std::nullopt;
+  void* low = nullptr;
+  size_t size = 0;
+  int r = ::pthread_attr_getstack(&attr, &low, &size);
+  ::pthread_attr_destroy(&attr);
+  auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  auto limit = reinterpret_cast<uintptr_t>(low) + kMargin;
+  if (r != 0 || size < 2 * kMargin || limit >= here) return std::nullopt;
+  return limit;
+}
+}  // namespace
+
+void worker::init_isolate() {
+  vm_ = std::make_unique<vm>();
+  if (!own_io_) return;  // an embedder's thread: its stack is the embedder's to size
+  if (auto limit = own_thread_stack_limit()) vm_->isolate()->SetStackLimit(*limit);
+}
 
 void worker::dispose_isolate() {
   stdio_.clear();

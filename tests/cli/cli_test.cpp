@@ -406,3 +406,42 @@ TEST(cli, limits_take_their_flags_before_the_module) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 }  // namespace
+
+namespace {
+// `argv` run by the shell with stdin a pipe that gets its line only after 100 ms: a read of it
+// really waits (suspends), where run_process's input is there at once.
+wasio::test::process_result run_with_late_stdin(const std::vector<std::string>& argv) {
+  std::string cmd = "(sleep 0.1; echo x) 2>/dev/null | exec";
+  for (const auto& a : argv) cmd += " '" + a + "'";
+  return run_process({"/bin/sh", "-c", cmd});
+}
+
+// Global 0 is a bump allocator's next free byte, not a stack pointer: no mode may put a buffer
+// below it. Automatic mode runs such a module as given (fiber), asyncify mode refuses it.
+TEST(cli, a_global_that_is_not_a_stack_pointer_keeps_its_data_through_every_suspension) {
+  for (std::string name : {"bump_allocator", "bump_allocator_low"}) {
+    for (std::string mode : {"auto", "fiber"}) {
+      auto r = run_with_late_stdin(wasio_run({"--mode", mode, guest(name)}));
+      EXPECT_EQ(r.status, 0) << name << " " << mode << ": " << r.err;
+      EXPECT_EQ(r.out, "intact\n") << name << " " << mode;
+    }
+    auto r = run_with_late_stdin(wasio_run({"--mode", "asyncify", guest(name)}));
+    EXPECT_EQ(r.status, 1) << name;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("no shadow-stack pointer"), std::string::npos) << r.err;
+  }
+}
+
+// A guest that blocks deep in its own stack resumes with every frame intact, in every mode: as
+// deep as its stack allows (1,000 frames in wasm-ld's default 64 KiB, 10,000 in Rust's 1 MiB).
+TEST(cli, a_guest_blocking_deep_in_its_stack_resumes_intact) {
+  for (auto [name, depth] : {std::pair<std::string, std::string>{"deep_block", "1000"},
+                             {"deep_block_1m", "10000"}}) {
+    for (std::string mode : {"auto", "asyncify", "fiber"}) {
+      auto r = run_with_late_stdin(wasio_run({"--mode", mode, guest(name), depth}));
+      EXPECT_EQ(r.status, 0) << name << " " << depth << " " << mode << ": " << r.err;
+      EXPECT_EQ(r.out, "ok " + depth + "\n") << name << " " << depth << " " << mode;
+    }
+  }
+}
+}  // namespace

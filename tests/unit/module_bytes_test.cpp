@@ -95,6 +95,31 @@ TEST(wasm_summary, reads_the_memory_and_where_the_data_ends) {
   EXPECT_EQ(summarize(header + memory + global).data_end, 5u);
 }
 
+// Where asyncify's buffer may start below a shadow stack: wasm-ld's two layouts, and what is no
+// stack at all.
+TEST(wasm_summary, the_stack_region_follows_wasm_ld_layouts) {
+  bytes_t data = {0x0b, 0x13, 0x03,
+                  0x00, 0x41, 0x80, 0x01, 0x0b, 0x02, 'h', 'i',  // active at 128, 2 bytes
+                  0x01, 0x01, 'p',                              // passive: not placed
+                  0x02, 0x00, 0x41, 0x10, 0x0b, 0x01, '!'};     // memory 0 given, at 16
+  auto s = summarize(header + types + functions + memory + code + data);
+  EXPECT_TRUE(s.complete);
+  EXPECT_FALSE(s.data_unplaced);
+  EXPECT_EQ(s.data_start, 16u);
+  EXPECT_EQ(stack_floor(s, 16), 16u);                    // --stack-first: nothing below the stack
+  EXPECT_EQ(stack_floor(s, 8), 16u);
+  EXPECT_EQ(stack_floor(s, 200), 144u);                  // [data][stack]: above the data, aligned
+  EXPECT_EQ(stack_floor(s, 1 << 20), (1u << 20) - 65536);  // at most wasm-ld's 64 KiB default
+  EXPECT_FALSE(stack_floor(s, 100));                     // the data straddles the stack's start
+  bytes_t global = {0x0b, 0x0b, 0x02, 0x00, 0x41, 0x04, 0x0b, 0x01, 'a', 0x00, 0x23, 0x00, 0x0b};
+  auto unplaced = summarize(header + memory + global);
+  EXPECT_TRUE(unplaced.data_unplaced);
+  EXPECT_FALSE(stack_floor(unplaced, 1 << 20));          // a segment wasio cannot place
+  EXPECT_EQ(stack_floor(summarize(header), 1 << 20), 16u);  // no data at all
+  bytes_t cut = {0x0b, 0x7f, 0x01};                        // a data section cut short
+  EXPECT_FALSE(stack_floor(summarize(header + memory + cut), 1 << 20));  // not read through
+}
+
 // summarize runs before V8 has seen the bytes: hostile sizes end the walk, never loop or read
 // past the end.
 TEST(wasm_summary, survives_hostile_sizes) {
