@@ -111,18 +111,19 @@ inline constexpr uint32_t address_storage_size = 128;
 // port over 65535 too), afnosupport for a unix path, fault out of memory.
 inline result<wasi::sock_endpoint> decode_address(const guest_memory& m, uint32_t ptr, uint32_t port) {
   WASIO_TRY(buf, m.load<uint32_t>(ptr));
-  WASIO_TRY(len, m.load<uint32_t>(ptr + 4));
+  WASIO_TRY(len, m.load<uint32_t>(uint64_t{ptr} + 4));
   if (port > 65535) return errc::inval;
   wasi::sock_endpoint e;
   e.port = static_cast<uint16_t>(port);
-  uint32_t ip_at = buf, ip_len = len;
+  uint64_t ip_at = buf;
+  uint32_t ip_len = len;
   if (len == address_storage_size) {
     WASIO_TRY(family, m.load<uint16_t>(buf));
     if (family == static_cast<uint16_t>(wasi::address_family::unix_path)) return errc::afnosupport;
     if (family == static_cast<uint16_t>(wasi::address_family::inet4)) ip_len = 4;
     else if (family == static_cast<uint16_t>(wasi::address_family::inet6)) ip_len = 16;
     else return errc::inval;
-    ip_at = buf + 2;
+    ip_at = uint64_t{buf} + 2;
   } else if (len != 4 && len != 16) {
     return errc::inval;
   }
@@ -150,7 +151,7 @@ struct address_out {
 };
 inline result<address_out> check_address_out(const guest_memory& m, uint32_t ptr) {
   WASIO_TRY(buf, m.load<uint32_t>(ptr));
-  WASIO_TRY(len, m.load<uint32_t>(ptr + 4));
+  WASIO_TRY(len, m.load<uint32_t>(uint64_t{ptr} + 4));
   if (len != address_storage_size && len != 16) return errc::inval;
   WASIO_TRY(b, m.bytes(buf, len));
   return address_out{b};

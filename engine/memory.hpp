@@ -1,5 +1,7 @@
 // guest_memory: bounds-checked access to a guest's linear memory. Every pointer a guest hands to
-// an import goes through here; one out of range gives `fault`, never a host access.
+// an import goes through here; one out of range gives `fault`, never a host access. Pointers
+// are taken as 64-bit so that a field's address (`uint64_t{ptr} + 4`) cannot wrap past the end
+// of a 4 GiB memory back to its start: compute them in 64 bits, never as uint32_t sums.
 #pragma once
 #include <bit>
 #include <cstddef>
@@ -38,14 +40,14 @@ class guest_memory {
     return ptr <= size_ && len <= size_ - ptr;
   }
 
-  result<std::span<std::byte>> bytes(uint32_t ptr, uint64_t len) const {
+  result<std::span<std::byte>> bytes(uint64_t ptr, uint64_t len) const {
     if (!contains(ptr, len)) return errc::fault;
     return std::span<std::byte>(reinterpret_cast<std::byte*>(base_) + ptr, len);
   }
   // Unaligned loads and stores: the spec gives alignments, but no host rejects misaligned
   // pointers that are in bounds, and C compilers may produce them for packed data.
   template <class T>
-  result<T> load(uint32_t ptr) const {
+  result<T> load(uint64_t ptr) const {
     static_assert(std::is_trivially_copyable_v<T>);
     if (!contains(ptr, sizeof(T))) return errc::fault;
     T v;
@@ -53,7 +55,7 @@ class guest_memory {
     return v;
   }
   template <class T>
-  result<void> store(uint32_t ptr, T v) const {
+  result<void> store(uint64_t ptr, T v) const {
     static_assert(std::is_trivially_copyable_v<T>);
     if (!contains(ptr, sizeof(T))) return errc::fault;
     std::memcpy(base_ + ptr, &v, sizeof v);
@@ -66,7 +68,7 @@ class guest_memory {
     void set(T v) const { std::memcpy(p, &v, sizeof v); }
   };
   template <class T>
-  result<slot<T>> out(uint32_t ptr) const {
+  result<slot<T>> out(uint64_t ptr) const {
     if (!contains(ptr, sizeof(T))) return errc::fault;
     return slot<T>{base_ + ptr};
   }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace wasio::wasi {
@@ -37,6 +38,18 @@ result<void> fd_table::close(fd_t fd) {
   if (fd >= entries_.size() || !entries_[fd]) return errc::badf;
   entries_[fd].reset();
   --open_;
+  while (!entries_.empty() && !entries_.back()) entries_.pop_back();
+  return ok();
+}
+
+result<void> fd_table::renumber(fd_t from, fd_t to) {
+  WASIO_TRY(src, get(from));
+  if (from == to) return ok();
+  if (to >= entries_.size() && (to >= std::min(limit_, kSparseNumbers))) return errc::badf;
+  fd_entry moved = std::move(*src);
+  entries_[from].reset();
+  --open_;
+  insert_at(to, std::move(moved));  // the old `to`, if any, is closed as its entry is replaced
   while (!entries_.empty() && !entries_.back()) entries_.pop_back();
   return ok();
 }

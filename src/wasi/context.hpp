@@ -42,7 +42,11 @@ class fd_table {
   // Places `e` at exactly `fd` (stdio), replacing nothing.
   void insert_at(fd_t fd, fd_entry e);
   result<void> close(fd_t fd);
+  // Moves `from` to the number `to`, closing what was there; `to` need not be open, but must be
+  // below the limit and kSparseNumbers, so that a guest cannot make the table a sparse giant.
+  result<void> renumber(fd_t from, fd_t to);
   size_t size() const { return entries_.size(); }
+  static constexpr size_t kSparseNumbers = 4096;
   // At most `n` open fds (stdio and preopens count), as RLIMIT_NOFILE does for a process.
   void set_limit(size_t n) { limit_ = n; }
 

@@ -357,14 +357,7 @@ result<void> fd_filestat_set_times(context& c, fd_t fd, timestamp atim, timestam
   return ok();
 }
 
-result<void> fd_renumber(context& c, fd_t from, fd_t to) {
-  WASIO_TRY(src, c.fds.get(from));
-  WASIO_TRY(dst, c.fds.get(to));
-  if (from == to) return ok();
-  fd_entry moved = std::move(*src);
-  *dst = std::move(moved);  // the old `to` is closed as its entry is replaced
-  return c.fds.close(from);
-}
+result<void> fd_renumber(context& c, fd_t from, fd_t to) { return c.fds.renumber(from, to); }
 
 asio::awaitable<result<size>> fd_pread(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
   return positional(c, fd, iov, offset, false);

@@ -95,7 +95,10 @@ result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t i
 result<void> fd_filestat_set_size(context& c, fd_t fd, filesize size);
 // fd_filestat_set_times: futimens, with the NOW flags; a time and its NOW flag together are inval.
 result<void> fd_filestat_set_times(context& c, fd_t fd, timestamp atim, timestamp mtim, uint16_t fst_flags);
-// fd_renumber: move `from` onto `to` (which must be open; it is closed first). Errors: badf.
+// fd_renumber: move `from` onto `to`, closing `to` first if it is open. The spec's text has
+// `to` open, but a closed `to` is taken, as the preview1->preview2 adapter and wasmer do: real
+// programs rely on it (YoWASP's ABC moves stdout away with fd_renumber(1, 7) and back while 1
+// is closed). Errors: badf (`from` not open; `to` closed and beyond the fd limit).
 result<void> fd_renumber(context& c, fd_t from, fd_t to);
 
 // ---- path ---------------------------------------------------------------------------------

@@ -290,7 +290,11 @@ static void file_io(void) {
     EXPECT(w_fd_fdstat_get(fd, P(fs)), EBADF_);
     st = fstat_of(other, &err);
     CHECK(err == OK && st.size == 101, "after renumber, `to` is f");
-    EXPECT(w_fd_renumber(other, 999), EBADF_);
+    /* onto a closed number: taken (as the preview1 adapter and wasmer do), and back */
+    EXPECT(w_fd_renumber(other, 999), OK);
+    EXPECT(w_fd_fdstat_get(other, P(fs)), EBADF_);
+    EXPECT(w_fd_renumber(999, other), OK);
+    EXPECT(w_fd_renumber(other, 0x7fffffff), EBADF_); /* beyond any fd limit */
     EXPECT(w_fd_renumber(999, other), EBADF_);
     EXPECT(w_fd_close(other), OK);
     EXPECT(w_fd_close(other), EBADF_);

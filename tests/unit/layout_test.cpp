@@ -2,6 +2,8 @@
 // exact bytes written, nothing written outside, every out-of-range pointer a fault.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+
 #include <array>
 #include <vector>
 
@@ -45,6 +47,30 @@ TEST(guest_memory, unaligned_store_writes_exactly_its_bytes) {
   EXPECT_TRUE(m.untouched_except(13, 8));
   EXPECT_EQ(m.bytes[13], 0x08);
   EXPECT_EQ(m.bytes[20], 0x01);
+}
+
+// A maximal (4 GiB) memory: a record whose fields straddle its end must fault, never wrap
+// around to address 0 (the address records of the socket calls read a pointer and a length,
+// then the address they point at).
+TEST(layout, records_straddling_the_end_of_a_4_gib_memory_fault) {
+  constexpr size_t k4G = size_t{1} << 32;
+  void* p = ::mmap(nullptr, k4G, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  auto* base = static_cast<uint8_t*>(p);
+  guest_memory m(base, k4G);
+  // Address 0 holds a plausible record: {buf=64, len=16}, and 64.. a plausible address.
+  std::memcpy(base + 0, "\x40\0\0\0\x10\0\0\0", 8);
+  for (uint32_t ptr : {0xFFFFFFFCu, 0xFFFFFFFDu, 0xFFFFFFFFu}) {
+    std::memcpy(base + ptr, "\x40\0\0", std::min<size_t>(4, k4G - ptr));
+    EXPECT_EQ(layout::decode_address(m, ptr, 80).error(), errc::fault) << ptr;
+    EXPECT_EQ(layout::check_address_out(m, ptr).error(), errc::fault) << ptr;
+  }
+  // The pointed-at address itself straddles the end: {buf=0xFFFFFFFF, len=128} at 8.
+  std::memcpy(base + 8, "\xff\xff\xff\xff\x80\0\0\0", 8);
+  EXPECT_EQ(layout::decode_address(m, 8, 80).error(), errc::fault);
+  EXPECT_EQ(layout::check_address_out(m, 8).error(), errc::fault);
+  EXPECT_EQ(m.load<uint32_t>(uint64_t{0xFFFFFFFE} + 4).error(), errc::fault);
+  ::munmap(p, k4G);
 }
 
 TEST(layout, iovecs_decode_and_check_every_buffer) {

@@ -629,7 +629,16 @@ TEST_P(path_fixture, rights_only_narrow_and_renumber) {
   EXPECT_TRUE(fd_renumber(ctx, fd, other));
   EXPECT_EQ(fd_fdstat_get(ctx, fd).error(), errc::badf);
   EXPECT_EQ(fd_fdstat_get(ctx, other).value().rights_base & rights::fd_write, 0u);  // it is the narrowed one
-  EXPECT_EQ(fd_renumber(ctx, other, 999).error(), errc::badf);
+  // Onto a closed number: the number is taken (real programs move stdout away and back so).
+  EXPECT_TRUE(fd_renumber(ctx, other, 999));
+  EXPECT_EQ(fd_fdstat_get(ctx, other).error(), errc::badf);
+  EXPECT_TRUE(fd_fdstat_get(ctx, 999));
+  EXPECT_TRUE(fd_renumber(ctx, 999, other));
+  EXPECT_LT(ctx.fds.size(), 999u);  // 999 left no sparse tail behind
+  // Beyond the fd limit, or so far that the table would become a sparse giant: badf.
+  EXPECT_EQ(fd_renumber(ctx, other, 0xFFFFFFF0u).error(), errc::badf);
+  ctx.fds.set_limit(8);
+  EXPECT_EQ(fd_renumber(ctx, other, 8).error(), errc::badf);
   EXPECT_EQ(fd_renumber(ctx, 999, other).error(), errc::badf);
 }
 
