@@ -129,7 +129,12 @@ std::optional<std::string> guest::build_context(const config& cfg) {
       err = errno;
     }
     if (!s) return "cannot give the guest listening socket " + std::to_string(l) + ": " + std::strerror(err);
-    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), wasi::socket_entry(std::move(s)));
+    // Non-blocking, as wasmtime hands --tcplisten sockets over: accept answers `again` when
+    // nothing is pending, and the guest waits in poll_oneoff. Go's runtime runs every goroutine
+    // on one thread and relies on it: a blocking accept would stop the whole program.
+    wasi::fd_entry e = wasi::socket_entry(std::move(s));
+    e.stat.flags = wasi::fdflags::nonblock;
+    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e));
   }
   wasi_.net = cfg.net;
   return std::nullopt;

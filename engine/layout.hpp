@@ -3,7 +3,9 @@
 #pragma once
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <boost/container/small_vector.hpp>
+#include <climits>
 #include <cstdint>
 #include <string_view>
 
@@ -41,10 +43,14 @@ inline result<std::string_view> guest_string(const guest_memory& m, uint32_t ptr
 // Host iovecs pointing into guest memory. Most calls pass one or two.
 using iovecs = boost::container::small_vector<::iovec, 4>;
 
-// Decodes `count` iovecs at `ptr` into `out`; fault if the array or any buffer leaves guest
-// memory. (An out-parameter: the vector's inline storage is not copied on return.)
+// Decodes `count` iovecs at `ptr` into `out`; fault if the array or any buffer decoded leaves
+// guest memory. Only the first IOV_MAX are decoded: the host transfers no more in one call (a
+// short transfer is a valid answer), and a guest's count must not decide the host's memory and
+// time (134M empty iovecs once cost 2.1 GB). (An out-parameter: the vector's inline storage is
+// not copied on return.)
 inline result<void> decode_iovecs(const guest_memory& m, uint32_t ptr, uint32_t count, iovecs& out) {
   WASIO_TRY(arr, m.bytes(ptr, uint64_t{count} * iovec_size));
+  count = std::min<uint32_t>(count, IOV_MAX);
   out.clear();
   out.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {

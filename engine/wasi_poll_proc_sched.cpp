@@ -13,6 +13,9 @@ asio::awaitable<errc> poll_with(call c, uint32_t in, uint32_t out, uint32_t nsub
                                 const layout::subscription_layout& sl) {
   WASIO_CO_TRY_ERRC(nevents, c.mem().out<uint32_t>(nevents_ptr));
   if (nsubscriptions == 0) co_return errc::inval;  // nothing could ever wake the guest
+  // The host keeps a record and an event per subscription for the whole wait: their number may
+  // not be the guest's to choose (22M once cost 2.5 GB). poll(2) says EINVAL past its limit too.
+  if (nsubscriptions > wasi::kMaxSubscriptions) co_return errc::inval;
   WASIO_CO_TRY_ERRC(subs_mem, c.mem().bytes(in, uint64_t{nsubscriptions} * sl.size));
   WASIO_CO_TRY_ERRC(events_mem, c.mem().bytes(out, uint64_t{nsubscriptions} * layout::event_size));
   std::vector<wasi::subscription> subs;

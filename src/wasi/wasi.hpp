@@ -147,7 +147,8 @@ result<void> path_symlink(context& c, std::string_view target, fd_t dir, std::st
 // (relative, or absolute with SUBSCRIPTION_CLOCK_ABSTIME) or an fd ready to read/write. Writes
 // one event per ready subscription to `out` (at most subs.size()) and returns their count. A
 // problem with one subscription (bad fd, unknown clock) is an event with that error, not a
-// failed call. Errors: inval (no subscriptions).
+// failed call. Errors: inval (no subscriptions, or more than kMaxSubscriptions).
+inline constexpr uint32_t kMaxSubscriptions = 65536;
 asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscription> subs,
                                           std::span<event> out);
 

@@ -445,3 +445,12 @@ TEST(cli, a_guest_blocking_deep_in_its_stack_resumes_intact) {
   }
 }
 }  // namespace
+
+namespace {
+// A call's host cost is bounded whatever the guest asks (tests/guests/host_cost.c).
+TEST(cli, host_cost_of_one_call_is_bounded) {
+  auto r = run_process(wasio_run({guest("host_cost")}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\n") << r.err;
+}
+}  // namespace

@@ -64,10 +64,13 @@ static int server(int lfd, int want) {
     int from = accepted < want ? 0 : 1;
     if (poll(fds + from, (nfds_t)(n - from), -1) < 0) return fail("poll", errno);
     if (from == 0 && fds[0].revents) {
+      /* A shared listener may have been emptied by another guest meanwhile: EAGAIN. */
       int c = accept(lfd, NULL, NULL);
-      if (c < 0) return fail("accept", errno);
-      fds[n++] = (struct pollfd){.fd = c, .events = POLLIN};
-      ++accepted;
+      if (c < 0 && errno != EAGAIN) return fail("accept", errno);
+      if (c >= 0) {
+        fds[n++] = (struct pollfd){.fd = c, .events = POLLIN};
+        ++accepted;
+      }
     }
     for (int i = 1; i < n; ++i) {
       if (!fds[i].revents) continue;
@@ -85,8 +88,14 @@ static int server(int lfd, int want) {
 static int one(int lfd) {
   printf("port %u\n", (unsigned)we_local_port(lfd));
   fflush(stdout);
-  int c = accept(lfd, NULL, NULL);
-  if (c < 0) return fail("accept", errno);
+  /* The listener may be non-blocking (a --tcplisten one is): wait in poll, then accept. */
+  int c;
+  for (;;) {
+    struct pollfd p = {.fd = lfd, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0) return fail("poll", errno);
+    if ((c = accept(lfd, NULL, NULL)) >= 0) break;
+    if (errno != EAGAIN) return fail("accept", errno);
+  }
   while (!echo_some(c)) {
   }
   close(c);
