@@ -77,11 +77,13 @@ TEST(byte_buffer, reads_a_file_whole_and_survives_an_empty_one) {
   EXPECT_FALSE(byte_buffer::read_file(-1));
 }
 
+// A data section of three segments: active at 128 (2 bytes), passive, and at 16 in memory 0 given.
+const bytes_t data = {0x0b, 0x13, 0x03,
+                      0x00, 0x41, 0x80, 0x01, 0x0b, 0x02, 'h', 'i',  // active at 128, 2 bytes
+                      0x01, 0x01, 'p',                              // passive: not placed
+                      0x02, 0x00, 0x41, 0x10, 0x0b, 0x01, '!'};     // memory 0 given, at 16
+
 TEST(wasm_summary, reads_the_memory_and_where_the_data_ends) {
-  bytes_t data = {0x0b, 0x13, 0x03,
-                  0x00, 0x41, 0x80, 0x01, 0x0b, 0x02, 'h', 'i',  // active at 128, 2 bytes
-                  0x01, 0x01, 'p',                              // passive: not placed
-                  0x02, 0x00, 0x41, 0x10, 0x0b, 0x01, '!'};     // memory 0 given, at 16
   auto s = summarize(header + types + functions + memory + code + data);
   ASSERT_TRUE(s.own_memory);
   EXPECT_EQ(s.own_memory->initial, 2u);
@@ -98,10 +100,6 @@ TEST(wasm_summary, reads_the_memory_and_where_the_data_ends) {
 // Where asyncify's buffer may start below a shadow stack: wasm-ld's two layouts, and what is no
 // stack at all.
 TEST(wasm_summary, the_stack_region_follows_wasm_ld_layouts) {
-  bytes_t data = {0x0b, 0x13, 0x03,
-                  0x00, 0x41, 0x80, 0x01, 0x0b, 0x02, 'h', 'i',  // active at 128, 2 bytes
-                  0x01, 0x01, 'p',                              // passive: not placed
-                  0x02, 0x00, 0x41, 0x10, 0x0b, 0x01, '!'};     // memory 0 given, at 16
   auto s = summarize(header + types + functions + memory + code + data);
   EXPECT_TRUE(s.complete);
   EXPECT_FALSE(s.data_unplaced);
