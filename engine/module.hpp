@@ -23,8 +23,8 @@ struct module_data {
   std::string mode_reason;       // why this mode, for a log line
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
-  bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer goes below it)
-  uint32_t stack_floor = 0;        // with has_stack_pointer: the bottom of the stack's region
+  bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer lies below it)
+  uint32_t stack_floor = 0;        // with has_stack_pointer: where that buffer may start (stack_floor())
   // Set when the module's memory was turned into the import wasio.memory, which the worker
   // supplies from its pool: the limits of the memory to supply.
   std::optional<engine::memory_limits> supplied_memory;

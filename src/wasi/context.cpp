@@ -47,10 +47,8 @@ result<void> fd_table::renumber(fd_t from, fd_t to) {
   if (from == to) return ok();
   if (to >= entries_.size() && (to >= std::min(limit_, kSparseNumbers))) return errc::badf;
   fd_entry moved = std::move(*src);
-  entries_[from].reset();
-  --open_;
+  (void)close(from);
   insert_at(to, std::move(moved));  // the old `to`, if any, is closed as its entry is replaced
-  while (!entries_.empty() && !entries_.back()) entries_.pop_back();
   return ok();
 }
 
