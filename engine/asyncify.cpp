@@ -109,7 +109,22 @@ class asyncify_suspension final : public suspension {
     return std::nullopt;
   }
 
-  asio::awaitable<run_end> run(const v8::Global<v8::Function>& entry) {
+  asio::awaitable<run_end> run(export_call& call) {
+    v8::Isolate* iso = g_.isolate();
+    // A call that does not return (a trap, a stop) leaves the stack pointer where its deepest
+    // frame had it: restored, so that an instance's next call does not start lower each time.
+    std::optional<uint32_t> sp_before = stack_pointer();
+    auto end = co_await drive(call);
+    if (end.how != run_end::kind::returned && end.how != run_end::kind::exited && sp_before) {
+      v8::HandleScope hs(iso);
+      v8::Context::Scope cs(g_.context());
+      set_stack_pointer(*sp_before);
+    }
+    co_return end;
+  }
+
+ private:
+  asio::awaitable<run_end> drive(export_call& call) {
     v8::Isolate* iso = g_.isolate();
     for (;;) {
       std::optional<run_end> end;
@@ -121,12 +136,17 @@ class asyncify_suspension final : public suspension {
         v8::MaybeLocal<v8::Value> r;
         {
           guest_segment running(&g_);
-          r = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr);
+          r = call.invoke(iso, ctx);
         }
         end = g_.call_ended(tc, r.IsEmpty());
         if (end || state_ != state::unwinding) {
           state_ = state::running;
-          if (!end) end = run_end{};
+          if (!end) {
+            end = run_end{};
+            if (!call.take_results(ctx, r.ToLocalChecked())) {
+              end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
+            }
+          }
         }
         if (!end) {
           bool stopped = call_control(iso, stop_unwind_);
@@ -160,8 +180,22 @@ class asyncify_suspension final : public suspension {
     }
   }
 
- private:
   enum class state { running, unwinding, rewinding };
+
+  std::optional<uint32_t> stack_pointer() {
+    if (stack_pointer_.IsEmpty()) return std::nullopt;
+    v8::Isolate* iso = g_.isolate();
+    v8::HandleScope hs(iso);
+    auto ctx = g_.context();
+    v8::Context::Scope cs(ctx);
+    v8::Local<v8::Value> v;
+    if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return std::nullopt;
+    return v->Uint32Value(ctx).FromMaybe(0);
+  }
+  void set_stack_pointer(uint32_t sp) {
+    v8::Isolate* iso = g_.isolate();
+    (void)stack_pointer_.Get(iso)->Set(g_.context(), value_key_.Get(iso), v8::Integer::NewFromUnsigned(iso, sp));
+  }
 
   // Where the unwind buffer goes: [floor, stack pointer), the stack's free part; nullopt when
   // the stack is nearly full, or the pointer cannot be read (V8 is terminating the guest).
@@ -210,8 +244,8 @@ class asyncify_suspension final : public suspension {
 
 }  // namespace
 
-asio::awaitable<run_end> run_asyncified(suspension& s, const v8::Global<v8::Function>& entry) {
-  return static_cast<asyncify_suspension&>(s).run(entry);
+asio::awaitable<run_end> run_asyncified(suspension& s, export_call& call) {
+  return static_cast<asyncify_suspension&>(s).run(call);
 }
 
 std::unique_ptr<suspension> make_asyncify_suspension(guest& g, v8::Local<v8::Context> ctx,

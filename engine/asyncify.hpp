@@ -17,8 +17,9 @@ std::unique_ptr<suspension> make_asyncify_suspension(guest& g, v8::Local<v8::Con
                                                      v8::Local<v8::Object> exports,
                                                      std::string* why);
 
-// Runs export `entry` of the guest of `s` (made by make_asyncify_suspension) to its end,
-// awaiting each operation it blocks on. `entry` outlives the call.
-asio::awaitable<run_end> run_asyncified(suspension& s, const v8::Global<v8::Function>& entry);
+// Runs `call` of an export of the guest of `s` (made by make_asyncify_suspension) to its end,
+// awaiting each operation it blocks on; `call.results` are set when it returned. `call`
+// outlives the coroutine.
+asio::awaitable<run_end> run_asyncified(suspension& s, export_call& call);
 
 }  // namespace wasio::engine

@@ -103,8 +103,9 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 }
 
 // The child's work. Writes a header, an error text and the module bytes to `out`.
-[[noreturn]] void child_main(std::span<const uint8_t> wasm, bool import_memory, int out) {
+[[noreturn]] void child_main(std::span<const uint8_t> wasm, const rewrite_settings& settings, int out) {
   std::string imports = asyncify_import_list();
+  if (!settings.extra_blocking.empty()) imports += "," + settings.extra_blocking;
   std::set<std::string> blocking;
   for (size_t b = 0, e; b < imports.size(); b = e + 1) {
     e = imports.find(',', b);
@@ -126,9 +127,11 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
     // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
     // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
     // wrappers this adds are instrumented too; never on a module already asyncified.
-    std::vector<const char*> passes = {"legalize-js-interface"};
+    std::vector<const char*> passes;
+    if (settings.legalize) passes.push_back("legalize-js-interface");
     if ((flags & blocks) && (flags & has_sp)) {
-      static const std::string all_imports = asyncify_import_list(true);
+      std::string all_imports = asyncify_import_list(true);
+      if (!settings.extra_all.empty()) all_imports += "," + settings.extra_all;
       BinaryenSetPassArgument("asyncify-imports", all_imports.c_str());
       passes.push_back("asyncify");
       flags |= asyncified | every_import;
@@ -148,7 +151,7 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
       flags &= ~has_sp;  // exported under another name: leave the module alone
     }
   }
-  if (import_memory) {
+  if (settings.import_memory) {
     // The host supplies (and recycles) the memory: wasio.memory, same limits, still exported.
     BinaryenAddMemoryImport(m, "0", "wasio", "memory", 0);
     flags |= memory_imported;
@@ -192,21 +195,22 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
 
 // Everything the rewrite's output depends on besides the input: a change to any of it is
 // another cache key.
-std::string settings_of(bool import_memory) {
-  return "wasio-asyncify-3;level=1;memory=" + std::to_string(import_memory) + ";imports=" + asyncify_import_list(true) +
-         ";blocking=" + asyncify_import_list();
+std::string settings_of(const rewrite_settings& s) {
+  return "wasio-asyncify-4;level=1;memory=" + std::to_string(s.import_memory) + ";legalize=" +
+         std::to_string(s.legalize) + ";imports=" + asyncify_import_list(true) + ";blocking=" + asyncify_import_list() +
+         ";host=" + s.extra_all + ";host-blocking=" + s.extra_blocking;
 }
 
 }  // namespace
 
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const rewrite_cache* cache,
-                                bool cached_only) {
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_settings& settings,
+                                const rewrite_cache* cache, bool cached_only) {
   rewrite_result res;
   std::string key;
   if (cache) {
-    std::string settings = settings_of(import_memory);
+    std::string text = settings_of(settings);
     auto as_bytes = [](std::string_view s) { return std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
-    key = disk_cache::key({as_bytes(cache->input_digest), as_bytes(settings)});
+    key = disk_cache::key({as_bytes(cache->input_digest), as_bytes(text)});
     if (auto stored = cache->dir->get(key)) {
       if (parse_record(std::move(*stored), res)) {
         res.from_cache = true;
@@ -234,7 +238,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memor
   }
   if (pid == 0) {
     ::close(p[0]);
-    child_main(wasm, import_memory, p[1]);
+    child_main(wasm, settings, p[1]);
   }
   ::close(p[1]);
   std::string data;

@@ -54,15 +54,16 @@ class fiber_mode final : public fiber_suspension {
 
   // The fiber always runs to its end here: one destroyed midway would unwind V8's frames with
   // an exception.
-  asio::awaitable<exit_status> run_fiber(std::function<exit_status()> body) override {
-    exit_status status;
+  asio::awaitable<void> run_fiber(std::function<void()> body) override {
     bool finished = false;
     fiber_ = ctx::fiber(std::allocator_arg, guest_stack(kStackSize),
-                        [this, &body, &status, &finished](ctx::fiber&& sink) {
+                        [this, &body, &finished](ctx::fiber&& sink) {
                           sink_ = std::move(sink);
-                          char here;
-                          stack_floor_ = reinterpret_cast<uintptr_t>(&here) - kStackSize + kStackMargin;
-                          status = body();
+                          // The frame's own address, not a local's: ASan may keep locals on a
+                          // fake stack elsewhere (detect_stack_use_after_return).
+                          auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+                          stack_floor_ = here - kStackSize + kStackMargin;
+                          body();
                           finished = true;
                           return std::move(sink_);
                         });
@@ -76,7 +77,6 @@ class fiber_mode final : public fiber_suspension {
         co_await ops_.wait();
       }
     }
-    co_return status;
   }
 
   void bind_isolate(v8::Isolate* iso) override {

@@ -21,11 +21,12 @@ class guest;
 
 class fiber_suspension : public suspension {
  public:
-  // Runs `body` on a new fiber to its end, awaiting each operation it blocks on. `body` makes
-  // the guest's isolate (on the fiber, so that V8 knows the stack it runs on), instantiates and
-  // calls the guest; it must not return before every V8 object it made is gone.
-  virtual asio::awaitable<exit_status> run_fiber(std::function<exit_status()> body) = 0;
-  // On the fiber, after the guest's isolate is made and entered: V8's stack limit for it.
+  // Runs `body` on a new fiber to its end, awaiting each operation it blocks on. `body` enters
+  // the guest's isolate (made on the first fiber, so that V8 knows the stack it runs on), calls
+  // into the guest, and exits the isolate again before it returns: each call into the guest
+  // (instantiation, each export call) runs on a fiber of its own.
+  virtual asio::awaitable<void> run_fiber(std::function<void()> body) = 0;
+  // On the fiber, after the guest's isolate is entered: V8's stack limit for it.
   virtual void bind_isolate(v8::Isolate* iso) = 0;
 };
 

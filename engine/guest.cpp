@@ -9,6 +9,7 @@
 
 #include "engine/asyncify.hpp"
 #include "engine/fiber.hpp"
+#include "engine/host_calls.hpp"
 #include "engine/module.hpp"
 #include "engine/worker.hpp"
 
@@ -67,8 +68,8 @@ guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod,
 
 guest::~guest() {
   control_->detach();
+  close();
   suspension_.reset();
-  memory_.Reset();
   if (!supplied_memory_.IsEmpty()) {
     v8::HandleScope hs(worker_.isolate());  // supplied memories are the shared isolate's
     worker_.memories().give_back(worker_.isolate(), supplied_memory_.Get(worker_.isolate()), memory_limits_);
@@ -140,7 +141,7 @@ std::optional<std::string> guest::build_context(const config& cfg) {
   return std::nullopt;
 }
 
-std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Local<v8::Object>* exports) {
+std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
   v8::Isolate* iso = vm_->isolate();
   v8::Local<v8::WasmModuleObject> mod;
   if (!vm_->module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
@@ -177,7 +178,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
   // A trap in the start function can leave the exception pending on a returned instance (seen
   // with V8 10.2): check both, and read `exports` defensively.
   if (ok && !tc.HasCaught() && instance->Get(ctx, str(iso, "exports")).ToLocal(&ex) && ex->IsObject()) {
-    *exports = ex.As<v8::Object>();
+    exports_.Reset(iso, ex.As<v8::Object>());
   } else {
     if (tc.HasTerminated()) {
       iso->CancelTerminateExecution();
@@ -188,17 +189,15 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx, v8::Lo
     return std::string(*msg ? *msg : "instantiation failed");
   }
   v8::Local<v8::Value> mem;
-  if ((*exports)->Get(ctx, str(iso, "memory")).ToLocal(&mem) && mem->IsWasmMemoryObject()) {
+  if (ex.As<v8::Object>()->Get(ctx, str(iso, "memory")).ToLocal(&mem) && mem->IsWasmMemoryObject()) {
     memory_.Reset(iso, mem.As<v8::WasmMemoryObject>());
     refresh(&mem_base_, &mem_size_);
   }
   return std::nullopt;
 }
 
-std::optional<exit_status> guest::prepare(v8::Local<v8::Context> ctx, v8::Global<v8::Function>* entry,
-                                          v8::Local<v8::Object>* exports) {
-  v8::Isolate* iso = vm_->isolate();
-  if (auto err = instantiate(ctx, exports)) {
+std::optional<exit_status> guest::prepare(v8::Local<v8::Context> ctx) {
+  if (auto err = instantiate(ctx)) {
     if (exit_code_) {  // proc_exit from a start function
       return exit_status{exit_status::kind::exited, *exit_code_, {}};
     }
@@ -210,11 +209,6 @@ std::optional<exit_status> guest::prepare(v8::Local<v8::Context> ctx, v8::Global
     }
     return exit_status{exit_status::kind::trapped, 0, *err};
   }
-  v8::Local<v8::Value> start;
-  if (!(*exports)->Get(ctx, str(iso, "_start")).ToLocal(&start) || !start->IsFunction()) {
-    return failed(module_->name + ": no _start export (not a WASI command)");
-  }
-  entry->Reset(iso, start.As<v8::Function>());
   return std::nullopt;
 }
 
@@ -227,7 +221,13 @@ std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
     iso->CancelTerminateExecution();
     return run_end{run_end::kind::exited, *exit_code_, {}};
   }
-  if (!threw) return std::nullopt;
+  if (!threw) {
+    // Stopped, yet it returned: V8 looks at a termination only at calls and loops, and a guest
+    // resumed from a stopped wait may return without either. Its results are not the call's.
+    if (!control_->stop_requested()) return std::nullopt;
+    iso->CancelTerminateExecution();
+    return run_end{run_end::kind::stopped, 0, {}};
+  }
   bool terminated = tc.HasTerminated();
   if (terminated) iso->CancelTerminateExecution();
   if (control_->stop_requested()) return run_end{run_end::kind::stopped, 0, {}};
@@ -240,82 +240,236 @@ std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
   return run_end{run_end::kind::trapped, 0, std::move(text)};
 }
 
-exit_status guest::status_of(run_end end) const {
-  switch (end.how) {
-    case run_end::kind::returned: return exit_status{exit_status::kind::exited, 0, {}};
-    case run_end::kind::exited: return exit_status{exit_status::kind::exited, end.code, {}};
-    case run_end::kind::stopped: return stopped(*control_);
-    case run_end::kind::trapped: break;
-  }
-  return exit_status{exit_status::kind::trapped, 0, std::move(end.message)};
+namespace {
+
+bool numeric(uint8_t t) { return t == 0x7f || t == 0x7e || t == 0x7d || t == 0x7c; }
+
+std::string types_text(const std::vector<value>& v) {
+  std::string t = "(";
+  for (size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::string(name_of(v[i].type));
+  return t + ")";
 }
 
-exit_status guest::run_on_fiber(fiber_suspension& fs) {
-  own_vm_ = worker_.take_vm();  // entered here, on the fiber
-  vm_ = own_vm_.get();
-  fs.bind_isolate(vm_->isolate());
-  exit_status status;
-  {
-    v8::Isolate* iso = vm_->isolate();
-    v8::HandleScope hs(iso);
-    auto ctx = vm_->context();
-    v8::Context::Scope cs(ctx);
-    v8::Global<v8::Function> entry;
-    v8::Local<v8::Object> exports;
-    if (auto early = prepare(ctx, &entry, &exports)) {
-      status = *early;
+v8::Local<v8::Value> to_v8(v8::Isolate* iso, const value& v) {
+  switch (v.type) {
+    case val_type::i32: return v8::Integer::New(iso, v.as<int32_t>());
+    case val_type::i64: return v8::BigInt::New(iso, v.as<int64_t>());
+    case val_type::f32: return v8::Number::New(iso, v.as<float>());
+    case val_type::f64: return v8::Number::New(iso, v.as<double>());
+  }
+  return v8::Undefined(iso);
+}
+
+std::optional<value> from_v8(v8::Local<v8::Context> ctx, uint8_t type, v8::Local<v8::Value> v) {
+  switch (type) {
+    case 0x7f:
+      if (v->IsInt32()) return value(v.As<v8::Int32>()->Value());
+      break;
+    case 0x7e:
+      if (v->IsBigInt()) return value(v.As<v8::BigInt>()->Int64Value());
+      break;
+    case 0x7d:
+      if (v->IsNumber()) return value(static_cast<float>(v.As<v8::Number>()->Value()));
+      break;
+    case 0x7c:
+      if (v->IsNumber()) return value(v.As<v8::Number>()->Value());
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+v8::MaybeLocal<v8::Value> export_call::invoke(v8::Isolate* iso, v8::Local<v8::Context> ctx) const {
+  v8::Local<v8::Value> argv[16];
+  std::vector<v8::Local<v8::Value>> many;
+  v8::Local<v8::Value>* a = argv;
+  if (args.size() > std::size(argv)) {
+    many.resize(args.size());
+    a = many.data();
+  }
+  for (size_t i = 0; i < args.size(); ++i) a[i] = to_v8(iso, args[i]);
+  return fn.Get(iso)->Call(ctx, v8::Undefined(iso), static_cast<int>(args.size()), a);
+}
+
+bool export_call::take_results(v8::Local<v8::Context> ctx, v8::Local<v8::Value> v) {
+  results.clear();
+  if (result_types.empty()) return true;
+  if (result_types.size() == 1) {
+    auto r = from_v8(ctx, result_types[0], v);
+    if (r) results.push_back(*r);
+    return r.has_value();
+  }
+  // Several results come as an array (the JS API's multi-value rule).
+  if (!v->IsArray()) return false;
+  auto arr = v.As<v8::Array>();
+  if (arr->Length() != result_types.size()) return false;
+  for (uint32_t i = 0; i < arr->Length(); ++i) {
+    v8::Local<v8::Value> e;
+    if (!arr->Get(ctx, i).ToLocal(&e)) return false;
+    auto r = from_v8(ctx, result_types[i], e);
+    if (!r) return false;
+    results.push_back(*r);
+  }
+  return true;
+}
+
+std::optional<std::string> guest::bind_call(v8::Local<v8::Context> ctx, const std::string& name, export_call& call) {
+  v8::Isolate* iso = ctx->GetIsolate();
+  const export_entry* e = nullptr;
+  for (const auto& x : module_->exports) {
+    if (x.name == name && x.kind == 0) e = &x;
+  }
+  v8::Local<v8::Value> fn;
+  if (!e || exports_.IsEmpty() ||
+      !exports_.Get(iso)->Get(ctx, v8::String::NewFromUtf8(iso, name.c_str()).ToLocalChecked()).ToLocal(&fn) ||
+      !fn->IsFunction()) {
+    return module_->name + ": no function export '" + name + "'";
+  }
+  if (!e->sig) return module_->name + ": export '" + name + "' has a type this host cannot call";
+  const func_sig& sig = *e->sig;
+  bool callable = std::all_of(sig.params.begin(), sig.params.end(), numeric) &&
+                  std::all_of(sig.results.begin(), sig.results.end(), numeric);
+  if (!callable) return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", not callable from C++";
+  bool match = sig.params.size() == call.args.size();
+  for (size_t i = 0; match && i < sig.params.size(); ++i) match = static_cast<uint8_t>(call.args[i].type) == sig.params[i];
+  if (!match) {
+    return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", called with " +
+           types_text(call.args);
+  }
+  call.fn.Reset(iso, fn.As<v8::Function>());
+  call.result_types = sig.results;
+  return std::nullopt;
+}
+
+asio::awaitable<void> guest::on_fiber(std::function<void(v8::Local<v8::Context>)> body) {
+  auto* fs = static_cast<fiber_suspension*>(suspension_.get());
+  co_await fs->run_fiber([this, fs, &body] {
+    if (!own_vm_) {
+      own_vm_ = worker_.take_vm();  // entered here, on the fiber
+      vm_ = own_vm_.get();
     } else {
-      v8::TryCatch tc(iso);
-      bool threw;
-      {
-        guest_segment running(this);
-        threw = entry.Get(iso)->Call(ctx, v8::Undefined(iso), 0, nullptr).IsEmpty();
-      }
-      status = status_of(call_ended(tc, threw).value_or(run_end{}));
+      own_vm_->enter();
     }
-  }
-  memory_.Reset();  // the guest's handles go before the isolate serves another guest
-  worker_.give_back_vm(std::move(own_vm_));
-  vm_ = nullptr;
-  return status;
+    fs->bind_isolate(vm_->isolate());
+    {
+      v8::HandleScope hs(vm_->isolate());
+      auto ctx = vm_->context();
+      v8::Context::Scope cs(ctx);
+      body(ctx);
+    }
+    own_vm_->exit();
+  });
 }
 
-asio::awaitable<exit_status> guest::run(const config& cfg) {
+asio::awaitable<std::optional<exit_status>> guest::open(const config& cfg) {
   const auto& lim = cfg.limits;
   control_->cpu_limit = lim.cpu_time;
-  std::optional<asio::steady_timer> wall;
   if (lim.wall_time.count() > 0) {
     control_->wall_deadline = std::chrono::steady_clock::now() + lim.wall_time;
     // While the guest is suspended; the watchdog looks after it while it computes.
-    wall.emplace(worker_.io(), lim.wall_time);
-    wall->async_wait([c = control_](asio::error_code ec) {
+    wall_.emplace(worker_.io(), lim.wall_time);
+    wall_->async_wait([c = control_](asio::error_code ec) {
       if (!ec) c->request_stop(detail::guest_control::reason::wall_time);
     });
   }
+  host_data_ = cfg.host_data;
   handed_over_fds handed_over(cfg.stdio);
   if (control_->stop_requested()) co_return stopped(*control_);
+  if (!module_->link_error.empty()) co_return failed(module_->name + ": " + module_->link_error);
   if (auto err = build_context(cfg)) co_return failed(*err);
   handed_over.close_now();  // the guest's streams are open: the embedder's ends see EOF with them
+  std::optional<exit_status> early;
   if (module_->fiber) {
-    auto f = make_fiber_suspension(*this);
-    fiber_suspension* fs = f.get();
-    suspension_ = std::move(f);  // before instantiation: a start function may block too
-    co_return co_await fs->run_fiber([this, fs] { return run_on_fiber(*fs); });
-  }
-  vm_ = &worker_.shared_vm();
-  v8::Isolate* iso = vm_->isolate();
-  v8::Global<v8::Function> entry;
-  {
-    v8::HandleScope hs(iso);
+    suspension_ = make_fiber_suspension(*this);  // before instantiation: a start function may block too
+    co_await on_fiber([&](v8::Local<v8::Context> ctx) { early = prepare(ctx); });
+    if (early) co_return early;
+  } else {
+    vm_ = &worker_.shared_vm();
+    v8::HandleScope hs(vm_->isolate());
     auto ctx = vm_->context();
     v8::Context::Scope cs(ctx);
-    v8::Local<v8::Object> exports;
-    if (auto early = prepare(ctx, &entry, &exports)) co_return *early;
+    if ((early = prepare(ctx))) co_return early;
     std::string why;
-    suspension_ = make_asyncify_suspension(*this, ctx, exports, &why);
+    suspension_ = make_asyncify_suspension(*this, ctx, exports_.Get(vm_->isolate()), &why);
     if (!suspension_) co_return failed(module_->name + ": " + why);
   }
-  co_return status_of(co_await run_asyncified(*suspension_, entry));
+  // A reactor's initialization (the WASI application ABI): its constructors, which may block.
+  bool reactor = std::any_of(module_->exports.begin(), module_->exports.end(),
+                             [](const export_entry& e) { return e.name == "_initialize" && e.kind == 0; });
+  if (reactor) {
+    auto r = co_await call("_initialize", {});
+    if (!r) co_return std::move(r).error();
+  }
+  co_return std::nullopt;
+}
+
+asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string& name, std::vector<value> args) {
+  if (exit_code_) co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
+  if (control_->stop_requested()) co_return stopped(*control_);
+  export_call call;
+  call.args = std::move(args);
+  std::optional<std::string> unbound;
+  std::optional<run_end> end;
+  if (module_->fiber) {
+    co_await on_fiber([&](v8::Local<v8::Context> ctx) {
+      if ((unbound = bind_call(ctx, name, call))) return;
+      v8::Isolate* iso = ctx->GetIsolate();
+      v8::TryCatch tc(iso);
+      v8::MaybeLocal<v8::Value> r;
+      {
+        guest_segment running(this);
+        r = call.invoke(iso, ctx);
+      }
+      end = call_ended(tc, r.IsEmpty());
+      if (!end && !call.take_results(ctx, r.ToLocalChecked())) {
+        end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
+      }
+      refresh(&mem_base_, &mem_size_);
+      call.fn.Reset();
+    });
+  } else {
+    {
+      v8::HandleScope hs(vm_->isolate());
+      auto ctx = vm_->context();
+      v8::Context::Scope cs(ctx);
+      unbound = bind_call(ctx, name, call);
+    }
+    if (!unbound) end = co_await run_asyncified(*suspension_, call);
+    v8::HandleScope hs(vm_->isolate());
+    refresh(&mem_base_, &mem_size_);
+  }
+  if (unbound) co_return failed(*unbound);
+  switch (end.value_or(run_end{}).how) {
+    case run_end::kind::returned: co_return std::move(call.results);
+    case run_end::kind::exited: co_return exit_status{exit_status::kind::exited, end->code, {}};
+    case run_end::kind::stopped: co_return stopped(*control_);
+    case run_end::kind::trapped: break;
+  }
+  co_return exit_status{exit_status::kind::trapped, 0, std::move(end->message)};
+}
+
+asio::awaitable<exit_status> guest::run(const config& cfg) {
+  bool command = std::any_of(module_->exports.begin(), module_->exports.end(),
+                             [](const export_entry& e) { return e.name == "_start" && e.kind == 0; });
+  if (!command) {
+    handed_over_fds handed_over(cfg.stdio);
+    co_return failed(module_->name + ": no _start export (not a WASI command)");
+  }
+  if (auto early = co_await open(cfg)) co_return *early;
+  auto r = co_await call("_start", {});
+  co_return r ? exit_status{exit_status::kind::exited, 0, {}} : std::move(r).error();
+}
+
+void guest::close() {
+  if (own_vm_) own_vm_->enter();  // a fiber-mode guest's handles belong to its isolate
+  exports_.Reset();
+  memory_.Reset();
+  if (own_vm_) {
+    own_vm_->exit();
+    worker_.give_back_vm(std::move(own_vm_));
+  }
+  vm_ = nullptr;
 }
 
 }  // namespace wasio::engine

@@ -4,6 +4,8 @@
 #include <v8.h>
 
 #include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +45,17 @@ class guest final : private memory_source {
 
   // Builds the WASI context and the instance, then runs `_start` to its end.
   asio::awaitable<exit_status> run(const config& cfg);
+  // For an instance: builds the WASI context and the instance, and runs `_initialize` if the
+  // module exports it (a reactor, in the WASI application ABI). Nullopt when it is ready for
+  // calls, else how it ended.
+  asio::awaitable<std::optional<exit_status>> open(const config& cfg);
+  // Calls export `name` with `args` (after open). Its results, or how it failed: trapped,
+  // stopped, exited (proc_exit: every later call fails so), failed (no such export, arguments
+  // of other types).
+  asio::awaitable<guest_result<std::vector<value>>> call(const std::string& name, std::vector<value> args);
+  // The guest's memory as the last call left it, read on the worker thread (no refresh source:
+  // for the embedder, between calls).
+  guest_memory memory_snapshot() const { return guest_memory(mem_base_, mem_size_); }
 
   worker& owner() const noexcept { return worker_; }
   // The guest's isolate: its worker's (asyncify mode) or its own (fiber mode).
@@ -76,15 +89,26 @@ class guest final : private memory_source {
   // false) without an exit.
   std::optional<run_end> call_ended(const v8::TryCatch& tc, bool threw);
 
+  // How an awaitable host function's call ended (host_calls.cpp), kept until the thunk that
+  // made it delivers it to the guest: its result's bits, or the text it traps with.
+  struct host_call {
+    uint64_t result = 0;
+    std::optional<std::string> trap;
+  };
+  host_call& host_slot() noexcept { return host_call_; }
+  const std::shared_ptr<void>& host_data() const noexcept { return host_data_; }
+
  private:
   std::optional<std::string> build_context(const config& cfg);
-  std::optional<std::string> instantiate(v8::Local<v8::Context> ctx, v8::Local<v8::Object>* exports);
-  // Instantiates and finds _start; the exit status when the guest ends or fails on the way.
-  std::optional<exit_status> prepare(v8::Local<v8::Context> ctx, v8::Global<v8::Function>* entry,
-                                     v8::Local<v8::Object>* exports);
-  exit_status status_of(run_end end) const;
-  // Fiber mode, on the fiber: makes the guest's own isolate, runs it to its end, disposes it.
-  exit_status run_on_fiber(fiber_suspension& fs);
+  std::optional<std::string> instantiate(v8::Local<v8::Context> ctx);
+  // Instantiates; the exit status when the guest ends or fails on the way.
+  std::optional<exit_status> prepare(v8::Local<v8::Context> ctx);
+  // Builds the call of export `name`, in the isolate's scope; a one-line reason if it cannot be.
+  std::optional<std::string> bind_call(v8::Local<v8::Context> ctx, const std::string& name, export_call& call);
+  // Fiber mode: enters the guest's isolate on a new fiber and runs `body` in its scope.
+  asio::awaitable<void> on_fiber(std::function<void(v8::Local<v8::Context>)> body);
+  // Releases what the guest holds in its isolate (worker thread).
+  void close();
 
   worker& worker_;
   vm* vm_ = nullptr;             // the worker's shared one, or own_vm_
@@ -93,6 +117,7 @@ class guest final : private memory_source {
   wasi::context wasi_;
   void refresh(uint8_t** base, size_t* size) const override;
 
+  v8::Global<v8::Object> exports_;
   v8::Global<v8::WasmMemoryObject> memory_;
   v8::Global<v8::WasmMemoryObject> supplied_memory_;  // from the worker's pool, given back at the end
   mutable uint8_t* mem_base_ = nullptr;
@@ -102,6 +127,9 @@ class guest final : private memory_source {
   bool rewinding_ = false;
   std::shared_ptr<detail::guest_control> control_;
   memory_limits memory_limits_{};  // of the supplied memory, as given back to the pool
+  std::optional<asio::steady_timer> wall_;  // the wall-time limit while suspended
+  host_call host_call_;
+  std::shared_ptr<void> host_data_;
 };
 
 }  // namespace wasio::engine

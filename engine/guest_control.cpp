@@ -21,8 +21,28 @@ std::string guest_control::stop_message() const {
     case reason::cancelled: return "cancelled";
     case reason::cpu_time: return "cpu time limit exceeded";
     case reason::wall_time: return "wall time limit exceeded";
+    case reason::call_cancelled: return "cancelled";
   }
   return {};
+}
+
+uint64_t guest_control::begin_call() {
+  std::lock_guard lock(call_mu_);
+  in_call_ = true;
+  return ++call_seq_;
+}
+
+void guest_control::end_call() {
+  std::lock_guard lock(call_mu_);
+  in_call_ = false;
+  reason r = reason::call_cancelled;
+  reason_.compare_exchange_strong(r, reason::none);
+}
+
+void guest_control::cancel_call(uint64_t seq) {
+  // Under call_mu_: the call cannot end (and the next begin) between the check and the stop.
+  std::lock_guard lock(call_mu_);
+  if (in_call_ && seq == call_seq_) request_stop(reason::call_cancelled);
 }
 
 void guest_control::attach(engine::worker* w, engine::guest* g) {

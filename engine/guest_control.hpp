@@ -26,7 +26,9 @@ namespace wasio::detail {
 
 class guest_control : public std::enable_shared_from_this<guest_control> {
  public:
-  enum class reason : int { none, cancelled, cpu_time, wall_time };
+  // call_cancelled stops one call into an instance (its completion's cancellation), and is
+  // cleared when that call has ended; the others stop the guest for good.
+  enum class reason : int { none, cancelled, cpu_time, wall_time, call_cancelled };
 
   // Records `r` (the first reason wins) and makes the guest stop. Thread-safe.
   void request_stop(reason r);
@@ -38,6 +40,13 @@ class guest_control : public std::enable_shared_from_this<guest_control> {
   reason stop_reason() const { return reason_.load(std::memory_order_acquire); }
   bool stop_requested() const { return stop_reason() != reason::none; }
   std::string stop_message() const;
+
+  // An instance's calls (worker thread): begin_call numbers the call now starting; end_call
+  // clears a call_cancelled stop once it has ended. cancel_call (any thread) stops call `seq`
+  // if it is the one running, and no other.
+  uint64_t begin_call();
+  void end_call();
+  void cancel_call(uint64_t seq);
 
   // Where the guest runs, from when it starts until it is destroyed (worker thread).
   void attach(engine::worker* w, engine::guest* g);
@@ -51,6 +60,9 @@ class guest_control : public std::enable_shared_from_this<guest_control> {
 
  private:
   std::atomic<reason> reason_{reason::none};
+  std::mutex call_mu_;  // taken before mu_
+  uint64_t call_seq_ = 0;
+  bool in_call_ = false;
   std::mutex mu_;                    // guards worker_ against the guest ending meanwhile
   engine::worker* worker_ = nullptr;
   engine::guest* guest_ = nullptr;

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "engine/host_calls.hpp"
+
 namespace wasio::engine {
 
 void ensure_v8() {
@@ -54,8 +56,24 @@ std::optional<uint32_t> stack_floor(const wasm_summary& s, uint32_t stack_start)
   return static_cast<uint32_t>(std::max<uint64_t>((floor + 15) & ~uint64_t{15}, kLowest));
 }
 
+namespace {
+// Binaryen's legalize-js-interface changes every i64 in an import's or export's signature; only
+// the parameters of imports are safe to split (the thunks take both forms): an i64 result comes
+// back through an env.getTempRet0 import wasio does not have, and an export would change type.
+bool may_legalize(const wasm_summary& s) {
+  auto i64 = [](const std::vector<uint8_t>& v) { return std::find(v.begin(), v.end(), 0x7e) != v.end(); };
+  for (const auto& i : s.imports) {
+    if (i.kind == 0 && i64(i.sig.results)) return false;
+  }
+  for (const auto& e : s.exports) {
+    if (e.kind == 0 && (!e.sig || i64(e.sig->params) || i64(e.sig->results))) return false;
+  }
+  return s.complete;
+}
+}  // namespace
+
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner, const rewrite_cache* cache,
-                               mode_choice mode) {
+                               mode_choice mode, const host_functions* host) {
   ensure_v8();
   prepared_module out;
   scratch_isolate s;
@@ -91,9 +109,14 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   // 2. The mode, and for asyncify the rewrite, which also hands the memory to wasio where it can.
   auto kib = std::to_string(bytes.size() >> 10) + " KiB";
   wasm_summary summary = summarize(bytes);
-  bool own_memory = summary.own_memory.has_value();
+  rewrite_settings settings{summary.own_memory.has_value(), may_legalize(summary)};
+  auto extra = host_imports_of(summary, host);
+  settings.extra_all = std::move(extra.all);
+  settings.extra_blocking = std::move(extra.blocking);
+  out.exports = summary.exports;
+  if (auto err = check_imports(summary, host)) out.link_error = *err;
   if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
-    out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
+    out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     size_t rewritten = out.info.module_of(bytes).size();
     if (!out.info.error.empty()) {
       out.mode_reason = "fiber: a " + kib + " module's rewrite is slow and not cached yet";
@@ -107,10 +130,10 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
       out.mode_reason = "asyncify: its rewrite (" + kib + ") is cached";
     }
   } else if (mode != mode_choice::fiber) {
-    out.info = asyncify_rewrite(bytes, own_memory, cache, /*cached_only=*/true);
+    out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     if (!out.info.error.empty()) {
       if (!valid()) return out;
-      out.info = asyncify_rewrite(bytes, own_memory, cache);
+      out.info = asyncify_rewrite(bytes, settings, cache);
     }
     out.mode_reason = "asyncify: " + std::string(out.info.from_cache ? "its rewrite is cached" : "rewritten now") + " (" + kib + ")";
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/byte_buffer.hpp"
+#include "wasio/host.hpp"
 #include "engine/wasm_summary.hpp"
 
 namespace wasio::detail {
@@ -29,6 +30,8 @@ struct module_data {
   // supplies from its pool: the limits of the memory to supply.
   std::optional<engine::memory_limits> supplied_memory;
   uint64_t data_end = 0;  // wasm_summary::data_end
+  std::vector<engine::export_entry> exports;  // as the module declares them (before any rewrite)
+  std::string link_error;  // non-empty: why its imports cannot be satisfied (check_imports)
 };
 
 }  // namespace wasio::detail
@@ -70,8 +73,17 @@ struct rewrite_cache {
 // With `import_memory`, the module's own memory also becomes the import wasio.memory. With a
 // `cache`, a module rewritten before (by any process) is read from it instead.
 // With `cached_only`, a module not in the cache is not rewritten: `error` says so.
-rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, bool import_memory, const rewrite_cache* cache = nullptr,
-                                bool cached_only = false);
+// `extra` names the host functions the module imports: all of them are listed to asyncify
+// (each may yield), and `extra.blocking` may suspend. With `legalize`, i64 parameters of
+// imports become i32 pairs (only where no import returns an i64 and no export takes or returns
+// one: binaryen's legalization would change those signatures too).
+struct rewrite_settings {
+  bool import_memory = false;
+  bool legalize = true;
+  std::string extra_all, extra_blocking;
+};
+rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_settings& settings,
+                                const rewrite_cache* cache = nullptr, bool cached_only = false);
 
 // How a module's guests are suspended (runtime_options::mode).
 enum class mode_choice { automatic, asyncify, fiber };
@@ -104,6 +116,8 @@ struct prepared_module {
   rewrite_result info;
   std::optional<memory_limits> supplied_memory;
   uint64_t data_end = 0;  // wasm_summary::data_end
+  std::vector<export_entry> exports;
+  std::string link_error;  // check_imports' reason, if any
   std::string error;  // non-empty: the module cannot be run; a one-line reason
 };
 
@@ -114,8 +128,11 @@ struct prepared_module {
 // without a shadow-stack pointer). `owner`, if given, holds `bytes` with kMemoryImportRoom in
 // front, and may be edited or emptied: fiber mode's edit is then made in place rather than in a
 // copy, and a rewritten module's input is let go before the compile.
+// `host` (may be null): the embedder's functions, which the module's imports are checked against
+// and instrumented for.
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner = nullptr,
-                               const rewrite_cache* cache = nullptr, mode_choice mode = mode_choice::automatic);
+                               const rewrite_cache* cache = nullptr, mode_choice mode = mode_choice::automatic,
+                               const host_functions* host = nullptr);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();

@@ -12,6 +12,7 @@
 
 #include "async/unique_fd.hpp"
 #include "engine/disk_cache.hpp"
+#include "engine/instance.hpp"
 #include "engine/module.hpp"
 #include "engine/watchdog.hpp"
 #include "engine/worker.hpp"
@@ -67,21 +68,23 @@ class runtime_impl {
  public:
   explicit runtime_impl(runtime_options opts)
       : disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)),
-        mode_(choose_mode(opts.mode)) {
+        mode_(choose_mode(opts.mode)),
+        host_(std::make_shared<const host_functions>(std::move(opts.host))) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
     for (unsigned i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_, opts.loop, opts.time_slice));
+      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_, opts.loop, opts.time_slice, host_));
       watched.push_back(workers_.back().get());
     }
     watchdog_.watch(std::move(watched));
   }
 
   ~runtime_impl() {
-    // The watchdog stops looking first (it would look at workers being destroyed); stopping a
-    // computing guest at shutdown needs no watchdog. The object stays: the workers' guests
-    // still tell it they ended.
+    // The guests computing now are stopped from here: a worker reads its queue only between
+    // guests' segments. Then the watchdog stops looking (it would look at workers being
+    // destroyed); the object stays: the workers' guests still tell it they ended.
+    for (auto& w : workers_) w->stop_all_now();
     watchdog_.stop();
     workers_.clear();
   }
@@ -98,7 +101,8 @@ class runtime_impl {
     }
     // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
     engine::rewrite_cache rc{disk_cache_.get(), key};
-    engine::prepared_module p = engine::prepare_module(bytes, owner, disk_cache_ ? &rc : nullptr, mode_);
+    engine::prepared_module p =
+        engine::prepare_module(bytes, owner, disk_cache_ ? &rc : nullptr, mode_, host_->definitions().empty() ? nullptr : host_.get());
     if (!p.error.empty()) return name + ": " + p.error;
     auto d = std::make_shared<module_data>();
     static std::atomic<uint64_t> next_id{1};
@@ -113,6 +117,8 @@ class runtime_impl {
     d->stack_floor = p.info.stack_floor;
     d->supplied_memory = p.supplied_memory;
     d->data_end = p.data_end;
+    d->exports = std::move(p.exports);
+    d->link_error = std::move(p.link_error);
     std::lock_guard lock(mu_);
     auto [it, inserted] = cache_.emplace(std::move(key), d);
     return module(it->second);
@@ -124,6 +130,16 @@ class runtime_impl {
     workers_[i]->spawn(m.data(), std::move(cfg), std::move(control), std::move(done));
   }
 
+  void start_instance(const module& m, config cfg, std::shared_ptr<guest_control> control,
+                      std::function<void(guest_result<instance>)> done) {
+    unsigned i = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+    workers_[i]->spawn_instance(m.data(), std::move(cfg), std::move(control),
+                                [done = std::move(done)](guest_result<std::shared_ptr<instance_link>> r) {
+                                  if (!r) return done(std::move(r).error());
+                                  done(make_instance(std::move(r).value()));
+                                });
+  }
+
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
 
  private:
@@ -132,6 +148,7 @@ class runtime_impl {
   std::atomic<unsigned> next_worker_{0};
   std::shared_ptr<const engine::disk_cache> disk_cache_;  // null: disabled
   engine::mode_choice mode_;
+  std::shared_ptr<const host_functions> host_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by SHA-256 of the input
 };
@@ -160,6 +177,11 @@ load_result runtime::load_file(const std::string& path) {
 void runtime::start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
                     std::function<void(exit_status)> done) {
   impl_->start(m, std::move(cfg), std::move(control), std::move(done));
+}
+
+void runtime::start_instance(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
+                             std::function<void(guest_result<instance>)> done) {
+  impl_->start_instance(m, std::move(cfg), std::move(control), std::move(done));
 }
 
 unsigned runtime::worker_count() const noexcept { return impl_->worker_count(); }

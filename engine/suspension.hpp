@@ -19,8 +19,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "wasio/errno.hpp"
+#include "wasio/host.hpp"
 
 namespace wasio::engine {
 
@@ -31,6 +33,19 @@ struct run_end {
   enum class kind { returned, exited, trapped, stopped } how = kind::returned;
   uint32_t code = 0;    // exited
   std::string message;  // trapped, stopped
+};
+
+// One call of a guest's export from the host: made by the mode's driver, and in asyncify mode
+// made again, with the same arguments, to rewind the guest into it.
+struct export_call {
+  v8::Global<v8::Function> fn;
+  std::vector<value> args;
+  std::vector<uint8_t> result_types;  // the export's, by binary encoding
+  std::vector<value> results;         // set by take_results once it has returned
+
+  v8::MaybeLocal<v8::Value> invoke(v8::Isolate* iso, v8::Local<v8::Context> ctx) const;
+  // Decodes what `invoke` returned into `results`; false if it is not what the type says.
+  bool take_results(v8::Local<v8::Context> ctx, v8::Local<v8::Value> v);
 };
 
 class suspension {

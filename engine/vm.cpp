@@ -1,11 +1,12 @@
 #include "engine/vm.hpp"
 
+#include "engine/host_calls.hpp"
 #include "engine/imports.hpp"
 #include "engine/module.hpp"
 
 namespace wasio::engine {
 
-vm::vm() : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
+vm::vm(const host_functions* host) : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
   v8::Isolate::CreateParams cp;
   cp.array_buffer_allocator = allocator_.get();
   isolate_ = v8::Isolate::New(cp);
@@ -14,7 +15,9 @@ vm::vm() : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
   auto ctx = v8::Context::New(isolate_);
   context_.Reset(isolate_, ctx);
   v8::Context::Scope cs(ctx);
-  imports_.Reset(isolate_, make_import_object(ctx));
+  auto imports = make_import_object(ctx);
+  if (host) add_host_imports(ctx, imports, *host);
+  imports_.Reset(isolate_, imports);
   auto wasm = ctx->Global()->Get(ctx, v8::String::NewFromUtf8Literal(isolate_, "WebAssembly"))
                   .ToLocalChecked().As<v8::Object>();
   auto ctor = [&](const char* name) {

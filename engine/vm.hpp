@@ -8,6 +8,9 @@
 #include <memory>
 #include <unordered_map>
 
+namespace wasio {
+class host_functions;
+}
 namespace wasio::detail {
 struct module_data;
 }
@@ -16,14 +19,21 @@ namespace wasio::engine {
 
 class vm {
  public:
-  // Creates the isolate on the calling thread (and stack), enters it, and builds the context.
-  vm();
+  // Creates the isolate on the calling thread (and stack), enters it, and builds the context,
+  // whose import object has the WASI functions and `host`'s (which must outlive the vm).
+  explicit vm(const host_functions* host = nullptr);
   // Exits the isolate if it is entered, and disposes it.
   ~vm();
   // For a vm that serves one fiber-mode guest after another: its isolate is exited between
   // two guests (while kept by the worker) and entered on the next guest's fiber.
-  void enter() { isolate_->Enter(); entered_ = true; }
-  void exit() { isolate_->Exit(); entered_ = false; }
+  void enter() {
+    if (!entered_) isolate_->Enter();
+    entered_ = true;
+  }
+  void exit() {
+    if (entered_) isolate_->Exit();
+    entered_ = false;
+  }
   vm(const vm&) = delete;
   vm& operator=(const vm&) = delete;
 

@@ -49,6 +49,46 @@ struct reader {
     else at += n;
   }
   void skip_name() { skip(leb()); }
+  std::string name() {
+    uint64_t n = leb();
+    if (!ok || n > b.size() - at) {
+      ok = false;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(b.data() + at), n);
+    at += n;
+    return s;
+  }
+  // A value type: one byte, or (typed references) a byte and a heap type.
+  uint8_t valtype() {
+    uint8_t t = byte();
+    if (t == 0x63 || t == 0x64) sleb33();
+    return t;
+  }
+  void sleb33() {
+    for (int i = 0; i < 5; ++i) {
+      if (!(byte() & 0x80)) return;
+    }
+    ok = false;
+  }
+  // A type section entry; nullopt (but read past) for a type that is not a plain function
+  // type (the GC proposal's structs, arrays, recursion groups, subtypes).
+  std::optional<func_sig> functype() {
+    if (byte() != 0x60) {
+      ok = false;  // the rest of the section cannot be walked without the GC encoding
+      return std::nullopt;
+    }
+    func_sig f;
+    for (auto* v : {&f.params, &f.results}) {
+      uint64_t n = leb();
+      if (n > b.size() - at) {
+        ok = false;
+        return std::nullopt;
+      }
+      for (; ok && n > 0; --n) v->push_back(valtype());
+    }
+    return f;
+  }
   // limits: flags (bit 0: has max, bit 1: shared, bit 2: memory64), min, [max]
   struct limits {
     uint8_t flags;
@@ -70,24 +110,51 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
   r.skip(8);  // magic, version
   int memories = 0;
   std::optional<reader::limits> mem;
+  std::vector<std::optional<func_sig>> types;
+  std::vector<uint32_t> functions;  // the type of each function, imported ones first
+  auto sig_of = [&](uint64_t type) -> std::optional<func_sig> {
+    return type < types.size() ? types[type] : std::nullopt;
+  };
   while (r.ok && r.at < bytes.size()) {
     uint8_t id = r.byte();
     uint64_t size = r.leb();
     if (!r.ok || size > bytes.size() - r.at) return {};  // (not r.at + size: a 64-bit size wraps)
     size_t end = r.at + size;
-    if (id == 2) {  // imports: module, name, kind, description
+    if (id == 1) {  // types
+      reader t{bytes.first(end)};
+      t.at = r.at;
+      for (uint64_t n = t.leb(); t.ok && n > 0; --n) types.push_back(t.functype());
+    } else if (id == 3) {  // functions: a type index each
+      for (uint64_t n = r.leb(); r.ok && n > 0 && r.at < end; --n) functions.push_back(static_cast<uint32_t>(r.leb()));
+    } else if (id == 7) {  // exports: name, kind, index
+      for (uint64_t n = r.leb(); r.ok && n > 0 && r.at < end; --n) {
+        export_entry e;
+        e.name = r.name();
+        e.kind = r.byte();
+        uint64_t index = r.leb();
+        if (e.kind == 0 && index < functions.size()) e.sig = sig_of(functions[index]);
+        s.exports.push_back(std::move(e));
+      }
+    } else if (id == 2) {  // imports: module, name, kind, description
       for (uint64_t n = r.leb(); r.ok && n > 0; --n) {
-        r.skip_name();
-        r.skip_name();
-        uint8_t kind = r.byte();
+        import_entry imp;
+        imp.module = r.name();
+        imp.name = r.name();
+        uint8_t kind = imp.kind = r.byte();
         switch (kind) {
-          case 0: r.leb(); break;                           // function: type index
+          case 0: {  // function: type index
+            uint64_t type = r.leb();
+            functions.push_back(static_cast<uint32_t>(type));
+            if (auto sig = sig_of(type)) imp.sig = std::move(*sig);
+            break;
+          }
           case 1: r.byte(); r.read_limits(); break;         // table: reftype, limits
           case 2: s.imports_memory = true; r.read_limits(); break;
           case 3: r.byte(); r.byte(); break;                // global: valtype, mutability
           case 4: r.byte(); r.leb(); break;                 // tag: attribute, type index
           default: return {};
         }
+        s.imports.push_back(std::move(imp));
       }
     } else if (id == 5) {  // memories
       for (uint64_t n = r.leb(); r.ok && n > 0; --n) {

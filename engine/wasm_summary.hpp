@@ -1,9 +1,12 @@
-// A small reader of a module's import and memory sections: enough to decide, before binaryen
-// sees the module, whether wasio may supply its memory (see docs/why-memory-pool.md).
+// A small reader of a module's sections: enough to decide, before binaryen sees the module,
+// whether wasio may supply its memory (see docs/why-memory-pool.md), where its stack lies, and
+// what it imports and exports with which signatures (checked against the host's functions
+// before instantiation, and used to call exports from C++).
 #pragma once
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace wasio::engine {
@@ -13,7 +16,29 @@ struct memory_limits {
   std::optional<uint32_t> maximum;  // pages
 };
 
+// A function type as the module declares it: value types by their binary encoding (0x7f i32,
+// 0x7e i64, 0x7d f32, 0x7c f64; anything else, a vector or a reference, is kept as its first
+// byte and callable from nowhere but wasm).
+struct func_sig {
+  std::vector<uint8_t> params, results;
+  bool operator==(const func_sig&) const = default;
+};
+
+struct import_entry {
+  std::string module, name;
+  uint8_t kind = 0;  // 0 function, 1 table, 2 memory, 3 global, 4 tag
+  func_sig sig;      // functions
+};
+
+struct export_entry {
+  std::string name;
+  uint8_t kind = 0;
+  std::optional<func_sig> sig;  // functions whose type this reader could resolve
+};
+
 struct wasm_summary {
+  std::vector<import_entry> imports;
+  std::vector<export_entry> exports;
   bool imports_memory = false;
   // The one memory the module defines, when it is a plain wasm32 memory (not shared, not
   // memory64) that it does not import.

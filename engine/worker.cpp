@@ -10,13 +10,15 @@
 
 #include "engine/guest.hpp"
 #include "engine/imports.hpp"
+#include "engine/instance.hpp"
 #include "engine/module.hpp"
 #include "engine/watchdog.hpp"
 
 namespace wasio::engine {
 
-worker::worker(unsigned index, watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds slice)
-    : index_(index), dog_(dog), slice_(slice) {
+worker::worker(unsigned index, watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds slice,
+               std::shared_ptr<const host_functions> host)
+    : index_(index), dog_(dog), slice_(slice), host_(std::move(host)) {
   ensure_v8();
   if (loop) {
     // Embedded: the embedder's thread runs the loop; the isolate is made there, by the first
@@ -101,7 +103,7 @@ std::optional<uintptr_t> own_thread_stack_limit() {
 }  // namespace
 
 void worker::init_isolate() {
-  vm_ = std::make_unique<vm>();
+  vm_ = std::make_unique<vm>(host_.get());
   if (!own_io_) return;  // an embedder's thread: its stack is the embedder's to size
   if (auto limit = own_thread_stack_limit()) vm_->isolate()->SetStackLimit(*limit);
 }
@@ -114,7 +116,7 @@ void worker::dispose_isolate() {
 }
 
 std::unique_ptr<vm> worker::take_vm() {
-  if (spare_vms_.empty()) return std::make_unique<vm>();
+  if (spare_vms_.empty()) return std::make_unique<vm>(host_.get());
   auto v = std::move(spare_vms_.back());
   spare_vms_.pop_back();
   v->enter();
@@ -122,7 +124,6 @@ std::unique_ptr<vm> worker::take_vm() {
 }
 
 void worker::give_back_vm(std::unique_ptr<vm> v) {
-  v->exit();
   // A few: each idle isolate holds about a megabyte. Beyond that the vm is disposed here.
   constexpr size_t kSpare = 16;
   if (spare_vms_.size() < kSpare && !stopping_) spare_vms_.push_back(std::move(v));
@@ -132,7 +133,30 @@ void worker::begin_shutdown() {
   stopping_ = true;
   for (auto& g : arrivals_) g.control->mark(detail::guest_control::reason::cancelled);
   for (auto* c : live_) c->request_stop(detail::guest_control::reason::cancelled);
+  std::vector<std::shared_ptr<instance_host>> open;
+  for (auto& [p, h] : instances_) open.push_back(h);
+  for (auto& h : open) h->close("the runtime was destroyed");
   finish_if_idle();
+}
+
+void worker::stop_all_now() {
+  stop_all_ = true;
+  std::lock_guard lock(seg_mu_);
+  if (running_) {
+    running_->mark(detail::guest_control::reason::cancelled);
+    terminate_running();
+  }
+}
+
+void worker::instance_closed(instance_host* h) {
+  asio::post(*io_, [this, h] {
+    auto it = instances_.find(h);
+    if (it == instances_.end()) return;
+    live_.erase(&it->second->control());
+    instances_.erase(it);
+    if (dog_) dog_->guest_ended();
+    finish_if_idle();
+  });
 }
 
 bool worker::idle() const { return live_.empty() && arrivals_.empty() && !draining_; }
@@ -145,8 +169,17 @@ void worker::finish_if_idle() {
 
 void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
                    std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done) {
+  enqueue(new_guest{std::move(m), std::move(cfg), std::move(control), std::move(done), nullptr});
+}
+
+void worker::spawn_instance(std::shared_ptr<const detail::module_data> m, config cfg,
+                            std::shared_ptr<detail::guest_control> control, opened_fn done) {
+  enqueue(new_guest{std::move(m), std::move(cfg), std::move(control), nullptr, std::move(done)});
+}
+
+void worker::enqueue(new_guest g) {
   ++unseen_spawns_;
-  asio::post(*io_, [this, g = new_guest{std::move(m), std::move(cfg), std::move(control), std::move(done)}]() mutable {
+  asio::post(*io_, [this, g = std::move(g)]() mutable {
     --unseen_spawns_;
     arrivals_.push_back(std::move(g));
     if (!draining_) {
@@ -182,22 +215,42 @@ void worker::start(new_guest n) {
   if (watched) dog_->guest_started();
   detail::guest_control* c = n.control.get();
   live_.insert(c);
+  auto host_error = [](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      return exit_status{exit_status::kind::failed, 0, std::string("host error: ") + x.what()};
+    } catch (...) {
+      return exit_status{exit_status::kind::failed, 0, "host error"};
+    }
+  };
+  if (n.opened) {
+    asio::co_spawn(
+        *io_, [g, cfg = std::move(n.cfg)]() { return g->open(cfg); },
+        [this, g, c, watched, host_error, control = std::move(n.control), done = std::move(n.opened)](
+            std::exception_ptr e, std::optional<exit_status> s) mutable {
+          if (e) s = host_error(e);
+          if (s) {
+            live_.erase(c);
+            if (watched) dog_->guest_ended();
+            done(std::move(*s));
+          } else {
+            auto h = std::make_shared<instance_host>(*this, std::move(g), std::move(control));
+            instances_.emplace(h.get(), h);  // a guest for the watchdog until it closes
+            done(h->link());
+          }
+          finish_if_idle();
+        });
+    return;
+  }
   asio::co_spawn(
       *io_,
       [g, cfg = std::move(n.cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
-      [this, c, watched, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e, exit_status s) {
+      [this, c, watched, host_error, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e,
+                                                                                                  exit_status s) {
         live_.erase(c);
         if (watched) dog_->guest_ended();
-        if (e) {
-          s.how = exit_status::kind::failed;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& x) {
-            s.message = std::string("host error: ") + x.what();
-          } catch (...) {
-            s.message = "host error";
-          }
-        }
+        if (e) s = host_error(e);
         done(std::move(s));
         finish_if_idle();
       });
@@ -242,6 +295,7 @@ void worker::enter(detail::guest_control* c, v8::Isolate* iso) {
   running_iso_ = iso;
   seg_start_ = std::chrono::steady_clock::now();
   preempt_.store(false, std::memory_order_relaxed);
+  if (stop_all_) c->mark(detail::guest_control::reason::cancelled);
   // Asked to stop before this segment began: end it at once (V8 checks at its next interrupt).
   if (c->stop_requested()) terminate_running();
 }

@@ -26,6 +26,7 @@
 namespace wasio::engine {
 
 class guest;
+class instance_host;
 
 // The guest whose wasm is running on this thread now, for the import thunks: a thread-local is
 // one load, where the functions' V8 data would cost a call into libnode on every import.
@@ -38,8 +39,10 @@ class worker {
   // `dog` (may be null) is told about guests with time limits. With `loop`, the worker runs on
   // that io_context (the embedder's thread) instead of a thread of its own.
   // A guest whose wasm has run for `slice` (0: never) yields at its next WASI call.
+  // `host`: the embedder's host functions (may be null), in every isolate's import object.
   worker(unsigned index, watchdog* dog, asio::io_context* loop = nullptr,
-         std::chrono::nanoseconds slice = std::chrono::milliseconds(10));
+         std::chrono::nanoseconds slice = std::chrono::milliseconds(10),
+         std::shared_ptr<const host_functions> host = nullptr);
   // Stops every guest (each completes, as stopped), waits for them, disposes the isolate. An
   // embedded worker must be destroyed on its loop's thread; it runs the loop until then.
   ~worker();
@@ -49,6 +52,18 @@ class worker {
   // Runs a new guest of `m` with `cfg` here; `done` is called on this worker's thread.
   void spawn(std::shared_ptr<const detail::module_data> m, config cfg,
              std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done);
+  // Instantiates `m` with `cfg` here (guest::open); `done` gets the new instance's link, or how
+  // it ended instead, on this worker's thread.
+  using opened_fn = std::function<void(guest_result<std::shared_ptr<detail::instance_link>>)>;
+  void spawn_instance(std::shared_ptr<const detail::module_data> m, config cfg,
+                      std::shared_ptr<detail::guest_control> control, opened_fn done);
+  // For an instance_host that has closed and ended its last call: it goes (posted).
+  void instance_closed(instance_host* h);
+
+  // Any thread, as the runtime goes: stops the guest computing on this worker now, and every
+  // guest that enters its wasm later, without waiting for the worker to read its queue (a guest
+  // that computes never lets it).
+  void stop_all_now();
 
   // ---- any thread ----
   // Stops `c`'s guest, which lives here: terminates its wasm if it is running now, and posts a
@@ -93,8 +108,10 @@ class worker {
     std::shared_ptr<const detail::module_data> module;
     config cfg;
     std::shared_ptr<detail::guest_control> control;
-    std::function<void(exit_status)> done;
+    std::function<void(exit_status)> done;  // a command
+    opened_fn opened;                        // or an instance
   };
+  void enqueue(new_guest g);
   void start(new_guest g);
   void drain_arrivals();
   // Terminates the running guest's wasm; seg_mu_ held.
@@ -116,6 +133,9 @@ class worker {
   std::vector<std::unique_ptr<vm>> spare_vms_;
   std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
   bool stopping_ = false;
+  std::atomic<bool> stop_all_{false};  // stop_all_now was called
+  std::shared_ptr<const host_functions> host_;
+  std::unordered_map<instance_host*, std::shared_ptr<instance_host>> instances_;
   std::atomic<int> unseen_spawns_{0};  // spawn() posts not yet run
   // Up to 64 MiB of recycled memories of at most 4 MiB each: small guests' memories recycle,
   // big ones are left to V8.

@@ -5,8 +5,17 @@
 //   wasio::config cfg;  cfg.args = {"app.wasm"};
 //   rt.async_run(*mod, cfg, [](wasio::exit_status s) { ... });   // ... run many
 //
-// async_run takes any Asio completion token (a callback, asio::use_future, asio::use_awaitable,
-// asio::deferred) and honours Asio's per-operation cancellation: cancelling stops the guest,
+// A reactor (a module that exports functions, `_initialize` and no `_start`) is instantiated
+// once and called many times:
+//
+//   rt.async_instantiate(*mod, cfg, [](wasio::guest_result<wasio::instance> i) {
+//     if (!i) return;  // i.error() is an exit_status: why it could not start
+//     auto inst = std::make_shared<wasio::instance>(std::move(i).value());
+//     inst->async_call<int32_t>("handle", std::tuple{7}, [inst](wasio::guest_result<int32_t> r) { ... });
+//   });
+//
+// Each async operation takes any Asio completion token (a callback, asio::use_future,
+// asio::use_awaitable, asio::experimental::deferred) and honours Asio's per-operation cancellation: cancelling stops the guest,
 // wherever it is (suspended, or computing), and frees everything it held. Guests that block (an
 // empty pipe, a sleep) are suspended on their worker's event loop; they never hold a thread.
 #pragma once
@@ -28,17 +37,43 @@
 #include <utility>
 #include <vector>
 
+#include "wasio/host.hpp"
+#include "wasio/memory.hpp"
 #include "wasio/network.hpp"
 #include "wasio/result.hpp"
 
 namespace wasio {
 
+class instance;
 namespace detail {
 struct module_data;
 class runtime_impl;
 class guest_control;  // a running guest's stop switch and limits, shared with its worker
 std::shared_ptr<guest_control> make_guest_control();
 void cancel(guest_control& c);  // thread-safe
+struct instance_link;  // an instance handle's way to its instance, on a worker
+struct call_cancel;    // one call's cancellation
+std::shared_ptr<call_cancel> make_call_cancel();
+void cancel(call_cancel& c);  // thread-safe
+instance make_instance(std::shared_ptr<instance_link> link);
+
+// Wraps an async_initiate handler into a callable that any thread may call once: the handler
+// runs on its associated executor (which is kept busy meanwhile), with its cancellation slot
+// cleared first (Asio's rule: no cancellation handler may run once the operation completed).
+template <class T, class Handler>
+std::function<void(T)> completion(Handler handler) {
+  auto work = asio::make_work_guard(asio::get_associated_executor(handler, asio::system_executor()));
+  auto h = std::make_shared<Handler>(std::move(handler));
+  return [h, work = std::move(work)](T v) mutable {
+    auto ex = work.get_executor();
+    asio::dispatch(ex, [h, v = std::move(v)]() mutable {
+      auto slot = asio::get_associated_cancellation_slot(*h);
+      if (slot.is_connected()) slot.clear();
+      std::move (*h)(std::move(v));
+    });
+    work.reset();
+  };
+}
 }  // namespace detail
 
 // A host directory the guest sees at `guest_path` (an fd from 3 upwards, in order).
@@ -108,6 +143,9 @@ struct config {
   stdio_fds stdio;
   struct limits limits;
   network net;  // none unless allowed (network.hpp)
+  // The embedder's own state for this guest, which its host functions get back from
+  // call_context::host_data().
+  std::shared_ptr<void> host_data;
 };
 
 // How a guest ended.
@@ -122,9 +160,95 @@ struct exit_status {
   uint32_t code = 0;
   std::string message;
 
+  bool operator==(const exit_status&) const = default;
+
   // The status a command-line host exits with: the guest's code, 134 (as SIGABRT) for a trap,
   // 1 when the guest could not start, 137 (as SIGKILL) when it was stopped.
   int process_status() const noexcept;
+};
+
+// A value of type T, or how the guest ended (or failed to start) instead.
+template <class T>
+using guest_result = outcome::result<T, exit_status, outcome::policy::terminate>;
+
+// A long-lived instance of a module (runtime::async_instantiate), whose exports the embedder
+// calls. Move-only; destroying it closes the instance (calls still queued complete as stopped).
+// Calls are served one at a time, in the order made, on the instance's worker, like a strand's
+// handlers; an export that blocks (in WASI, or in an awaitable host function) suspends its
+// instance alone. Every member may be called from any thread.
+class instance {
+ public:
+  instance() = default;
+  instance(instance&&) noexcept = default;
+  instance& operator=(instance&& o) noexcept;
+  ~instance();
+  explicit operator bool() const noexcept { return link_ != nullptr; }
+
+  // Calls export `name` with `args`: completes with its results, or with an exit_status that
+  // says why not: trapped (the trap's message; the instance can be called again, with its memory
+  // as the trap left it), stopped (this call cancelled, a time limit reached, the runtime
+  // destroyed, the instance closed), exited (the guest called proc_exit: so does every later
+  // call), failed (no such export, arguments that do not match its parameters).
+  // Cancelling the operation stops this call alone, queued or running.
+  template <class CompletionToken>
+  auto async_call(std::string name, std::vector<value> args, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(guest_result<std::vector<value>>)>(
+        [](auto handler, std::shared_ptr<detail::instance_link> link, std::string name, std::vector<value> args) {
+          auto cancel = cancel_of(handler);
+          submit(link, std::move(name), std::move(args), std::move(cancel),
+                 detail::completion<guest_result<std::vector<value>>>(std::move(handler)));
+        },
+        token, link_, std::move(name), std::move(args));
+  }
+  // The same with C++ types: `R` is void or the export's one result type (int32_t, uint32_t,
+  // int64_t, uint64_t, float, double), `args` its parameters.
+  template <class R, class... A, class CompletionToken>
+  auto async_call(std::string name, std::tuple<A...> args, CompletionToken&& token) {
+    std::vector<value> v = std::apply([](auto... a) { return std::vector<value>{value(a)...}; }, args);
+    return asio::async_initiate<CompletionToken, void(guest_result<R>)>(
+        [](auto handler, std::shared_ptr<detail::instance_link> link, std::string name, std::vector<value> args) {
+          auto cancel = cancel_of(handler);
+          auto done = detail::completion<guest_result<R>>(std::move(handler));
+          submit(link, name, std::move(args), std::move(cancel), [done, name](guest_result<std::vector<value>> r) {
+            done(typed<R>(std::move(r), name));
+          });
+        },
+        token, link_, std::move(name), std::move(v));
+  }
+
+  // The instance's linear memory as its last call (or its instantiation) left it, for the
+  // embedder to read and write between calls: not while a call is in flight.
+  guest_memory memory() const;
+
+ private:
+  friend instance detail::make_instance(std::shared_ptr<detail::instance_link>);
+  explicit instance(std::shared_ptr<detail::instance_link> l) : link_(std::move(l)) {}
+  // A cancellation for the call whose handler is `h`, if its slot is connected.
+  template <class Handler>
+  static std::shared_ptr<detail::call_cancel> cancel_of(Handler& h) {
+    auto slot = asio::get_associated_cancellation_slot(h);
+    if (!slot.is_connected()) return nullptr;
+    auto c = detail::make_call_cancel();
+    slot.assign([c](asio::cancellation_type) { detail::cancel(*c); });
+    return c;
+  }
+  // Queues the call on the instance's worker; `done` may run on any thread.
+  static void submit(const std::shared_ptr<detail::instance_link>& link, std::string name,
+                            std::vector<value> args, std::shared_ptr<detail::call_cancel> cancel,
+                            std::function<void(guest_result<std::vector<value>>)> done);
+  template <class R>
+  static guest_result<R> typed(guest_result<std::vector<value>> r, const std::string& name) {
+    if (!r) return std::move(r).error();
+    auto& v = r.value();
+    if constexpr (std::is_void_v<R>) {
+      if (v.empty()) return outcome::success();
+    } else {
+      if (v.size() == 1 && v[0].is<R>()) return v[0].as<R>();
+    }
+    return wrong_results(name, v.size());
+  }
+  static exit_status wrong_results(const std::string& name, size_t count);
+  std::shared_ptr<detail::instance_link> link_;
 };
 
 // How guests wait for a blocking call without holding their worker (docs/why-two-modes.md):
@@ -170,6 +294,9 @@ struct runtime_options {
   std::string cache_dir;
   uint64_t cache_max_bytes = uint64_t{1} << 30;
   suspension_mode mode = suspension_mode::automatic;
+  // The embedder's functions that its guests may import (host.hpp). Fixed for the runtime's
+  // life: a module is instrumented for the awaitable ones it imports when it is loaded.
+  host_functions host;
 };
 
 // Loading errors are one-line messages fit for a user.
@@ -193,24 +320,23 @@ class runtime {
   auto async_run(const module& m, config cfg, CompletionToken&& token) {
     return asio::async_initiate<CompletionToken, void(exit_status)>(
         [this](auto handler, const module& m, config cfg) {
-          auto control = detail::make_guest_control();
-          auto slot = asio::get_associated_cancellation_slot(handler);
-          if (slot.is_connected()) {
-            slot.assign([control](asio::cancellation_type) { detail::cancel(*control); });
-          }
-          auto work = asio::make_work_guard(
-              asio::get_associated_executor(handler, asio::system_executor()));
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          start(m, std::move(cfg), std::move(control), [h, work = std::move(work)](exit_status s) mutable {
-            auto ex = work.get_executor();
-            asio::dispatch(ex, [h, s = std::move(s)]() mutable {
-              // Asio's rule: no cancellation handler may run once the operation completed.
-              auto slot = asio::get_associated_cancellation_slot(*h);
-              if (slot.is_connected()) slot.clear();
-              std::move (*h)(std::move(s));
-            });
-            work.reset();
-          });
+          auto control = stop_switch(handler);
+          start(m, std::move(cfg), std::move(control), detail::completion<exit_status>(std::move(handler)));
+        },
+        token, m, std::move(cfg));
+  }
+
+  // Instantiates `m` with `cfg` on a worker, and runs its `_initialize` if it exports one;
+  // completes with the instance, or with how it ended instead (failed: an import the host
+  // does not define, or defines with another signature; trapped in its start function or
+  // `_initialize`; ...). Cancelling it stops the instantiation.
+  template <class CompletionToken>
+  auto async_instantiate(const module& m, config cfg, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(guest_result<instance>)>(
+        [this](auto handler, const module& m, config cfg) {
+          auto control = stop_switch(handler);
+          start_instance(m, std::move(cfg), std::move(control),
+                         detail::completion<guest_result<instance>>(std::move(handler)));
         },
         token, m, std::move(cfg));
   }
@@ -218,8 +344,18 @@ class runtime {
   unsigned worker_count() const noexcept;
 
  private:
+  // A new guest's control, which the handler's cancellation slot (if connected) stops.
+  template <class Handler>
+  static std::shared_ptr<detail::guest_control> stop_switch(Handler& h) {
+    auto control = detail::make_guest_control();
+    auto slot = asio::get_associated_cancellation_slot(h);
+    if (slot.is_connected()) slot.assign([control](asio::cancellation_type) { detail::cancel(*control); });
+    return control;
+  }
   void start(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
              std::function<void(exit_status)> done);
+  void start_instance(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
+                      std::function<void(guest_result<instance>)> done);
   std::unique_ptr<detail::runtime_impl> impl_;
 };
 

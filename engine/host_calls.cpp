@@ -1,0 +1,274 @@
+#include "engine/host_calls.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+#include "engine/imports.hpp"
+#include "engine/thunk.hpp"
+
+namespace wasio {
+
+const char* name_of(val_type t) noexcept {
+  switch (t) {
+    case val_type::i32: return "i32";
+    case val_type::i64: return "i64";
+    case val_type::f32: return "f32";
+    case val_type::f64: return "f64";
+  }
+  return "?";
+}
+
+host_functions& host_functions::define(definition d) {
+  if (d.module == "wasi_snapshot_preview1" || d.module == "wasi_unstable" || d.module == "wasio") {
+    throw std::invalid_argument("host function " + d.module + "." + d.name + ": module " + d.module +
+                                " is wasio's own");
+  }
+  if (find(d.module, d.name)) throw std::invalid_argument("host function " + d.module + "." + d.name + " is defined twice");
+  if (!d.sync == !d.async) throw std::invalid_argument("host function " + d.module + "." + d.name + ": give sync or async");
+  if (d.results.size() > 1) throw std::invalid_argument("host function " + d.module + "." + d.name + ": at most one result");
+  defs_.push_back(std::move(d));
+  return *this;
+}
+
+const host_functions::definition* host_functions::find(std::string_view module, std::string_view name) const noexcept {
+  for (auto& d : defs_) {
+    if (d.module == module && d.name == name) return &d;
+  }
+  return nullptr;
+}
+
+guest_memory call_context::memory() const { return static_cast<engine::guest*>(guest_)->memory(); }
+
+const std::shared_ptr<void>& call_context::host_data() const {
+  return static_cast<engine::guest*>(guest_)->host_data();
+}
+
+void call_context::out_of_bounds() { throw trap_error("host function: guest pointer out of bounds"); }
+
+std::span<std::byte> call_context::bytes(uint64_t ptr, uint64_t len) const {
+  auto b = memory().bytes(ptr, len);
+  if (!b) out_of_bounds();
+  return b.value();
+}
+
+std::string_view call_context::string(uint64_t ptr, uint64_t len) const {
+  auto s = memory().string(ptr, len);
+  if (!s) out_of_bounds();
+  return s.value();
+}
+
+}  // namespace wasio
+
+namespace wasio::engine {
+namespace {
+
+using definition = host_functions::definition;
+
+func_sig sig_of(const definition& d) {
+  func_sig s;
+  for (auto t : d.params) s.params.push_back(static_cast<uint8_t>(t));
+  for (auto t : d.results) s.results.push_back(static_cast<uint8_t>(t));
+  return s;
+}
+
+const char* type_name(uint8_t t) {
+  switch (t) {
+    case 0x7f: return "i32";
+    case 0x7e: return "i64";
+    case 0x7d: return "f32";
+    case 0x7c: return "f64";
+    case 0x7b: return "v128";
+    case 0x70: return "funcref";
+    case 0x6f: return "externref";
+  }
+  return "ref";
+}
+
+void throw_error(v8::Isolate* iso, const std::string& text) {
+  iso->ThrowException(v8::Exception::Error(
+      v8::String::NewFromUtf8(iso, text.data(), v8::NewStringType::kNormal, static_cast<int>(text.size()))
+          .ToLocalChecked()));
+}
+
+// The arguments' bits, one per wasm parameter. An i64 comes as a BigInt, or as two i32 halves
+// where the rewrite legalized the import (thunk.hpp's next_arg).
+void decode_args(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d, uint64_t* out) {
+  int k = 0;
+  auto ctx = info.GetIsolate()->GetCurrentContext();
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    switch (d.params[i]) {
+      case val_type::i32: out[i] = detail::next_arg<uint32_t>(info, k); break;
+      case val_type::i64: out[i] = detail::next_arg<uint64_t>(info, k); break;
+      case val_type::f32:
+        out[i] = std::bit_cast<uint32_t>(static_cast<float>(info[k++]->NumberValue(ctx).FromMaybe(0)));
+        break;
+      case val_type::f64: out[i] = std::bit_cast<uint64_t>(info[k++]->NumberValue(ctx).FromMaybe(0)); break;
+    }
+  }
+}
+
+void set_result(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d, uint64_t bits) {
+  if (d.results.empty()) return;
+  auto rv = info.GetReturnValue();
+  switch (d.results[0]) {
+    case val_type::i32: rv.Set(static_cast<int32_t>(static_cast<uint32_t>(bits))); break;
+    case val_type::i64: rv.Set(v8::BigInt::New(info.GetIsolate(), static_cast<int64_t>(bits))); break;
+    case val_type::f32: rv.Set(static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits)))); break;
+    case val_type::f64: rv.Set(std::bit_cast<double>(bits)); break;
+  }
+}
+
+// The text an exception escaping a host function traps its guest with.
+std::string trap_text(const definition& d, std::exception_ptr e) {
+  std::string where = d.module + "." + d.name + ": ";
+  try {
+    std::rethrow_exception(e);
+  } catch (const trap_error& t) {
+    return t.what();
+  } catch (const std::exception& x) {
+    return where + x.what();
+  } catch (...) {
+    return where + "unknown exception";
+  }
+}
+
+// How an awaitable host function's call ended, kept by the guest until the thunk (returning,
+// resumed, or rewound into) delivers it.
+asio::awaitable<errc> run_async(const definition* d, call_context c, std::vector<uint64_t> args,
+                                guest::host_call* slot) {
+  slot->trap.reset();
+  try {
+    co_await d->async(c, std::move(args), &slot->result);
+  } catch (...) {
+    slot->trap = trap_text(*d, std::current_exception());
+  }
+  co_return errc::success;
+}
+
+void deliver(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d, guest::host_call& slot) {
+  if (slot.trap) {
+    throw_error(info.GetIsolate(), *slot.trap);
+    slot.trap.reset();
+    return;
+  }
+  set_result(info, d, slot.result);
+}
+
+void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  const auto* d = static_cast<const definition*>(info.Data().As<v8::External>()->Value());
+  guest* g = current_guest;
+  if (!g) {
+    throw_error(info.GetIsolate(), d->module + "." + d->name + " called outside a guest's call");
+    return;
+  }
+  bool attention = g->rewinding() || g->owner().preempt_due();
+  suspension* s = g->suspender();
+  if (attention && s) {
+    auto [what, value] = detail::attend(*s);
+    if (what == detail::attended::unwinding) return;
+    if (what == detail::attended::resumed) {
+      deliver(info, *d, g->host_slot());
+      return;
+    }
+  }
+  std::array<uint64_t, 16> small;
+  std::vector<uint64_t> big;
+  uint64_t* args = small.data();
+  if (d->params.size() > small.size()) {
+    big.resize(d->params.size());
+    args = big.data();
+  }
+  decode_args(info, *d, args);
+  call_context c(g);
+  if (d->sync) {
+    uint64_t result = 0;
+    try {
+      d->sync(c, args, &result);
+    } catch (...) {
+      throw_error(info.GetIsolate(), trap_text(*d, std::current_exception()));
+      return;
+    }
+    set_result(info, *d, result);
+    return;
+  }
+  if (!s) {  // a start function: nothing can be suspended yet
+    throw_error(info.GetIsolate(), d->module + "." + d->name + " cannot wait in a start function");
+    return;
+  }
+  auto op = run_async(d, c, std::vector<uint64_t>(args, args + d->params.size()), &g->host_slot());
+  if (!s->block(std::move(op))) return;  // unwinding: delivered when rewound
+  deliver(info, *d, g->host_slot());
+}
+
+std::string qualified(const import_entry& i) { return i.module + "." + i.name; }
+
+bool is_wasi_module(std::string_view m) { return m == "wasi_snapshot_preview1" || m == "wasi_unstable"; }
+
+}  // namespace
+
+std::string signature_text(const func_sig& s) {
+  auto list = [](const std::vector<uint8_t>& v) {
+    std::string t = "(";
+    for (size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::string(type_name(v[i]));
+    return t + ")";
+  };
+  return list(s.params) + " -> " + list(s.results);
+}
+
+void add_host_imports(v8::Local<v8::Context> ctx, v8::Local<v8::Object> imports, const host_functions& host) {
+  v8::Isolate* iso = ctx->GetIsolate();
+  std::map<std::string, v8::Local<v8::Object>> namespaces;
+  for (const auto& d : host.definitions()) {
+    auto& ns = namespaces[d.module];
+    if (ns.IsEmpty()) {
+      ns = v8::Object::New(iso);
+      imports->Set(ctx, v8::String::NewFromUtf8(iso, d.module.c_str()).ToLocalChecked(), ns).Check();
+    }
+    auto name = v8::String::NewFromUtf8(iso, d.name.c_str()).ToLocalChecked();
+    auto data = v8::External::New(iso, const_cast<definition*>(&d));
+    // Called with the legalized arity at most: an i64 may come as two halves.
+    int arity = 0;
+    for (auto t : d.params) arity += t == val_type::i64 ? 2 : 1;
+    auto fn = v8::Function::New(ctx, host_callback, data, arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+    fn->SetName(name);
+    ns->Set(ctx, name, fn).Check();
+  }
+}
+
+std::optional<std::string> check_imports(const wasm_summary& s, const host_functions* host) {
+  for (const auto& i : s.imports) {
+    if (i.module == "wasio") continue;  // the memory wasio supplies
+    if (is_wasi_module(i.module)) {
+      auto rows = i.module == "wasi_unstable" ? snapshot0_rows() : preview1_rows();
+      bool known = std::any_of(rows.begin(), rows.end(), [&](const import_row& r) { return r.name == i.name; });
+      if (i.kind != 0 || !known) return "imports " + qualified(i) + ", which WASI does not have";
+      continue;
+    }
+    const definition* d = host ? host->find(i.module, i.name) : nullptr;
+    if (!d) return "imports " + qualified(i) + ", which the host does not define";
+    if (i.kind != 0) return "imports " + qualified(i) + " as something else than a function";
+    if (sig_of(*d) != i.sig) {
+      return "imports " + qualified(i) + " as " + signature_text(i.sig) + ", but the host defines it as " +
+             signature_text(sig_of(*d));
+    }
+  }
+  return std::nullopt;
+}
+
+host_import_lists host_imports_of(const wasm_summary& s, const host_functions* host) {
+  host_import_lists out;
+  if (!host) return out;
+  for (const auto& i : s.imports) {
+    const definition* d = i.kind == 0 ? host->find(i.module, i.name) : nullptr;
+    if (!d) continue;
+    for (auto* list : {&out.all, d->async ? &out.blocking : nullptr}) {
+      if (!list) continue;
+      if (!list->empty()) *list += ',';
+      *list += qualified(i);
+    }
+  }
+  return out;
+}
+
+}  // namespace wasio::engine

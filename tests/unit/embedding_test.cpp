@@ -1,0 +1,344 @@
+// Embedding: host functions (sync and awaitable), reactor instances whose exports C++ calls,
+// and the runtime stopping what it runs, on a real V8 with real guests, in both suspension
+// modes.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <asio/write.hpp>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wasio/wasio.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using kind = wasio::exit_status::kind;
+
+std::string guest(const std::string& name) { return std::string(WASIO_GUESTS) + "/" + name + ".wasm"; }
+
+// What the host functions saw, shared with the test.
+struct host_log {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  void add(std::string s) {
+    std::lock_guard lock(mu);
+    lines.push_back(std::move(s));
+  }
+  std::vector<std::string> all() {
+    std::lock_guard lock(mu);
+    return lines;
+  }
+};
+
+// The host module the reactor guest imports: add (sync, throws for 99), sleep_ms (awaitable),
+// log (reads guest memory; a bad pointer traps).
+wasio::host_functions reactor_host(host_log& log) {
+  wasio::host_functions h;
+  h.define("host", "add", [](int32_t a, int32_t b) {
+    if (a == 99) throw std::runtime_error("boom");
+    return a + b;
+  });
+  h.define("host", "sleep_ms", [](int32_t ms) -> asio::awaitable<int32_t> {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+    co_await t.async_wait(asio::use_awaitable);
+    co_return 0;
+  });
+  h.define("host", "log", [&log](wasio::call_context& c, uint32_t ptr, uint32_t len) {
+    log.add(std::string(c.string(ptr, len)));
+  });
+  return h;
+}
+
+class embedding : public ::testing::TestWithParam<wasio::suspension_mode> {
+ protected:
+  wasio::runtime_options options(wasio::host_functions h) {
+    wasio::runtime_options o;
+    o.workers = 1;
+    o.mode = GetParam();
+    o.host = std::move(h);
+    return o;
+  }
+  static wasio::instance instantiate(wasio::runtime& rt, const wasio::module& m, wasio::config cfg = {}) {
+    auto r = rt.async_instantiate(m, std::move(cfg), asio::use_future).get();
+    if (!r) ADD_FAILURE() << r.error().message;
+    return r ? std::move(r).value() : wasio::instance{};
+  }
+  template <class R, class... A>
+  static wasio::guest_result<R> call(wasio::instance& i, const std::string& name, A... args) {
+    return i.async_call<R>(name, std::tuple{args...}, asio::use_future).get();
+  }
+};
+
+TEST_P(embedding, a_reactor_is_initialized_then_serves_calls_through_host_functions) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto m = rt.load_file(guest("reactor")).value();
+  EXPECT_EQ(m.mode(), GetParam()) << m.mode_reason();
+  auto inst = instantiate(rt, m);
+  ASSERT_TRUE(inst);
+  EXPECT_EQ(call<int32_t>(inst, "initialized_value").value(), 1000);  // _initialize ran its constructors
+  EXPECT_EQ(call<int32_t>(inst, "handle", 2).value(), 1002);
+  EXPECT_EQ(call<int32_t>(inst, "handle", 3).value(), 1003);  // slept in the host, awaitable
+  EXPECT_EQ(log.all(), (std::vector<std::string>{"request 2", "request 3"}));
+  // State stays in the instance between calls.
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), 1);
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), 2);
+  // The untyped form: values in, values out.
+  auto r = inst.async_call("handle", {wasio::value(int32_t{4})}, asio::use_future).get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.value(), std::vector<wasio::value>{wasio::value(int32_t{1004})});
+}
+
+TEST_P(embedding, an_awaitable_host_function_suspends_only_its_caller) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto m = rt.load_file(guest("reactor")).value();
+  auto a = instantiate(rt, m), b = instantiate(rt, m);
+  // One worker: while `a` waits 1,000 frames deep in sleep_ms, `b` is served.
+  auto slow = a.async_call<int32_t>("deep_sleep", std::tuple{1000, 300}, asio::use_future);
+  for (int i = 1; i <= 20; ++i) EXPECT_EQ(call<int32_t>(b, "bump").value(), i);
+  EXPECT_EQ(slow.wait_for(0s), std::future_status::timeout);
+  EXPECT_EQ(slow.get().value(), 1000);
+}
+
+TEST_P(embedding, traps_and_host_exceptions_end_the_call_not_the_instance) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto m = rt.load_file(guest("reactor")).value();
+  auto inst = instantiate(rt, m);
+  auto t = call<int32_t>(inst, "handle", 13);  // __builtin_trap
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().how, kind::trapped);
+  EXPECT_NE(t.error().message.find("unreachable"), std::string::npos) << t.error().message;
+  auto boom = call<int32_t>(inst, "handle", 99);  // host.add throws
+  ASSERT_FALSE(boom);
+  EXPECT_EQ(boom.error().how, kind::trapped);
+  EXPECT_NE(boom.error().message.find("host.add: boom"), std::string::npos) << boom.error().message;
+  auto wild = call<void>(inst, "log_wild");  // a pointer past the memory's end
+  ASSERT_FALSE(wild);
+  EXPECT_NE(wild.error().message.find("out of bounds"), std::string::npos) << wild.error().message;
+  // Still usable, and its stack did not leak: a deep call still fits.
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), 1);
+  for (int i = 0; i < 50; ++i) ASSERT_FALSE(call<int32_t>(inst, "handle", 13));
+  EXPECT_EQ(call<int32_t>(inst, "deep_sleep", 1000, 0).value(), 1000);
+}
+
+TEST_P(embedding, calls_are_typed_and_checked) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value());
+  EXPECT_EQ(call<int64_t>(inst, "wide", int64_t{1} << 40).value(), int64_t{3} << 40);
+  EXPECT_EQ(call<double>(inst, "mix", int64_t{-1}, 2.5f, 3.25, uint32_t{4}).value(), 8.75);
+  auto no_such = call<int32_t>(inst, "nope");
+  ASSERT_FALSE(no_such);
+  EXPECT_EQ(no_such.error().how, kind::failed);
+  EXPECT_NE(no_such.error().message.find("no function export 'nope'"), std::string::npos);
+  auto wrong_args = call<int32_t>(inst, "handle", int64_t{1});
+  ASSERT_FALSE(wrong_args);
+  EXPECT_EQ(wrong_args.error().how, kind::failed);
+  EXPECT_NE(wrong_args.error().message.find("(i32) -> (i32), called with (i64)"), std::string::npos)
+      << wrong_args.error().message;
+  auto wrong_result = call<float>(inst, "bump");
+  ASSERT_FALSE(wrong_result);
+  EXPECT_EQ(wrong_result.error().how, kind::failed);
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), 2);  // the checked call still ran
+}
+
+TEST_P(embedding, the_embedder_reads_and_writes_memory_between_calls) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value());
+  auto at = call<int32_t>(inst, "buffer_address").value();
+  auto mem = inst.memory();
+  auto bytes = mem.bytes(at, 4);
+  ASSERT_TRUE(bytes);
+  for (int i = 0; i < 4; ++i) bytes.value()[i] = std::byte(10 * (i + 1));
+  EXPECT_EQ(call<int32_t>(inst, "buffer_sum", 4).value(), 100);
+  EXPECT_FALSE(mem.bytes(mem.size() - 2, 4));  // bounds-checked for the embedder too
+}
+
+TEST_P(embedding, an_export_blocks_in_wasi_like_a_command) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  asio::io_context io;
+  auto in = wasio::make_stdin_pipe(io.get_executor()).value();
+  wasio::config cfg;
+  cfg.stdio.hand_over_in(in);
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value(), std::move(cfg));
+  auto n = inst.async_call<int32_t>("read_stdin", std::tuple{}, asio::use_future);
+  EXPECT_EQ(n.wait_for(100ms), std::future_status::timeout);  // waiting on an empty pipe
+  asio::write(in.embedder, asio::buffer(std::string("hello")));
+  in.embedder.close();
+  EXPECT_EQ(n.get().value(), 5);
+}
+
+TEST_P(embedding, proc_exit_ends_the_instance) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value());
+  auto e = call<void>(inst, "exit_with", 7);
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().how, kind::exited);
+  EXPECT_EQ(e.error().code, 7u);
+  auto after = call<int32_t>(inst, "bump");
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error(), (wasio::exit_status{kind::exited, 7, {}}));
+}
+
+TEST_P(embedding, cancelling_a_call_stops_that_call_alone) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value());
+  // Running (computing without calls), and queued behind it.
+  asio::cancellation_signal stop_spin, stop_queued;
+  auto spin = inst.async_call<void>("spin", std::tuple{}, asio::bind_cancellation_slot(stop_spin.slot(), asio::use_future));
+  auto queued =
+      inst.async_call<int32_t>("bump", std::tuple{}, asio::bind_cancellation_slot(stop_queued.slot(), asio::use_future));
+  std::this_thread::sleep_for(50ms);
+  stop_queued.emit(asio::cancellation_type::terminal);
+  auto q = queued.get();  // at once: not after the spin
+  ASSERT_FALSE(q);
+  EXPECT_EQ(q.error().how, kind::stopped);
+  EXPECT_EQ(spin.wait_for(0s), std::future_status::timeout);
+  stop_spin.emit(asio::cancellation_type::terminal);
+  auto s = spin.get();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error(), (wasio::exit_status{kind::stopped, 0, "cancelled"}));
+  // Suspended in a host function.
+  asio::cancellation_signal stop_sleep;
+  auto sleep = inst.async_call<int32_t>("deep_sleep", std::tuple{100, 600000},
+                                        asio::bind_cancellation_slot(stop_sleep.slot(), asio::use_future));
+  std::this_thread::sleep_for(50ms);
+  stop_sleep.emit(asio::cancellation_type::terminal);
+  auto slept = sleep.get();
+  ASSERT_FALSE(slept) << slept.value();
+  EXPECT_EQ(slept.error().how, kind::stopped);
+  // The instance goes on; the cancelled bump never ran.
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), 1);
+}
+
+TEST_P(embedding, host_functions_get_the_guests_host_data) {
+  wasio::host_functions h;
+  h.define("host", "add", [](wasio::call_context& c, int32_t a, int32_t b) {
+    return a + b + *std::static_pointer_cast<int32_t>(c.host_data());
+  });
+  h.define("host", "sleep_ms", [](int32_t) -> asio::awaitable<int32_t> { co_return 0; });
+  h.define("host", "log", [](uint32_t, uint32_t) {});
+  wasio::runtime rt(options(std::move(h)));
+  auto m = rt.load_file(guest("reactor")).value();
+  wasio::config cfg;
+  cfg.host_data = std::make_shared<int32_t>(5);
+  auto inst = instantiate(rt, m, cfg);
+  EXPECT_EQ(call<int32_t>(inst, "handle", 2).value(), 1007);
+}
+
+TEST_P(embedding, every_number_type_crosses_host_functions) {
+  wasio::host_functions h;
+  h.define("host", "wide", [](int64_t a, int32_t b) { return a * b; });
+  h.define("host", "fmix", [](float a, double b) { return a * b; });
+  h.define("host", "sleep_ms", [](int32_t) -> asio::awaitable<int32_t> { co_return 0; });
+  wasio::runtime rt(options(std::move(h)));
+  auto m = rt.load_file(guest("host_types"));
+  ASSERT_TRUE(m) << m.error();
+  auto inst = instantiate(rt, m.value());
+  EXPECT_EQ(call<int64_t>(inst, "call_wide", int64_t{-3} << 35).value(), (int64_t{-3} << 35) * 7);
+  EXPECT_EQ(call<double>(inst, "call_fmix", 1.5f, 2.25).value(), 3.375);
+}
+
+TEST_P(embedding, imports_are_checked_before_any_guest_code_runs) {
+  auto status_of = [&](wasio::host_functions h, const char* module) {
+    wasio::runtime rt(options(std::move(h)));
+    auto m = rt.load_file(guest(module)).value();
+    auto r = rt.async_instantiate(m, {}, asio::use_future).get();
+    EXPECT_FALSE(r);
+    return r ? wasio::exit_status{} : r.error();
+  };
+  wasio::host_functions partial;
+  partial.define("host", "add", [](int32_t a, int32_t b) { return a + b; });
+  auto missing = status_of(partial, "reactor");
+  EXPECT_EQ(missing.how, kind::failed);
+  EXPECT_TRUE(missing.message.find("imports host.sleep_ms, which the host does not define") != std::string::npos ||
+              missing.message.find("imports host.log, which the host does not define") != std::string::npos)
+      << missing.message;
+  EXPECT_EQ(missing.message.find('\n'), std::string::npos);
+
+  host_log log;
+  auto other = reactor_host(log);
+  wasio::host_functions wrong;
+  wrong.define("host", "add", [](int64_t a, int64_t b) { return a + b; });
+  for (auto& d : other.definitions()) {
+    if (d.name != "add") wrong.define(d);
+  }
+  auto mismatch = status_of(wrong, "reactor");
+  EXPECT_EQ(mismatch.how, kind::failed);
+  EXPECT_NE(mismatch.message.find("imports host.add as (i32, i32) -> (i32), but the host defines it as (i64, i64) -> (i64)"),
+            std::string::npos)
+      << mismatch.message;
+  EXPECT_TRUE(log.all().empty());  // no guest code ran
+  // A command importing a function nobody defines fails to start the same way.
+  wasio::runtime rt(options({}));
+  auto s = rt.async_run(rt.load_file(guest("reactor")).value(), {}, asio::use_future).get();
+  EXPECT_EQ(s.how, kind::failed);
+}
+
+// ~runtime stops everything it runs, promptly, and each completes as stopped: a command that
+// computes without calls (its worker never reads its queue meanwhile), one that makes WASI calls
+// in a loop without ever blocking, an instance computing in a call, and a call queued behind it.
+TEST(runtime_shutdown, stops_computing_guests_and_instances) {
+  host_log log;
+  wasio::runtime_options o;
+  o.workers = 2;
+  o.host = reactor_host(log);
+  auto rt = std::make_unique<wasio::runtime>(std::move(o));
+  // Guests go to the workers in turn: the instance to the first, then one command to each.
+  auto inst = rt->async_instantiate(rt->load_file(guest("reactor")).value(), {}, asio::use_future).get().value();
+  auto spin = rt->load_file(guest("spin")).value();
+  auto clock = rt->load_file(guest("clock_bench")).value();
+  wasio::config forever;
+  forever.args = {"spin", "100000000"};
+  auto a = rt->async_run(spin, forever, asio::use_future);
+  forever.args = {"clock_bench", "100000000000000"};
+  auto b = rt->async_run(clock, forever, asio::use_future);
+  auto c = inst.async_call<void>("spin", std::tuple{}, asio::use_future);
+  auto d = inst.async_call<int32_t>("bump", std::tuple{}, asio::use_future);
+  std::this_thread::sleep_for(200ms);
+  auto destroyed = std::async(std::launch::async, [&] { rt.reset(); });
+  ASSERT_EQ(destroyed.wait_for(30s), std::future_status::ready) << "~runtime hangs";
+  for (auto* f : {&a, &b}) {
+    auto s = f->get();
+    EXPECT_EQ(s.how, kind::stopped) << s.message;
+  }
+  EXPECT_EQ(c.get().error().how, kind::stopped);
+  EXPECT_EQ(d.get().error().how, kind::stopped);
+  // The handle outlives its runtime: calls complete, as stopped.
+  auto late = inst.async_call<int32_t>("bump", std::tuple{}, asio::use_future).get();
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().how, kind::stopped);
+}
+
+TEST(host_functions, refuse_what_cannot_be_served) {
+  wasio::host_functions h;
+  h.define("host", "f", [] {});
+  EXPECT_THROW(h.define("host", "f", [] {}), std::invalid_argument);
+  EXPECT_THROW(h.define("wasi_snapshot_preview1", "fd_write", [] {}), std::invalid_argument);
+}
+
+INSTANTIATE_TEST_SUITE_P(modes, embedding,
+                         ::testing::Values(wasio::suspension_mode::asyncify, wasio::suspension_mode::fiber),
+                         [](const auto& info) {
+                           return info.param == wasio::suspension_mode::asyncify ? "asyncify" : "fiber";
+                         });
+
+}  // namespace
