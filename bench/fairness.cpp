@@ -35,9 +35,9 @@ std::string lateness(const std::string& dir, std::chrono::nanoseconds slice, boo
   s.args = {"clock_bench", "100000000"};  // ~4 s, longer than the 20 ticks
   s.stdio.out = devnull;
   std::future<wasio::exit_status> spinner;
-  if (with_spinner) spinner = rt.async_run(spin.value(), s, asio::use_future);
+  if (with_spinner) spinner = rt.async_run(spin.value(), std::move(s), asio::use_future);
   auto t0 = std::chrono::steady_clock::now();
-  rt.async_run(ticks.value(), t, asio::use_future).get();
+  rt.async_run(ticks.value(), std::move(t), asio::use_future).get();
   double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   ::close(out[1]);
   char buf[128] = {};

@@ -22,7 +22,7 @@ target_link_libraries(wasio_uring INTERFACE ${WASIO_URING_LIB})
 # V8 10.2 from Debian's libnode108/libnode-dev. scripts/install-deps.sh unpacks it into
 # .deps/libnode where the installed nodejs conflicts with the package; prefer that prefix, since
 # /usr/include/node may then hold a different Node's (and V8's) headers.
-set(_libnode_prefix ${CMAKE_SOURCE_DIR}/.deps/libnode/usr)
+set(_libnode_prefix ${PROJECT_SOURCE_DIR}/.deps/libnode/usr)
 if(EXISTS ${_libnode_prefix}/include/node/v8.h)
   set(WASIO_V8_INCLUDE ${_libnode_prefix}/include/node)
   find_library(WASIO_V8_LIB NAMES node.so.108 libnode.so.108 node PATHS ${_libnode_prefix}/lib/x86_64-linux-gnu NO_DEFAULT_PATH REQUIRED)

@@ -25,25 +25,6 @@ exit_status failed(std::string why) {
   return exit_status{exit_status::kind::failed, 0, std::move(why)};
 }
 
-// Closes the stdio fds that the embedder handed over (close_*), once each, when it goes: by
-// then the guest has its own descriptions of them, or will never start.
-class handed_over_fds {
- public:
-  explicit handed_over_fds(const stdio_fds& s) {
-    for (auto [fd, close] : {std::pair{s.in, s.close_in}, {s.out, s.close_out}, {s.err, s.close_err}}) {
-      if (close && fd >= 0 && std::find(fds_.begin(), fds_.end(), fd) == fds_.end()) fds_.push_back(fd);
-    }
-  }
-  ~handed_over_fds() { close_now(); }
-  void close_now() {
-    for (int fd : fds_) ::close(fd);
-    fds_.clear();
-  }
-
- private:
-  std::vector<int> fds_;
-};
-
 exit_status stopped(const detail::guest_control& c) {
   return exit_status{exit_status::kind::stopped, 0, c.stop_message()};
 }
@@ -108,11 +89,17 @@ std::optional<std::string> guest::build_context(const config& cfg) {
   wasi_.executor = worker_.io().get_executor();
   wasi_.args = cfg.args;
   wasi_.env = cfg.env;
-  const int stdio[3] = {cfg.stdio.in, cfg.stdio.out, cfg.stdio.err};
+  const int stdio[3] = {cfg.stdio.in.get(), cfg.stdio.out.get(), cfg.stdio.err.get()};
   for (wasi::fd_t fd = 0; fd < 3; ++fd) {
     int err = 0;
+    if (auto s = worker_.stdio_stream(stdio[fd], &err)) {
+      wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
+    } else if (stdio[fd] >= 0 && err != EBADF) {
+      // Out of fds, say: the guest must not run with its output silently gone.
+      static const char* names[3] = {"stdin", "stdout", "stderr"};
+      return std::string("cannot give the guest its ") + names[fd] + ": " + std::strerror(err);
+    }
     // A closed host fd leaves the guest fd closed too (badf), as a native process would see it.
-    if (auto s = worker_.stdio_stream(stdio[fd], &err)) wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
   }
   for (auto& p : cfg.preopens) {
     auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only);
@@ -362,7 +349,7 @@ asio::awaitable<void> guest::on_fiber(std::function<void(v8::Local<v8::Context>)
   });
 }
 
-asio::awaitable<std::optional<exit_status>> guest::open(const config& cfg) {
+asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
   const auto& lim = cfg.limits;
   control_->cpu_limit = lim.cpu_time;
   if (lim.wall_time.count() > 0) {
@@ -374,11 +361,10 @@ asio::awaitable<std::optional<exit_status>> guest::open(const config& cfg) {
     });
   }
   host_data_ = cfg.host_data;
-  handed_over_fds handed_over(cfg.stdio);
   if (control_->stop_requested()) co_return stopped(*control_);
   if (!module_->link_error.empty()) co_return failed(module_->name + ": " + module_->link_error);
   if (auto err = build_context(cfg)) co_return failed(*err);
-  handed_over.close_now();  // the guest's streams are open: the embedder's ends see EOF with them
+  cfg.stdio = {};  // the guest has its own streams: handed-over fds close (their ends see EOF with the guest's)
   std::optional<exit_status> early;
   if (module_->fiber) {
     suspension_ = make_fiber_suspension(*this);  // before instantiation: a start function may block too
@@ -449,14 +435,11 @@ asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string&
   co_return exit_status{exit_status::kind::trapped, 0, std::move(end->message)};
 }
 
-asio::awaitable<exit_status> guest::run(const config& cfg) {
+asio::awaitable<exit_status> guest::run(config cfg) {
   bool command = std::any_of(module_->exports.begin(), module_->exports.end(),
                              [](const export_entry& e) { return e.name == "_start" && e.kind == 0; });
-  if (!command) {
-    handed_over_fds handed_over(cfg.stdio);
-    co_return failed(module_->name + ": no _start export (not a WASI command)");
-  }
-  if (auto early = co_await open(cfg)) co_return *early;
+  if (!command) co_return failed(module_->name + ": no _start export (not a WASI command)");
+  if (auto early = co_await open(std::move(cfg))) co_return *early;
   auto r = co_await call("_start", {});
   co_return r ? exit_status{exit_status::kind::exited, 0, {}} : std::move(r).error();
 }

@@ -44,11 +44,11 @@ class guest final : private memory_source {
   ~guest();
 
   // Builds the WASI context and the instance, then runs `_start` to its end.
-  asio::awaitable<exit_status> run(const config& cfg);
+  asio::awaitable<exit_status> run(config cfg);
   // For an instance: builds the WASI context and the instance, and runs `_initialize` if the
   // module exports it (a reactor, in the WASI application ABI). Nullopt when it is ready for
   // calls, else how it ended.
-  asio::awaitable<std::optional<exit_status>> open(const config& cfg);
+  asio::awaitable<std::optional<exit_status>> open(config cfg);
   // Calls export `name` with `args` (after open). Its results, or how it failed: trapped,
   // stopped, exited (proc_exit: every later call fails so), failed (no such export, arguments
   // of other types).

@@ -30,6 +30,31 @@ int exit_status::process_status() const noexcept {
   return 1;
 }
 
+stdio_fd stdio_fd::clone() const noexcept {
+  if (!owned_) return stdio_fd(fd_);
+  return adopt(::fcntl(fd_, F_DUPFD_CLOEXEC, 3));
+}
+
+config config::clone() const {
+  config c;
+  c.args = args;
+  c.env = env;
+  c.preopens = preopens;
+  c.stdio.in = stdio.in.clone();
+  c.stdio.out = stdio.out.clone();
+  c.stdio.err = stdio.err.clone();
+  c.limits = limits;
+  c.net = net;
+  c.host_data = host_data;
+  return c;
+}
+
+void stdio_fd::reset() noexcept {
+  if (owned_) ::close(fd_);
+  fd_ = -1;
+  owned_ = false;
+}
+
 namespace {
 
 outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_pipe(

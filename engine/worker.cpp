@@ -226,7 +226,7 @@ void worker::start(new_guest n) {
   };
   if (n.opened) {
     asio::co_spawn(
-        *io_, [g, cfg = std::move(n.cfg)]() { return g->open(cfg); },
+        *io_, [g, cfg = std::move(n.cfg)]() mutable { return g->open(std::move(cfg)); },
         [this, g, c, watched, host_error, control = std::move(n.control), done = std::move(n.opened)](
             std::exception_ptr e, std::optional<exit_status> s) mutable {
           if (e) s = host_error(e);
@@ -245,7 +245,7 @@ void worker::start(new_guest n) {
   }
   asio::co_spawn(
       *io_,
-      [g, cfg = std::move(n.cfg)]() -> asio::awaitable<exit_status> { co_return co_await g->run(cfg); },
+      [g, cfg = std::move(n.cfg)]() mutable { return g->run(std::move(cfg)); },
       [this, c, watched, host_error, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e,
                                                                                                   exit_status s) {
         live_.erase(c);

@@ -87,9 +87,10 @@ asio::awaitable<void> guest_accept(tcp::acceptor& a, server& srv, wasio::runtime
     if (ec) co_return;
     wasio::config cfg;
     cfg.args = {"echo"};
+    // The connection is the guest's stdin and stdout, closed (once) when the guest has it.
     int fd = s.release();
-    cfg.stdio.in = cfg.stdio.out = fd;  // the connection is the guest's stdin and stdout
-    cfg.stdio.close_in = cfg.stdio.close_out = true;
+    cfg.stdio.in = wasio::stdio_fd::adopt(fd);
+    cfg.stdio.out = fd;
     rt.async_run(echo, std::move(cfg), [&srv](wasio::exit_status st) {
       if (st.how != wasio::exit_status::kind::exited) std::fprintf(stderr, "echo_server: guest: %s\n", st.message.c_str());
       srv.one_served();

@@ -115,7 +115,7 @@ int main() {
     cfg.args = {"ticker", names[g], "4", std::to_string(30 + 25 * g)};
     cfg.stdio.hand_over_out(out.value());
     asio::co_spawn(io, show_output(names[g], std::move(out.value().embedder)), asio::detached);
-    asio::co_spawn(io, rt.async_run(ticker.value(), cfg, use_awaitable),
+    asio::co_spawn(io, rt.async_run(ticker.value(), std::move(cfg), use_awaitable),
                    [&, name = std::string(names[g])](std::exception_ptr, wasio::exit_status s) {
                      log(name, "exited with " + std::to_string(s.code));
                      failures += s.how != wasio::exit_status::kind::exited || s.code != 0;

@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
   cfg.stdio.in = 0;
 
   // One guest alone first: the baseline the per-guest figure is measured from.
-  auto one = cfg;
+  auto one = cfg.clone();
   one.args = {"waiter", "sleep", "0"};
-  rt.async_run(mod.value(), one, asio::use_future).get();
+  rt.async_run(mod.value(), std::move(one), asio::use_future).get();
   long base_kib = rss_kib("VmRSS:");
 
   std::mutex mu;
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   std::string first_failure;
   auto t0 = clock::now();
   for (long i = 0; i < n; ++i) {
-    rt.async_run(mod.value(), cfg, [&](wasio::exit_status s) {
+    rt.async_run(mod.value(), cfg.clone(), [&](wasio::exit_status s) {
       std::lock_guard lock(mu);
       ++done;
       if (s.how != wasio::exit_status::kind::exited || s.code != 0) {

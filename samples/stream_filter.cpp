@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   std::optional<wasio::exit_status> status;
   size_t bytes = 0;
-  asio::co_spawn(io, rt.async_run(filter.value(), cfg, asio::use_awaitable),
+  asio::co_spawn(io, rt.async_run(filter.value(), std::move(cfg), asio::use_awaitable),
                  [&](std::exception_ptr, wasio::exit_status s) { status = s; });
   asio::co_spawn(io, feed(in, std::move(stdin_pipe.value().embedder)), asio::detached);
   asio::co_spawn(io, drain(std::move(stdout_pipe.value().embedder), out),

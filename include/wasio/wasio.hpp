@@ -93,30 +93,52 @@ struct stdio_pipe {
   int guest = -1;
 };
 
-// Host fds the guest uses as fds 0, 1 and 2. They stay the embedder's: wasio works on its own
-// duplicates and never changes their flags, except those marked close_*: wasio closes these
-// once the guest has started (or could not), as for the guest ends of make_stdin_pipe and
-// make_output_pipe, so that the embedder sees EOF when the guest ends.
-struct stdio_fds {
-  int in = 0;
-  int out = 1;
-  int err = 2;
-  bool close_in = false, close_out = false, close_err = false;
+// A host fd that a guest uses as one of its stdio streams; move-only, so that a config (which
+// is move-only for it) is run once:
+//  - a plain fd number (stdio_fd(fd), or `cfg.stdio.out = fd`) stays the embedder's: wasio works
+//    on its own duplicate and never closes or changes it;
+//  - an adopted fd (stdio_fd::adopt, hand_over_*) is owned: wasio closes it once the guest has
+//    its own duplicate (or could not start), so that the embedder's end of a pipe sees EOF when
+//    the guest ends. It is closed exactly once and never reaches another guest.
+class stdio_fd {
+ public:
+  stdio_fd(int fd = -1) noexcept : fd_(fd) {}  // borrowed; -1: the guest's fd is closed (badf)
+  static stdio_fd adopt(int fd) noexcept {
+    stdio_fd s(fd);
+    s.owned_ = fd >= 0;
+    return s;
+  }
+  stdio_fd(stdio_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)) {}
+  stdio_fd& operator=(stdio_fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+      owned_ = std::exchange(o.owned_, false);
+    }
+    return *this;
+  }
+  ~stdio_fd() { reset(); }
+  int get() const noexcept { return fd_; }
+  bool owned() const noexcept { return owned_; }
+  // The same fd for another guest: a borrowed one as it is, an owned one duplicated (the copy
+  // owns the duplicate; -1 if the process is out of fds).
+  stdio_fd clone() const noexcept;
 
-  // The guest end of `p` becomes the guest's stdin (stdout, stderr), closed by wasio once the
-  // guest has it.
-  void hand_over_in(stdio_pipe& p) {
-    in = std::exchange(p.guest, -1);
-    close_in = true;
-  }
-  void hand_over_out(stdio_pipe& p) {
-    out = std::exchange(p.guest, -1);
-    close_out = true;
-  }
-  void hand_over_err(stdio_pipe& p) {
-    err = std::exchange(p.guest, -1);
-    close_err = true;
-  }
+ private:
+  void reset() noexcept;
+  int fd_ = -1;
+  bool owned_ = false;
+};
+
+// The guest's fds 0, 1 and 2: by default the host process's own. One fd adopted for two of
+// them (a socket as stdin and stdout) is closed once: adopt it for one, borrow it for the other.
+struct stdio_fds {
+  stdio_fd in{0}, out{1}, err{2};
+
+  // The guest end of `p` becomes the guest's stdin (stdout, stderr), owned by the config.
+  void hand_over_in(stdio_pipe& p) { in = stdio_fd::adopt(std::exchange(p.guest, -1)); }
+  void hand_over_out(stdio_pipe& p) { out = stdio_fd::adopt(std::exchange(p.guest, -1)); }
+  void hand_over_err(stdio_pipe& p) { err = stdio_fd::adopt(std::exchange(p.guest, -1)); }
 };
 
 // The guest reads what the embedder writes (its stdin). Errors are one-line messages.
@@ -136,6 +158,7 @@ struct limits {
   std::chrono::nanoseconds wall_time{0};  // from the start of its instantiation
 };
 
+// What one guest runs with. Move-only (its stdio may own fds): a config is run once.
 struct config {
   std::vector<std::string> args;  // argv, argv[0] included
   std::vector<std::string> env;   // "KEY=VALUE"
@@ -146,6 +169,9 @@ struct config {
   // The embedder's own state for this guest, which its host functions get back from
   // call_context::host_data().
   std::shared_ptr<void> host_data;
+
+  // A config for another guest with the same settings (stdio_fd::clone for its stdio).
+  config clone() const;
 };
 
 // How a guest ended.

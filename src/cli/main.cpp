@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
   if (verbose) std::fprintf(stderr, "wasio: %s: %s\n", rest[0].c_str(), mod.value().mode_reason().c_str());
   std::vector<std::future<wasio::exit_status>> runs;
   runs.reserve(instances);
-  for (unsigned i = 0; i < instances; ++i) runs.push_back(rt.async_run(mod.value(), cfg, asio::use_future));
+  for (unsigned i = 0; i < instances; ++i) runs.push_back(rt.async_run(mod.value(), cfg.clone(), asio::use_future));
 
   int status = 0;
   for (unsigned i = 0; i < instances; ++i) {

@@ -119,9 +119,8 @@ TEST(disk_cache, runtimes_share_rewritten_modules_and_survive_damaged_entries) {
     if (!m) return m.error();
     config cfg;
     cfg.args = {"hello"};
-    cfg.stdio.out = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    cfg.stdio.close_out = true;
-    auto s = rt.async_run(m.value(), cfg, asio::use_future).get();
+    cfg.stdio.out = stdio_fd::adopt(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    auto s = rt.async_run(m.value(), std::move(cfg), asio::use_future).get();
     return s.how == exit_status::kind::exited && s.code == 0 ? std::string("ok") : s.message;
   };
   EXPECT_EQ(run_hello(), "ok");

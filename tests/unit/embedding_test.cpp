@@ -3,6 +3,7 @@
 // modes.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <asio/bind_cancellation_slot.hpp>
@@ -240,7 +241,7 @@ TEST_P(embedding, host_functions_get_the_guests_host_data) {
   auto m = rt.load_file(guest("reactor")).value();
   wasio::config cfg;
   cfg.host_data = std::make_shared<int32_t>(5);
-  auto inst = instantiate(rt, m, cfg);
+  auto inst = instantiate(rt, m, std::move(cfg));
   EXPECT_EQ(call<int32_t>(inst, "handle", 2).value(), 1007);
 }
 
@@ -308,9 +309,9 @@ TEST(runtime_shutdown, stops_computing_guests_and_instances) {
   auto clock = rt->load_file(guest("clock_bench")).value();
   wasio::config forever;
   forever.args = {"spin", "100000000"};
-  auto a = rt->async_run(spin, forever, asio::use_future);
+  auto a = rt->async_run(spin, forever.clone(), asio::use_future);
   forever.args = {"clock_bench", "100000000000000"};
-  auto b = rt->async_run(clock, forever, asio::use_future);
+  auto b = rt->async_run(clock, std::move(forever), asio::use_future);
   auto c = inst.async_call<void>("spin", std::tuple{}, asio::use_future);
   auto d = inst.async_call<int32_t>("bump", std::tuple{}, asio::use_future);
   std::this_thread::sleep_for(200ms);
@@ -326,6 +327,60 @@ TEST(runtime_shutdown, stops_computing_guests_and_instances) {
   auto late = inst.async_call<int32_t>("bump", std::tuple{}, asio::use_future).get();
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().how, kind::stopped);
+}
+
+// A handed-over fd is owned by the config, not a number with a "close me" flag: a config (and
+// its clone) run twice gives both guests the same pipe, never an fd number reused in between
+// for another file, which wasio must not close either; the pipe sees EOF when both are done.
+TEST(stdio_ownership, a_config_run_twice_never_reaches_a_reused_fd) {
+  wasio::runtime rt(wasio::runtime_options{1});
+  auto hello = rt.load_file(guest("hello")).value();
+  asio::io_context io;
+  auto out = wasio::make_output_pipe(io.get_executor()).value();
+  wasio::config cfg;
+  cfg.args = {"hello"};
+  cfg.stdio.hand_over_out(out);
+  EXPECT_EQ(rt.async_run(hello, cfg.clone(), asio::use_future).get().how, kind::exited);
+  char path[] = "/tmp/wasio-reuse-XXXXXX";
+  int other = ::mkstemp(path);  // takes the lowest free number: the one a close would have freed
+  ASSERT_GE(other, 0);
+  ::unlink(path);
+  EXPECT_EQ(rt.async_run(hello, std::move(cfg), asio::use_future).get().how, kind::exited);
+  EXPECT_EQ(::lseek(other, 0, SEEK_END), 0);  // nothing written into the other file
+  EXPECT_NE(::fcntl(other, F_GETFD), -1);  // and still open
+  ::close(other);
+  std::string got;
+  asio::error_code ec;
+  char buf[256];
+  for (size_t n; (n = out.embedder.read_some(asio::buffer(buf), ec)) > 0 || !ec;) got.append(buf, n);
+  EXPECT_EQ(ec, asio::error::eof);  // every holder of the guest end is gone
+  EXPECT_EQ(got, "hello from wasio\nhello from wasio\n");
+}
+
+// Out of fds when the guest's stdio is set up: it does not start, and says why (before, it ran
+// with its stdout closed and reported "exited 0").
+TEST(stdio_ownership, a_guest_whose_stdio_cannot_be_opened_fails_to_start) {
+  wasio::runtime rt(wasio::runtime_options{1});
+  auto hello = rt.load_file(guest("hello")).value();
+  rt.async_run(hello, wasio::config{{"hello"}, {}, {}, {-1, -1, -1}}, asio::use_future).get();  // warm
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  wasio::config cfg;
+  cfg.args = {"hello"};
+  cfg.stdio = {-1, p[1], -1};
+  struct rlimit old {};
+  ::getrlimit(RLIMIT_NOFILE, &old);
+  int highest = ::fcntl(0, F_DUPFD, 0);  // the lowest free fd: every one below is taken
+  ::close(highest);
+  struct rlimit tight = old;
+  tight.rlim_cur = static_cast<rlim_t>(highest);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  auto s = rt.async_run(hello, std::move(cfg), asio::use_future).get();
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  EXPECT_EQ(s.how, kind::failed);
+  EXPECT_NE(s.message.find("cannot give the guest its stdout"), std::string::npos) << s.message;
+  ::close(p[0]);
+  ::close(p[1]);
 }
 
 TEST(host_functions, refuse_what_cannot_be_served) {

@@ -58,13 +58,16 @@ int pipe_to_devnull() { return ::open("/dev/null", O_WRONLY | O_CLOEXEC); }
 TEST(runtime, callback_and_future_tokens) {
   auto& rt = shared_runtime();
   auto m = rt.load_file(guest("exit_code")).value();
-  wasio::config cfg;
-  cfg.args = {"exit_code", "9"};
-  auto f = rt.async_run(m, cfg, asio::use_future);
+  auto cfg = [] {
+    wasio::config c;
+    c.args = {"exit_code", "9"};
+    return c;
+  };
+  auto f = rt.async_run(m, cfg(), asio::use_future);
   EXPECT_EQ(f.get().code, 9u);
 
   std::promise<wasio::exit_status> p;
-  rt.async_run(m, cfg, [&](wasio::exit_status s) { p.set_value(s); });
+  rt.async_run(m, cfg(), [&](wasio::exit_status s) { p.set_value(s); });
   auto s = p.get_future().get();
   EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
   EXPECT_EQ(s.process_status(), 9);
@@ -80,7 +83,7 @@ TEST(runtime, awaitable_from_the_embedders_own_loop) {
     cfg.args = {"sleeper", "10"};
     int null = pipe_to_devnull();
     cfg.stdio.out = null;
-    got = co_await rt.async_run(m, cfg, asio::use_awaitable);
+    got = co_await rt.async_run(m, std::move(cfg), asio::use_awaitable);
     ::close(null);
   }, asio::detached);
   io.run();
@@ -102,13 +105,13 @@ TEST(runtime, a_blocked_guest_does_not_hold_its_worker) {
   wasio::config ccfg;
   ccfg.args = {"cat"};
   ccfg.stdio = {in[0], out[1], 2};
-  auto blocked = rt.async_run(cat, ccfg, asio::use_future);
+  auto blocked = rt.async_run(cat, std::move(ccfg), asio::use_future);
 
   wasio::config hcfg;
   hcfg.args = {"hello"};
   int null = pipe_to_devnull();
   hcfg.stdio.out = null;
-  auto other = rt.async_run(hello, hcfg, asio::use_future);
+  auto other = rt.async_run(hello, std::move(hcfg), asio::use_future);
   ASSERT_EQ(other.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(other.get().code, 0u);
   EXPECT_EQ(blocked.wait_for(0s), std::future_status::timeout);
@@ -129,13 +132,15 @@ TEST(runtime, traps_and_bad_preopens_are_statuses) {
   wasio::config cfg;
   int null = pipe_to_devnull();
   cfg.stdio.out = null;
-  auto s = rt.async_run(trap, cfg, asio::use_future).get();
+  auto s = rt.async_run(trap, std::move(cfg), asio::use_future).get();
   EXPECT_EQ(s.how, wasio::exit_status::kind::trapped);
   EXPECT_EQ(s.process_status(), 134);
   EXPECT_NE(s.message.find("unreachable"), std::string::npos);
 
+  cfg = {};
+  cfg.stdio.out = null;
   cfg.preopens = {{"/no/such/dir", "/x", false}};
-  s = rt.async_run(trap, cfg, asio::use_future).get();
+  s = rt.async_run(trap, std::move(cfg), asio::use_future).get();
   EXPECT_EQ(s.how, wasio::exit_status::kind::failed);
   EXPECT_NE(s.message.find("/no/such/dir"), std::string::npos);
   ::close(null);
@@ -150,11 +155,11 @@ TEST(runtime, recycled_memories_start_zeroed) {
   auto m = rt.load_file(guest("memory_hygiene")).value();
   ASSERT_TRUE(m.data());
   int null = pipe_to_devnull();
-  wasio::config cfg;
-  cfg.args = {"memory_hygiene"};
-  cfg.stdio.out = null;
   for (int i = 0; i < 20; ++i) {
-    auto s = rt.async_run(m, cfg, asio::use_future).get();
+    wasio::config cfg;
+    cfg.args = {"memory_hygiene"};
+    cfg.stdio.out = null;
+    auto s = rt.async_run(m, std::move(cfg), asio::use_future).get();
     ASSERT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
     ASSERT_EQ(s.code, 0u) << "run " << i;
   }
@@ -178,7 +183,7 @@ TEST(runtime, cancellation_stops_a_guest_wherever_it_is) {
     cfg.args = sp.args;
     cfg.stdio.in = p[0];  // nobody writes: cat blocks
     asio::cancellation_signal stop;
-    auto f = rt.async_run(m, cfg, asio::bind_cancellation_slot(stop.slot(), asio::use_future));
+    auto f = rt.async_run(m, std::move(cfg), asio::bind_cancellation_slot(stop.slot(), asio::use_future));
     EXPECT_EQ(f.wait_for(200ms), std::future_status::timeout) << sp.module;  // it runs or waits
     stop.emit(asio::cancellation_type::terminal);
     auto s = f.get();
@@ -192,17 +197,16 @@ TEST(runtime, cancellation_stops_a_guest_wherever_it_is) {
     asio::cancellation_signal stop;
     wasio::config cfg;
     cfg.args = {"hello"};
-    cfg.stdio.out = pipe_to_devnull();
+    cfg.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
     stop.emit(asio::cancellation_type::terminal);  // nothing connected yet: no effect
-    auto f = rt.async_run(m, cfg, asio::bind_cancellation_slot(stop.slot(), asio::use_future));
+    auto f = rt.async_run(m, std::move(cfg), asio::bind_cancellation_slot(stop.slot(), asio::use_future));
     EXPECT_EQ(f.get().how, wasio::exit_status::kind::exited);
-    ::close(cfg.stdio.out);
   }
   // The worker is clean: the next guest runs normally.
   auto m = rt.load_file(guest("exit_code")).value();
   wasio::config cfg;
   cfg.args = {"exit_code", "3"};
-  EXPECT_EQ(rt.async_run(m, cfg, asio::use_future).get().code, 3u);
+  EXPECT_EQ(rt.async_run(m, std::move(cfg), asio::use_future).get().code, 3u);
   ::close(p[0]);
   ::close(p[1]);
 }
@@ -218,15 +222,14 @@ TEST(runtime, cpu_time_limit_stops_only_the_guest_over_it) {
   hot.limits.cpu_time = 100ms;
   wasio::config calm;
   calm.args = {"sleeper", "50"};
-  calm.stdio.out = pipe_to_devnull();
-  auto a = rt.async_run(spin, hot, asio::use_future);
-  auto b = rt.async_run(sleeper, calm, asio::use_future);
+  calm.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
+  auto a = rt.async_run(spin, std::move(hot), asio::use_future);
+  auto b = rt.async_run(sleeper, std::move(calm), asio::use_future);
   auto sa = a.get(), sb = b.get();
   EXPECT_EQ(sa.how, wasio::exit_status::kind::stopped);
   EXPECT_EQ(sa.message, "cpu time limit exceeded");
   EXPECT_EQ(sb.how, wasio::exit_status::kind::exited) << sb.message;
   EXPECT_EQ(sb.code, 0u);
-  ::close(calm.stdio.out);
 }
 
 // Embedded, Node-style: guests run on the embedder's own io_context and thread, interleaved
@@ -241,12 +244,13 @@ TEST(runtime, embedded_on_the_embedders_own_loop) {
     wasio::runtime rt(wasio::runtime_options{0, &io});
     EXPECT_EQ(rt.worker_count(), 1u);
     auto sleeper = rt.load_file(guest("sleeper")).value();
-    wasio::config cfg;
-    cfg.args = {"sleeper", "100"};
-    cfg.stdio.out = pipe_to_devnull();
+    int null = pipe_to_devnull();
     for (int i = 0; i < 3; ++i) {
       asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        auto s = co_await rt.async_run(sleeper, cfg, asio::use_awaitable);
+        wasio::config cfg;
+        cfg.args = {"sleeper", "100"};
+        cfg.stdio.out = null;
+        auto s = co_await rt.async_run(sleeper, std::move(cfg), asio::use_awaitable);
         EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
         ++finished;
       }, asio::detached);
@@ -256,7 +260,7 @@ TEST(runtime, embedded_on_the_embedders_own_loop) {
     wasio::config idle;
     idle.args = {"cat"};
     idle.stdio.in = p[0];
-    rt.async_run(cat, idle, [&](wasio::exit_status s) { blocked = s; });
+    rt.async_run(cat, std::move(idle), [&](wasio::exit_status s) { blocked = s; });
     // The embedder's own timer, on the same thread.
     asio::steady_timer t(io);
     std::function<void()> tick = [&] {
@@ -271,7 +275,7 @@ TEST(runtime, embedded_on_the_embedders_own_loop) {
     while (finished < 3) io.run_one();
     EXPECT_GE(ticks, 5);  // the loop kept turning while three guests slept 100 ms
     EXPECT_FALSE(blocked);
-    ::close(cfg.stdio.out);
+    ::close(null);
   }  // ~runtime on the loop's thread: the blocked guest is stopped and completes
   ASSERT_TRUE(blocked);
   EXPECT_EQ(blocked->how, wasio::exit_status::kind::stopped);
@@ -300,7 +304,7 @@ TEST(runtime, embedder_pipes_stream_with_backpressure) {
   size_t received = 0;
   bool in_order = true;
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    status = co_await rt.async_run(cat, cfg, asio::use_awaitable);
+    status = co_await rt.async_run(cat, std::move(cfg), asio::use_awaitable);
   }, asio::detached);
   asio::co_spawn(io, [&, w = std::move(in.value().embedder)]() mutable -> asio::awaitable<void> {
     std::vector<char> chunk(64 * 1024);
@@ -342,18 +346,18 @@ TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   auto ticks = rt.load_file(guest("tick_lag")).value();
   wasio::config hot, calm;
   hot.args = {"clock_bench", "50000000"};
-  hot.stdio.out = pipe_to_devnull();
+  hot.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
   calm.args = {"tick_lag", "20", "10"};
-  calm.stdio.out = pipe_to_devnull();
+  calm.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
   std::atomic<int> order{0};
   int spin_done = 0, ticks_done = 0;
   std::promise<void> both;
-  rt.async_run(spin, hot, [&](wasio::exit_status s) {
+  rt.async_run(spin, std::move(hot), [&](wasio::exit_status s) {
     EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
     spin_done = ++order;
     if (order == 2) both.set_value();
   });
-  rt.async_run(ticks, calm, [&](wasio::exit_status s) {
+  rt.async_run(ticks, std::move(calm), [&](wasio::exit_status s) {
     EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
     ticks_done = ++order;
     if (order == 2) both.set_value();
@@ -361,8 +365,6 @@ TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   both.get_future().wait();
   EXPECT_EQ(ticks_done, 1);
   EXPECT_EQ(spin_done, 2);
-  ::close(hot.stdio.out);
-  ::close(calm.stdio.out);
 }
 
 // Embedded: a guest submitted but never run (the loop did not turn before the runtime went)
@@ -375,7 +377,7 @@ TEST(runtime, embedded_runtime_destroyed_before_its_loop_ran) {
     auto m = rt.load_file(guest("hello")).value();
     wasio::config cfg;
     cfg.args = {"hello"};
-    rt.async_run(m, cfg, [&](wasio::exit_status st) { s = st; });
+    rt.async_run(m, std::move(cfg), [&](wasio::exit_status st) { s = st; });
   }
   ASSERT_TRUE(s);
   EXPECT_EQ(s->how, wasio::exit_status::kind::stopped);
@@ -413,7 +415,7 @@ TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
     int sleepers_done = 0;
     bool big_done = false;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto s = co_await r.async_run(m, cfg, asio::use_awaitable);
+      auto s = co_await r.async_run(m, std::move(cfg), asio::use_awaitable);
       EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
       big_done = true;
       if (sleepers_done_before_big) *sleepers_done_before_big = sleepers_done;
@@ -422,9 +424,8 @@ TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
       for (int i = 0; i < 20; ++i) {
         wasio::config sc;
         sc.args = {"sleeper"};
-        sc.stdio.out = pipe_to_devnull();
-        sc.stdio.close_out = true;
-        r.async_run(sleeper, sc, [&](wasio::exit_status s) {
+        sc.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
+        r.async_run(sleeper, std::move(sc), [&](wasio::exit_status s) {
           EXPECT_EQ(s.code, 0u) << s.message;
           ++sleepers_done;
         });
