@@ -1,14 +1,14 @@
 // wasio: an asynchronous WASI preview1 host on V8 and Asio.
 //
 //   wasio::runtime rt;                                  // one worker per core
-//   auto mod = rt.load_file("app.wasm");                // compile once ...
+//   auto mod = rt.load_file("app.wasm");                // compile once (or mod.error()) ...
 //   wasio::config cfg;  cfg.args = {"app.wasm"};
-//   rt.async_run(*mod, cfg, [](wasio::exit_status s) { ... });   // ... run many
+//   rt.async_run(mod.value(), std::move(cfg), [](wasio::exit_status s) { ... });  // ... run many
 //
 // A reactor (a module that exports functions, `_initialize` and no `_start`) is instantiated
 // once and called many times:
 //
-//   rt.async_instantiate(*mod, cfg, [](wasio::guest_result<wasio::instance> i) {
+//   rt.async_instantiate(mod.value(), {}, [](wasio::guest_result<wasio::instance> i) {
 //     if (!i) return;  // i.error() is an exit_status: why it could not start
 //     auto inst = std::make_shared<wasio::instance>(std::move(i).value());
 //     inst->async_call<int32_t>("handle", std::tuple{7}, [inst](wasio::guest_result<int32_t> r) { ... });
