@@ -1,4 +1,5 @@
 // wasio::runtime: the worker pool and the module cache.
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -185,6 +186,24 @@ runtime::~runtime() = default;
 
 suspension_mode module::mode() const { return data_->fiber ? suspension_mode::fiber : suspension_mode::asyncify; }
 const std::string& module::mode_reason() const { return data_->mode_reason; }
+
+std::vector<export_info> module::functions() const {
+  std::vector<export_info> out;
+  auto number = [](uint8_t t) { return t == 0x7f || t == 0x7e || t == 0x7d || t == 0x7c; };
+  for (const auto& e : data_->exports) {
+    if (e.kind != 0 || !e.sig) continue;
+    const auto& sig = *e.sig;
+    if (!std::all_of(sig.params.begin(), sig.params.end(), number) ||
+        !std::all_of(sig.results.begin(), sig.results.end(), number)) {
+      continue;
+    }
+    export_info f{e.name, {}, {}};
+    for (auto t : sig.params) f.params.push_back(static_cast<val_type>(t));
+    for (auto t : sig.results) f.results.push_back(static_cast<val_type>(t));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
 
 load_result runtime::load(std::span<const uint8_t> bytes) { return impl_->load(bytes, nullptr, "module"); }
 

@@ -287,10 +287,18 @@ class instance {
 //    and for modules asyncify cannot serve.
 enum class suspension_mode { automatic, asyncify, fiber };
 
+// An exported function whose signature C++ can call (numbers only).
+struct export_info {
+  std::string name;
+  std::vector<val_type> params, results;
+};
+
 // A compiled module, shareable between runtimes' guests and threads. Cheap to copy.
 class module {
  public:
   const std::shared_ptr<const detail::module_data>& data() const { return data_; }
+  // Its exported functions that instance::async_call can call, in the module's order.
+  std::vector<export_info> functions() const;
   // The suspension mode its guests run in, and why it was chosen (for a log line).
   suspension_mode mode() const;
   const std::string& mode_reason() const;

@@ -1,5 +1,6 @@
 // The wasio command line:
 //   wasio run [--dir HOST[::GUEST]]... [--env K=V]... [--instances N] module.wasm [args...]
+//   wasio run --invoke NAME module.wasm [numbers...]   (a reactor's export: prints its results)
 // Exit status: the guest's exit code; 134 after a trap (one line on stderr names it); 1 when the
 // module or the command line is wrong (one line on stderr says why).
 #include <sys/resource.h>
@@ -11,7 +12,10 @@
 #include <cstdlib>
 #include <fmt/core.h>
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <future>
+#include <optional>
 #include <string_view>
 #include <string>
 #include <tuple>
@@ -78,6 +82,95 @@ int guest_args_start(int argc, char** argv, const CLI::App& run) {
   return argc;
 }
 
+// `text` as a wasm value of type `t`, or an error message.
+std::optional<wasio::value> parse_value(wasio::val_type t, const std::string& text) {
+  errno = 0;
+  char* end = nullptr;
+  switch (t) {
+    case wasio::val_type::i32:
+    case wasio::val_type::i64: {
+      bool negative = !text.empty() && text[0] == '-';
+      long long s = negative ? std::strtoll(text.c_str(), &end, 0) : 0;
+      unsigned long long u = negative ? 0 : std::strtoull(text.c_str(), &end, 0);
+      if (text.empty() || *end != '\0' || errno == ERANGE) return std::nullopt;
+      if (t == wasio::val_type::i32) {
+        if (negative ? s < INT32_MIN : u > UINT32_MAX) return std::nullopt;
+        return negative ? wasio::value(static_cast<int32_t>(s)) : wasio::value(static_cast<uint32_t>(u));
+      }
+      return negative ? wasio::value(static_cast<int64_t>(s)) : wasio::value(static_cast<uint64_t>(u));
+    }
+    case wasio::val_type::f32:
+    case wasio::val_type::f64: {
+      double d = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0') return std::nullopt;
+      return t == wasio::val_type::f32 ? wasio::value(static_cast<float>(d)) : wasio::value(d);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string types_text(const std::vector<wasio::val_type>& v) {
+  std::string t;
+  for (auto x : v) t += (t.empty() ? "" : ", ") + std::string(wasio::name_of(x));
+  return "(" + t + ")";
+}
+
+void print_value(const wasio::value& v) {
+  switch (v.type) {
+    case wasio::val_type::i32: fmt::print("{}\n", v.as<int32_t>()); break;
+    case wasio::val_type::i64: fmt::print("{}\n", v.as<int64_t>()); break;
+    case wasio::val_type::f32: fmt::print("{}\n", v.as<float>()); break;
+    case wasio::val_type::f64: fmt::print("{}\n", v.as<double>()); break;
+  }
+}
+
+// One line on stderr for a guest that did not end well; the status to exit with.
+int report(const std::string& module, const wasio::exit_status& s, const std::string& who = {}) {
+  if (s.how == wasio::exit_status::kind::trapped) {
+    std::fprintf(stderr, "wasio: %s%s: trap: %s\n", module.c_str(), who.c_str(), s.message.c_str());
+  } else if (s.how == wasio::exit_status::kind::failed) {
+    std::fprintf(stderr, "wasio: %s%s\n", s.message.c_str(), who.c_str());
+  } else if (s.how == wasio::exit_status::kind::stopped) {
+    std::fprintf(stderr, "wasio: %s%s: stopped: %s\n", module.c_str(), who.c_str(), s.message.c_str());
+  }
+  return s.process_status();
+}
+
+// --invoke: instantiates the reactor, calls `name` with `args` (numbers of its parameters'
+// types, as wasmtime's --invoke takes them) and prints each result on a line.
+int invoke(wasio::runtime& rt, const wasio::module& mod, const std::string& path, const std::string& name,
+           const std::vector<std::string>& args, wasio::config cfg) {
+  auto fns = mod.functions();
+  auto f = std::find_if(fns.begin(), fns.end(), [&](const wasio::export_info& e) { return e.name == name; });
+  if (f == fns.end()) {
+    std::fprintf(stderr, "wasio: %s: --invoke %s: no such function export (that takes and returns numbers)\n",
+                 path.c_str(), name.c_str());
+    return 1;
+  }
+  if (args.size() != f->params.size()) {
+    std::fprintf(stderr, "wasio: --invoke %s takes %zu arguments %s, not %zu\n", name.c_str(), f->params.size(),
+                 types_text(f->params).c_str(), args.size());
+    return 2;
+  }
+  std::vector<wasio::value> values;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto v = parse_value(f->params[i], args[i]);
+    if (!v) {
+      std::fprintf(stderr, "wasio: --invoke %s: argument %zu: expected an %s, not '%s'\n", name.c_str(), i + 1,
+                   wasio::name_of(f->params[i]), args[i].c_str());
+      return 2;
+    }
+    values.push_back(*v);
+  }
+  cfg.args = {path};
+  auto inst = rt.async_instantiate(mod, std::move(cfg), asio::use_future).get();
+  if (!inst) return report(path, inst.error());
+  auto r = inst.value().async_call(name, std::move(values), asio::use_future).get();
+  if (!r) return report(path, r.error());
+  for (const auto& v : r.value()) print_value(v);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,7 +183,7 @@ int main(int argc, char** argv) {
   unsigned instances = 1, workers = 0, max_fds = 0;
   uint64_t max_memory = 0;
   double cpu_seconds = 0, wall_seconds = 0, slice_ms = 10;
-  std::string module_path, mode = "auto";
+  std::string module_path, mode = "auto", invoke_name;
   bool verbose = false;
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
@@ -116,6 +209,8 @@ int main(int argc, char** argv) {
       ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
   run->add_option("--mode", mode, "how guests are suspended: auto (default), asyncify (rewritten, dense) or fiber (own stack and isolate; big modules start at once)")
       ->check(CLI::IsMember({"auto", "asyncify", "fiber"}))->type_name("MODE");
+  run->add_option("--invoke", invoke_name, "call this export of a reactor module with the numbers after the module, and print its results")
+      ->type_name("NAME");
   run->add_flag("-v,--verbose", verbose, "say which suspension mode the module runs in, and why");
   run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
   // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
@@ -194,6 +289,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (verbose) std::fprintf(stderr, "wasio: %s: %s\n", rest[0].c_str(), mod.value().mode_reason().c_str());
+  if (!invoke_name.empty()) {
+    int status = invoke(rt, mod.value(), rest[0], invoke_name, {rest.begin() + 1, rest.end()}, std::move(cfg));
+    std::fflush(nullptr);
+    std::_Exit(status);
+  }
   std::vector<std::future<wasio::exit_status>> runs;
   runs.reserve(instances);
   for (unsigned i = 0; i < instances; ++i) runs.push_back(rt.async_run(mod.value(), cfg.clone(), asio::use_future));
@@ -201,15 +301,8 @@ int main(int argc, char** argv) {
   int status = 0;
   for (unsigned i = 0; i < instances; ++i) {
     wasio::exit_status s = runs[i].get();
-    std::string who = instances > 1 ? fmt::format(" (instance {})", i) : "";
-    if (s.how == wasio::exit_status::kind::trapped) {
-      std::fprintf(stderr, "wasio: %s%s: trap: %s\n", rest[0].c_str(), who.c_str(), s.message.c_str());
-    } else if (s.how == wasio::exit_status::kind::failed) {
-      std::fprintf(stderr, "wasio: %s%s\n", s.message.c_str(), who.c_str());
-    } else if (s.how == wasio::exit_status::kind::stopped) {
-      std::fprintf(stderr, "wasio: %s%s: stopped: %s\n", rest[0].c_str(), who.c_str(), s.message.c_str());
-    }
-    if (status == 0) status = s.process_status();
+    int st = report(rest[0], s, instances > 1 ? fmt::format(" (instance {})", i) : "");
+    if (status == 0) status = st;
   }
   // Every guest has ended and wasio buffers no output (guests write straight to the fds), so
   // nothing is lost by skipping the teardown of the workers' isolates: with many guests, V8

@@ -28,6 +28,46 @@ TEST(cli, hello_world) {
   EXPECT_EQ(r.err, "");
 }
 
+// --invoke calls a reactor's export with numbers from the command line (as wasmtime's does):
+// its _initialize runs first, the results come one per line, the export may use WASI, a trap
+// is one line and 134, proc_exit is the exit status, and a wrong call is one line before any
+// guest code runs.
+TEST(cli, invoke_calls_a_reactors_export) {
+  struct want {
+    std::vector<std::string> args;
+    int status;
+    std::string out, err;
+  };
+  for (const want& w : std::vector<want>{
+           {{"add", "2", "3"}, 0, "5\n", ""},  // 5 only if _initialize ran the constructor
+           {{"mul64", "-4", "5000000000"}, 0, "-20000000000\n", ""},
+           {{"fdiv", "1", "4"}, 0, "0.25\n", ""},
+           {{"greet", "2"}, 0, "hello 0\nhello 1\n", ""},
+           {{"boom"}, 134, "", "trap: RuntimeError: unreachable"},
+           {{"quit", "3"}, 3, "", ""},
+           {{"add", "1"}, 2, "", "--invoke add takes 2 arguments (i32, i32), not 1"},
+           {{"add", "x", "2"}, 2, "", "argument 1: expected an i32, not 'x'"},
+           {{"add", "4294967296", "2"}, 2, "", "expected an i32"},
+           {{"nope"}, 1, "", "--invoke nope: no such function export"},
+       }) {
+    std::vector<std::string> rest = {"--invoke", w.args[0], guest("calc")};
+    rest.insert(rest.end(), w.args.begin() + 1, w.args.end());
+    auto r = run_process(wasio_run(rest));
+    EXPECT_EQ(r.status, w.status) << w.args[0] << ": " << r.err;
+    EXPECT_EQ(r.out, w.out) << w.args[0];
+    if (w.err.empty()) {
+      EXPECT_EQ(r.err, "") << w.args[0];
+    } else {
+      EXPECT_NE(r.err.find(w.err), std::string::npos) << w.args[0] << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+  }
+  // A module that imports what the CLI does not have fails to start, in one line.
+  auto r = run_process(wasio_run({"--invoke", "handle", guest("reactor"), "1"}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("which the host does not define"), std::string::npos) << r.err;
+}
+
 // SIMD, bulk memory, sign extension, non-trapping float-to-int, multi-value, reference types
 // and exception handling (V8 10.2's, the legacy try/catch), through the asyncify rewrite too.
 TEST(cli, modules_using_current_wasm_features_run) {
