@@ -26,10 +26,15 @@
 #      whole run with one line in and one out (start, first output, exit) and peak RSS, in fiber
 #      mode, and in asyncify and automatic mode with a cold and a warm rewrite cache; baseline
 #      node running the same .wasm.
+#  13. Embedding (bench/host_calls.cpp, one thread, both modes): a sync host function called by
+#      the guest against clock_time_get; an awaitable one that suspends and resumes its guest
+#      against sched_yield; an export called from C++ on a warm instance, and the same export
+#      called from JS by node (bench/node_exports.mjs); calls/s through samples/plugin_server.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness echo_server echo_bench big70_guest code_heavy_guest >/dev/null
+"$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness echo_server echo_bench big70_guest code_heavy_guest \
+  host_calls plugin_server wasio_sample_guests >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 node_host=(node "$root/bench/node_wasi.mjs")
@@ -186,3 +191,20 @@ for module in big big70 code_heavy; do
     printf "%-24s %s MiB   wasio/node = %s\n" "$name:" "$w" "$(ratio "${w%% *}" "$nt")"
   done
 done
+
+echo "== 13. embedding: host functions and export calls, ns per call (best of 3)"
+hn=$([ "$quick" = --quick ] && echo 200000 || echo 2000000)
+nodeline=$(node "$root/bench/node_exports.mjs" "$g/host_bench.wasm" "$hn")
+node_call=$(echo "$nodeline" | awk '{print $2}')
+node_sync=$(echo "$nodeline" | awk '{print $4}')
+for mode in asyncify fiber; do
+  out=$("$root/build/bench/host_calls" "$g/host_bench.wasm" "$mode" "$hn")
+  sync=$(echo "$out" | awk '/^sync_host_ns/ {print $2}')
+  clock=$(echo "$out" | awk '/^sync_host_ns/ {print $4}')
+  async=$(echo "$out" | awk '/^awaitable_host_ns/ {print $2}')
+  yield=$(echo "$out" | awk '/^awaitable_host_ns/ {print $4}')
+  call=$(echo "$out" | awk '/^export_call_ns/ {print $2}')
+  echo "$mode: sync host fn $sync ns (x$(ratio "$sync" "$clock") clock_time_get, x$(ratio "$sync" "$node_sync") node's)   awaitable host fn $async ns (x$(ratio "$async" "$yield") sched_yield)   export call $call ns (x$(ratio "$call" "$node_call") node's $node_call ns)"
+done
+pc=$([ "$quick" = --quick ] && echo 2000 || echo 20000)
+"$root/build/samples/plugin_server" "$root/build/sample_guests/plugin.wasm" --instances 64 --calls "$pc" | tail -1

@@ -276,7 +276,7 @@ v8::MaybeLocal<v8::Value> export_call::invoke(v8::Isolate* iso, v8::Local<v8::Co
     a = many.data();
   }
   for (size_t i = 0; i < args.size(); ++i) a[i] = to_v8(iso, args[i]);
-  return fn.Get(iso)->Call(ctx, v8::Undefined(iso), static_cast<int>(args.size()), a);
+  return fn->Get(iso)->Call(ctx, v8::Undefined(iso), static_cast<int>(args.size()), a);
 }
 
 bool export_call::take_results(v8::Local<v8::Context> ctx, v8::Local<v8::Value> v) {
@@ -302,6 +302,26 @@ bool export_call::take_results(v8::Local<v8::Context> ctx, v8::Local<v8::Value> 
 }
 
 std::optional<std::string> guest::bind_call(v8::Local<v8::Context> ctx, const std::string& name, export_call& call) {
+  auto it = export_fns_.find(name);
+  if (it == export_fns_.end()) {
+    auto bound = bind_export(ctx, name);
+    if (!bound) return bound.error();
+    it = export_fns_.emplace(name, std::move(bound).value()).first;
+  }
+  const func_sig& sig = *it->second.entry->sig;
+  bool match = sig.params.size() == call.args.size();
+  for (size_t i = 0; match && i < sig.params.size(); ++i) match = static_cast<uint8_t>(call.args[i].type) == sig.params[i];
+  if (!match) {
+    return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", called with " +
+           types_text(call.args);
+  }
+  call.fn = &it->second.fn;
+  call.result_types = sig.results;
+  return std::nullopt;
+}
+
+outcome::result<guest::bound_export, std::string, outcome::policy::terminate> guest::bind_export(
+    v8::Local<v8::Context> ctx, const std::string& name) {
   v8::Isolate* iso = ctx->GetIsolate();
   const export_entry* e = nullptr;
   for (const auto& x : module_->exports) {
@@ -318,15 +338,7 @@ std::optional<std::string> guest::bind_call(v8::Local<v8::Context> ctx, const st
   bool callable = std::all_of(sig.params.begin(), sig.params.end(), numeric) &&
                   std::all_of(sig.results.begin(), sig.results.end(), numeric);
   if (!callable) return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", not callable from C++";
-  bool match = sig.params.size() == call.args.size();
-  for (size_t i = 0; match && i < sig.params.size(); ++i) match = static_cast<uint8_t>(call.args[i].type) == sig.params[i];
-  if (!match) {
-    return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", called with " +
-           types_text(call.args);
-  }
-  call.fn.Reset(iso, fn.As<v8::Function>());
-  call.result_types = sig.results;
-  return std::nullopt;
+  return bound_export{e, v8::Global<v8::Function>(iso, fn.As<v8::Function>())};
 }
 
 asio::awaitable<void> guest::on_fiber(std::function<void(v8::Local<v8::Context>)> body) {
@@ -412,7 +424,6 @@ asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string&
         end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
       }
       refresh(&mem_base_, &mem_size_);
-      call.fn.Reset();
     });
   } else {
     {
@@ -446,6 +457,7 @@ asio::awaitable<exit_status> guest::run(config cfg) {
 
 void guest::close() {
   if (own_vm_) own_vm_->enter();  // a fiber-mode guest's handles belong to its isolate
+  export_fns_.clear();
   exports_.Reset();
   memory_.Reset();
   if (own_vm_) {

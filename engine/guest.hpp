@@ -6,6 +6,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 #include <functional>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,12 @@ class guest final : private memory_source {
   std::optional<exit_status> prepare(v8::Local<v8::Context> ctx);
   // Builds the call of export `name`, in the isolate's scope; a one-line reason if it cannot be.
   std::optional<std::string> bind_call(v8::Local<v8::Context> ctx, const std::string& name, export_call& call);
+  struct bound_export {
+    const export_entry* entry;  // with a signature C++ can call
+    v8::Global<v8::Function> fn;
+  };
+  outcome::result<bound_export, std::string, outcome::policy::terminate> bind_export(v8::Local<v8::Context> ctx,
+                                                                                    const std::string& name);
   // Fiber mode: enters the guest's isolate on a new fiber and runs `body` in its scope.
   asio::awaitable<void> on_fiber(std::function<void(v8::Local<v8::Context>)> body);
   // Releases what the guest holds in its isolate (worker thread).
@@ -118,6 +125,7 @@ class guest final : private memory_source {
   void refresh(uint8_t** base, size_t* size) const override;
 
   v8::Global<v8::Object> exports_;
+  std::unordered_map<std::string, bound_export> export_fns_;  // by name, as calls bind them
   v8::Global<v8::WasmMemoryObject> memory_;
   v8::Global<v8::WasmMemoryObject> supplied_memory_;  // from the worker's pool, given back at the end
   mutable uint8_t* mem_base_ = nullptr;

@@ -232,7 +232,7 @@ void add_host_imports(v8::Local<v8::Context> ctx, v8::Local<v8::Object> imports,
     for (auto t : d.params) arity += t == val_type::i64 ? 2 : 1;
     auto fn = v8::Function::New(ctx, host_callback, data, arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
     fn->SetName(name);
-    ns->Set(ctx, name, fn).Check();
+    ns->Set(ctx, name, js_trampoline(ctx, fn, arity)).Check();
   }
 }
 

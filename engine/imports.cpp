@@ -88,8 +88,6 @@ std::string asyncify_import_list(bool all) {
   return list;
 }
 
-namespace {
-
 // Wraps C++ function `f` in `function(a0, …){ return f(a0, …); }`. V8 10.2 calls a C++ function
 // imported directly through its slow generic path (Builtin_HandleApiCall, ~25 ns); a JS function
 // of matching arity gets a specialised wasm-to-JS wrapper, and TurboFan turns its call of `f` into
@@ -104,8 +102,6 @@ v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::
   v8::Local<v8::Value> arg = f;
   return maker->Call(ctx, v8::Undefined(iso), 1, &arg).ToLocalChecked().As<v8::Function>();
 }
-
-}  // namespace
 
 namespace {
 

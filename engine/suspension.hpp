@@ -38,7 +38,7 @@ struct run_end {
 // One call of a guest's export from the host: made by the mode's driver, and in asyncify mode
 // made again, with the same arguments, to rewind the guest into it.
 struct export_call {
-  v8::Global<v8::Function> fn;
+  const v8::Global<v8::Function>* fn = nullptr;  // the guest's, looked up once per name
   std::vector<value> args;
   std::vector<uint8_t> result_types;  // the export's, by binary encoding
   std::vector<value> results;         // set by take_results once it has returned
