@@ -9,6 +9,12 @@ install(TARGETS wasio_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/wasio DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 get_filename_component(WASIO_V8_LIBDIR ${WASIO_V8_LIB} DIRECTORY)
+# A sanitized build's libraries need the sanitizers' runtimes in the program that links them.
+set(WASIO_PACKAGE_LINK_OPTIONS "-Wl,-rpath,${WASIO_V8_LIBDIR}")
+if(WASIO_SANITIZE)
+  string(APPEND WASIO_PACKAGE_LINK_OPTIONS ";-fsanitize=address,undefined;-fno-sanitize=vptr")
+endif()
+string(REPLACE ";" " " WASIO_PC_LINK_OPTIONS "${WASIO_PACKAGE_LINK_OPTIONS}")
 include(CMakePackageConfigHelpers)
 configure_package_config_file(cmake/wasioConfig.cmake.in ${PROJECT_BINARY_DIR}/wasioConfig.cmake
   INSTALL_DESTINATION ${WASIO_CONFIG_DIR}

@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/system_executor.hpp>
 
 #include "engine/guest.hpp"
 #include "engine/worker.hpp"
@@ -39,8 +40,11 @@ instance::~instance() {
   if (!link_) return;
   std::lock_guard lock(link_->mu);
   if (!link_->host) return;
-  // Posted with the host: the worker's registry holds it too, so this is never the last one.
-  asio::post(link_->worker->io(), [h = link_->host] { h->close("the instance was closed"); });
+  // Handlers posted to the worker hold the host weakly: one still queued when the worker goes
+  // (an embedded runtime leaves the embedder's loop behind) must not keep its V8 handles.
+  asio::post(link_->worker->io(), [w = std::weak_ptr(link_->host)] {
+    if (auto h = w.lock()) h->close("the instance was closed");
+  });
 }
 
 guest_memory instance::memory() const {
@@ -52,9 +56,13 @@ guest_memory instance::memory() const {
 void instance::submit(const std::shared_ptr<detail::instance_link>& link, std::string name, std::vector<value> args,
                       std::shared_ptr<detail::call_cancel> cancel,
                       std::function<void(guest_result<std::vector<value>>)> done) {
-  if (!link) return done(exit_status{exit_status::kind::failed, 0, "call on an empty instance"});
+  // Completed at once, but never from within the initiating function (Asio's rule).
+  auto now = [&](exit_status s) {
+    asio::post(asio::system_executor(), [done = std::move(done), s = std::move(s)] { done(s); });
+  };
+  if (!link) return now(exit_status{exit_status::kind::failed, 0, "call on an empty instance"});
   std::lock_guard lock(link->mu);
-  if (!link->host) return done(stopped_with("the instance is closed"));
+  if (!link->host) return now(stopped_with("the instance is closed"));
   engine::pending_call c{std::move(name), std::move(args), std::move(cancel), std::move(done)};
   if (c.cancel) {
     // Until it runs, a cancellation completes it at once, from the cancelling thread, without
@@ -65,7 +73,10 @@ void instance::submit(const std::shared_ptr<detail::instance_link>& link, std::s
       if (!cancel->completed.exchange(true)) done(stopped_with("cancelled"));
     };
   }
-  asio::post(link->worker->io(), [h = link->host, c = std::move(c)]() mutable { h->submit(std::move(c)); });
+  asio::post(link->worker->io(), [w = std::weak_ptr(link->host), c = std::move(c)]() mutable {
+    if (auto h = w.lock()) return h->submit(std::move(c));
+    c.complete(stopped_with("the instance is closed"));
+  });
 }
 
 exit_status instance::wrong_results(const std::string& name, size_t count) {

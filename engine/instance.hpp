@@ -1,9 +1,9 @@
 // An instance's side on its worker (instance_host), and the thread-safe link an embedder's
 // wasio::instance handle reaches it through.
 //
-// The worker owns the host; the link holds it only while the instance is open, and every
-// handler posted to the worker holds it too, so that it is destroyed on the worker's thread (it
-// holds V8 handles) and never while one of its posts is queued.
+// The worker owns the host, and the link holds it while the instance is open; handlers posted
+// to the worker hold it weakly. So it is destroyed on the worker's thread (it holds V8 handles),
+// before the worker goes.
 #pragma once
 #include <asio/awaitable.hpp>
 #include <deque>
