@@ -14,7 +14,7 @@ if grep -rl "$build" "$prefix"/lib*/cmake "$prefix"/lib*/pkgconfig; then
   echo "the installed package names the build tree" >&2
   exit 1
 fi
-cmake -S "$src" -B "$work/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release > "$work/configure.log" 2>&1 ||
+cmake -S "$src" -B "$work/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$work/configure.log" 2>&1 ||
   { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/build" -j2 > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
 out=$("$work/build/consumer" "$command" "$reactor")
