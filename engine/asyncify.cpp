@@ -194,7 +194,8 @@ class asyncify_suspension final : public suspension {
   }
   void set_stack_pointer(uint32_t sp) {
     v8::Isolate* iso = g_.isolate();
-    (void)stack_pointer_.Get(iso)->Set(g_.context(), value_key_.Get(iso), v8::Integer::NewFromUnsigned(iso, sp));
+    // A failure means the isolate is terminating: the guest is being stopped anyway.
+    stack_pointer_.Get(iso)->Set(g_.context(), value_key_.Get(iso), v8::Integer::NewFromUnsigned(iso, sp)).FromMaybe(false);
   }
 
   // Where the unwind buffer goes: [floor, stack pointer), the stack's free part; nullopt when

@@ -89,12 +89,12 @@ std::optional<std::string> guest::build_context(const config& cfg) {
   wasi_.executor = worker_.io().get_executor();
   wasi_.args = cfg.args;
   wasi_.env = cfg.env;
-  const int stdio[3] = {cfg.stdio.in.get(), cfg.stdio.out.get(), cfg.stdio.err.get()};
+  const stdio_fd* stdio[3] = {&cfg.stdio.in, &cfg.stdio.out, &cfg.stdio.err};
   for (wasi::fd_t fd = 0; fd < 3; ++fd) {
-    int err = 0;
-    if (auto s = worker_.stdio_stream(stdio[fd], &err)) {
+    int err = stdio[fd]->error();
+    if (auto s = err ? nullptr : worker_.stdio_stream(stdio[fd]->get(), &err)) {
       wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
-    } else if (stdio[fd] >= 0 && err != EBADF) {
+    } else if (stdio[fd]->error() || (stdio[fd]->get() >= 0 && err != EBADF)) {
       // Out of fds, say: the guest must not run with its output silently gone.
       static const char* names[3] = {"stdin", "stdout", "stderr"};
       return std::string("cannot give the guest its ") + names[fd] + ": " + std::strerror(err);

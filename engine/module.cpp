@@ -109,10 +109,9 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   // 2. The mode, and for asyncify the rewrite, which also hands the memory to wasio where it can.
   auto kib = std::to_string(bytes.size() >> 10) + " KiB";
   wasm_summary summary = summarize(bytes);
-  rewrite_settings settings{summary.own_memory.has_value(), may_legalize(summary)};
   auto extra = host_imports_of(summary, host);
-  settings.extra_all = std::move(extra.all);
-  settings.extra_blocking = std::move(extra.blocking);
+  rewrite_settings settings{summary.own_memory.has_value(), may_legalize(summary), std::move(extra.all),
+                            std::move(extra.blocking)};
   out.exports = summary.exports;
   if (auto err = check_imports(summary, host)) out.link_error = *err;
   if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {

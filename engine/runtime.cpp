@@ -32,8 +32,14 @@ int exit_status::process_status() const noexcept {
 }
 
 stdio_fd stdio_fd::clone() const noexcept {
-  if (!owned_) return stdio_fd(fd_);
-  return adopt(::fcntl(fd_, F_DUPFD_CLOEXEC, 3));
+  if (!owned_) {
+    stdio_fd s(fd_);
+    s.error_ = error_;
+    return s;
+  }
+  stdio_fd s = adopt(::fcntl(fd_, F_DUPFD_CLOEXEC, 3));
+  if (s.fd_ < 0) s.error_ = errno;
+  return s;
 }
 
 config config::clone() const {

@@ -108,12 +108,14 @@ class stdio_fd {
     s.owned_ = fd >= 0;
     return s;
   }
-  stdio_fd(stdio_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)) {}
+  stdio_fd(stdio_fd&& o) noexcept
+      : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)), error_(std::exchange(o.error_, 0)) {}
   stdio_fd& operator=(stdio_fd&& o) noexcept {
     if (this != &o) {
       reset();
       fd_ = std::exchange(o.fd_, -1);
       owned_ = std::exchange(o.owned_, false);
+      error_ = std::exchange(o.error_, 0);
     }
     return *this;
   }
@@ -121,13 +123,16 @@ class stdio_fd {
   int get() const noexcept { return fd_; }
   bool owned() const noexcept { return owned_; }
   // The same fd for another guest: a borrowed one as it is, an owned one duplicated (the copy
-  // owns the duplicate; -1 if the process is out of fds).
+  // owns the duplicate). When the duplicate cannot be made (out of fds), the copy holds the
+  // errno instead, and a guest given it fails to start with the reason.
   stdio_fd clone() const noexcept;
+  int error() const noexcept { return error_; }
 
  private:
   void reset() noexcept;
   int fd_ = -1;
   bool owned_ = false;
+  int error_ = 0;
 };
 
 // The guest's fds 0, 1 and 2: by default the host process's own. One fd adopted for two of

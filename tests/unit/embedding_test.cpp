@@ -230,6 +230,23 @@ TEST_P(embedding, cancelling_a_call_stops_that_call_alone) {
   EXPECT_EQ(call<int32_t>(inst, "bump").value(), 1);
 }
 
+// An instance's calls count against its config's limits, over its whole life: past its CPU time
+// the computing call is stopped, and so is every later one.
+TEST_P(embedding, an_instance_is_held_to_its_limits) {
+  host_log log;
+  wasio::runtime rt(options(reactor_host(log)));
+  wasio::config cfg;
+  cfg.limits.cpu_time = 100ms;
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value(), std::move(cfg));
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), 1);
+  auto spin = call<void>(inst, "spin");
+  ASSERT_FALSE(spin);
+  EXPECT_EQ(spin.error(), (wasio::exit_status{kind::stopped, 0, "cpu time limit exceeded"}));
+  auto after = call<int32_t>(inst, "bump");
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().message, "cpu time limit exceeded");
+}
+
 TEST_P(embedding, host_functions_get_the_guests_host_data) {
   wasio::host_functions h;
   h.define("host", "add", [](wasio::call_context& c, int32_t a, int32_t b) {
