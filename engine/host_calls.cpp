@@ -248,7 +248,7 @@ std::optional<std::string> check_imports(const wasm_summary& s, const host_funct
     const definition* d = host ? host->find(i.module, i.name) : nullptr;
     if (!d) return "imports " + qualified(i) + ", which the host does not define";
     if (i.kind != 0) return "imports " + qualified(i) + " as something else than a function";
-    if (sig_of(*d) != i.sig) {
+    if (i.sig_known && sig_of(*d) != i.sig) {
       return "imports " + qualified(i) + " as " + signature_text(i.sig) + ", but the host defines it as " +
              signature_text(sig_of(*d));
     }

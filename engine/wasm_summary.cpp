@@ -145,7 +145,10 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
           case 0: {  // function: type index
             uint64_t type = r.leb();
             functions.push_back(static_cast<uint32_t>(type));
-            if (auto sig = sig_of(type)) imp.sig = std::move(*sig);
+            if (auto sig = sig_of(type)) {
+              imp.sig = std::move(*sig);
+              imp.sig_known = true;
+            }
             break;
           }
           case 1: r.byte(); r.read_limits(); break;         // table: reftype, limits

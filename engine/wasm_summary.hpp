@@ -28,6 +28,7 @@ struct import_entry {
   std::string module, name;
   uint8_t kind = 0;  // 0 function, 1 table, 2 memory, 3 global, 4 tag
   func_sig sig;      // functions
+  bool sig_known = false;  // its type was read (not a GC-proposal type this reader skips)
 };
 
 struct export_entry {
