@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: consumer COMMAND.wasm REACTOR.wasm\n");
     return 2;
   }
-  wasio::runtime_options opts;
+  wasio::runtime_options opts;  // one worker thread per core
   opts.host.define("host", "add", [](int32_t a, int32_t b) { return a + b; });
   opts.host.define("host", "sleep_ms", [](int32_t ms) -> asio::awaitable<int32_t> {
     asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
@@ -24,21 +24,22 @@ int main(int argc, char** argv) {
     co_return 0;
   });
   opts.host.define("host", "log", [](wasio::call_context& c, uint32_t ptr, uint32_t len) {
-    std::printf("log: %s\n", std::string(c.string(ptr, len)).c_str());
+    std::printf("log: %s\n", std::string(c.string(ptr, len)).c_str());  // bad pointer: a trap
   });
   wasio::runtime rt(std::move(opts));
 
-  auto command = rt.load_file(argv[1]);
+  auto command = rt.load_file(argv[1]);  // errors are values: command.error()
   if (!command) {
     std::fprintf(stderr, "%s\n", command.error().c_str());
     return 1;
   }
   wasio::config cfg;
   cfg.args = {"hello"};
+  // Any Asio completion token: a callback, asio::use_future, asio::use_awaitable, ...
   wasio::exit_status s = rt.async_run(command.value(), std::move(cfg), asio::use_future).get();
   std::printf("command: exit %d\n", s.process_status());
 
-  auto reactor = rt.load_file(argv[2]);
+  auto reactor = rt.load_file(argv[2]);  // a reactor: _initialize and exports
   if (!reactor) {
     std::fprintf(stderr, "%s\n", reactor.error().c_str());
     return 1;
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto r = inst.value().async_call<int32_t>("handle", std::tuple{3}, asio::use_future).get();
+  // r.value(), or r.error(): an exit_status (trapped, with the trap's message, ...)
   if (!r) {
     std::fprintf(stderr, "handle trapped: %s\n", r.error().message.c_str());
     return 1;
