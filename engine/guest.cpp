@@ -229,8 +229,6 @@ std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
 
 namespace {
 
-bool numeric(uint8_t t) { return t == 0x7f || t == 0x7e || t == 0x7d || t == 0x7c; }
-
 std::string types_text(const std::vector<value>& v) {
   std::string t = "(";
   for (size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::string(name_of(v[i].type));
@@ -323,10 +321,7 @@ std::optional<std::string> guest::bind_call(v8::Local<v8::Context> ctx, const st
 outcome::result<guest::bound_export, std::string, outcome::policy::terminate> guest::bind_export(
     v8::Local<v8::Context> ctx, const std::string& name) {
   v8::Isolate* iso = ctx->GetIsolate();
-  const export_entry* e = nullptr;
-  for (const auto& x : module_->exports) {
-    if (x.name == name && x.kind == 0) e = &x;
-  }
+  const export_entry* e = exports_function(name);
   v8::Local<v8::Value> fn;
   if (!e || exports_.IsEmpty() ||
       !exports_.Get(iso)->Get(ctx, v8::String::NewFromUtf8(iso, name.c_str()).ToLocalChecked()).ToLocal(&fn) ||
@@ -334,10 +329,9 @@ outcome::result<guest::bound_export, std::string, outcome::policy::terminate> gu
     return module_->name + ": no function export '" + name + "'";
   }
   if (!e->sig) return module_->name + ": export '" + name + "' has a type this host cannot call";
-  const func_sig& sig = *e->sig;
-  bool callable = std::all_of(sig.params.begin(), sig.params.end(), numeric) &&
-                  std::all_of(sig.results.begin(), sig.results.end(), numeric);
-  if (!callable) return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", not callable from C++";
+  if (!e->sig->numeric()) {
+    return module_->name + ": export '" + name + "' is " + signature_text(*e->sig) + ", not callable from C++";
+  }
   return bound_export{e, v8::Global<v8::Function>(iso, fn.As<v8::Function>())};
 }
 
@@ -393,9 +387,7 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
     if (!suspension_) co_return failed(module_->name + ": " + why);
   }
   // A reactor's initialization (the WASI application ABI): its constructors, which may block.
-  bool reactor = std::any_of(module_->exports.begin(), module_->exports.end(),
-                             [](const export_entry& e) { return e.name == "_initialize" && e.kind == 0; });
-  if (reactor) {
+  if (exports_function("_initialize")) {
     auto r = co_await call("_initialize", {});
     if (!r) co_return std::move(r).error();
   }
@@ -447,12 +439,17 @@ asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string&
 }
 
 asio::awaitable<exit_status> guest::run(config cfg) {
-  bool command = std::any_of(module_->exports.begin(), module_->exports.end(),
-                             [](const export_entry& e) { return e.name == "_start" && e.kind == 0; });
-  if (!command) co_return failed(module_->name + ": no _start export (not a WASI command)");
+  if (!exports_function("_start")) co_return failed(module_->name + ": no _start export (not a WASI command)");
   if (auto early = co_await open(std::move(cfg))) co_return *early;
   auto r = co_await call("_start", {});
   co_return r ? exit_status{exit_status::kind::exited, 0, {}} : std::move(r).error();
+}
+
+const export_entry* guest::exports_function(std::string_view name) const {
+  for (const auto& e : module_->exports) {
+    if (e.name == name && e.kind == 0) return &e;
+  }
+  return nullptr;
 }
 
 void guest::close() {

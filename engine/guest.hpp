@@ -6,6 +6,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 #include <functional>
+#include <string_view>
 #include <unordered_map>
 #include <memory>
 #include <optional>
@@ -116,6 +117,8 @@ class guest final : private memory_source {
   asio::awaitable<void> on_fiber(std::function<void(v8::Local<v8::Context>)> body);
   // Releases what the guest holds in its isolate (worker thread).
   void close();
+  // The module's function export `name` (as declared, before any rewrite), if any.
+  const export_entry* exports_function(std::string_view name) const;
 
   worker& worker_;
   vm* vm_ = nullptr;             // the worker's shared one, or own_vm_

@@ -195,17 +195,11 @@ const std::string& module::mode_reason() const { return data_->mode_reason; }
 
 std::vector<export_info> module::functions() const {
   std::vector<export_info> out;
-  auto number = [](uint8_t t) { return t == 0x7f || t == 0x7e || t == 0x7d || t == 0x7c; };
   for (const auto& e : data_->exports) {
-    if (e.kind != 0 || !e.sig) continue;
-    const auto& sig = *e.sig;
-    if (!std::all_of(sig.params.begin(), sig.params.end(), number) ||
-        !std::all_of(sig.results.begin(), sig.results.end(), number)) {
-      continue;
-    }
+    if (e.kind != 0 || !e.sig || !e.sig->numeric()) continue;
     export_info f{e.name, {}, {}};
-    for (auto t : sig.params) f.params.push_back(static_cast<val_type>(t));
-    for (auto t : sig.results) f.results.push_back(static_cast<val_type>(t));
+    for (auto t : e.sig->params) f.params.push_back(static_cast<val_type>(t));
+    for (auto t : e.sig->results) f.results.push_back(static_cast<val_type>(t));
     out.push_back(std::move(f));
   }
   return out;

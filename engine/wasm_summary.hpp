@@ -22,6 +22,16 @@ struct memory_limits {
 struct func_sig {
   std::vector<uint8_t> params, results;
   bool operator==(const func_sig&) const = default;
+  // Numbers only (i32, i64, f32, f64): what C++ can call and be called with.
+  bool numeric() const {
+    auto number = [](uint8_t t) { return t == 0x7f || t == 0x7e || t == 0x7d || t == 0x7c; };
+    for (auto* v : {&params, &results}) {
+      for (uint8_t t : *v) {
+        if (!number(t)) return false;
+      }
+    }
+    return true;
+  }
 };
 
 struct import_entry {
