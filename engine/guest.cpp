@@ -229,12 +229,6 @@ std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
 
 namespace {
 
-std::string types_text(const std::vector<value>& v) {
-  std::string t = "(";
-  for (size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::string(name_of(v[i].type));
-  return t + ")";
-}
-
 v8::Local<v8::Value> to_v8(v8::Isolate* iso, const value& v) {
   switch (v.type) {
     case val_type::i32: return v8::Integer::New(iso, v.as<int32_t>());
@@ -310,8 +304,9 @@ std::optional<std::string> guest::bind_call(v8::Local<v8::Context> ctx, const st
   bool match = sig.params.size() == call.args.size();
   for (size_t i = 0; match && i < sig.params.size(); ++i) match = static_cast<uint8_t>(call.args[i].type) == sig.params[i];
   if (!match) {
-    return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", called with " +
-           types_text(call.args);
+    std::vector<uint8_t> given;
+    for (const auto& a : call.args) given.push_back(static_cast<uint8_t>(a.type));
+    return module_->name + ": export '" + name + "' is " + signature_text(sig) + ", called with " + types_text(given);
   }
   call.fn = &it->second.fn;
   call.result_types = sig.results;

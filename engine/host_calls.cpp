@@ -73,11 +73,8 @@ func_sig sig_of(const definition& d) {
 }
 
 const char* type_name(uint8_t t) {
+  if (func_sig{{t}, {}}.numeric()) return name_of(static_cast<val_type>(t));
   switch (t) {
-    case 0x7f: return "i32";
-    case 0x7e: return "i64";
-    case 0x7d: return "f32";
-    case 0x7c: return "f64";
     case 0x7b: return "v128";
     case 0x70: return "funcref";
     case 0x6f: return "externref";
@@ -207,14 +204,13 @@ bool is_wasi_module(std::string_view m) { return m == "wasi_snapshot_preview1" |
 
 }  // namespace
 
-std::string signature_text(const func_sig& s) {
-  auto list = [](const std::vector<uint8_t>& v) {
-    std::string t = "(";
-    for (size_t i = 0; i < v.size(); ++i) t += (i ? ", " : "") + std::string(type_name(v[i]));
-    return t + ")";
-  };
-  return list(s.params) + " -> " + list(s.results);
+std::string types_text(const std::vector<uint8_t>& types) {
+  std::string t = "(";
+  for (size_t i = 0; i < types.size(); ++i) t += (i ? ", " : "") + std::string(type_name(types[i]));
+  return t + ")";
 }
+
+std::string signature_text(const func_sig& s) { return types_text(s.params) + " -> " + types_text(s.results); }
 
 void add_host_imports(v8::Local<v8::Context> ctx, v8::Local<v8::Object> imports, const host_functions& host) {
   v8::Isolate* iso = ctx->GetIsolate();

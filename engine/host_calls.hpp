@@ -27,7 +27,8 @@ struct host_import_lists {
 };
 host_import_lists host_imports_of(const wasm_summary& s, const host_functions* host);
 
-// "(i32, i64) -> f32", for messages.
+// "(i32, i64) -> (f32)" and "(i32, i64)", for messages; types by their binary encoding.
 std::string signature_text(const func_sig& s);
+std::string types_text(const std::vector<uint8_t>& types);
 
 }  // namespace wasio::engine

@@ -133,9 +133,7 @@ void worker::begin_shutdown() {
   stopping_ = true;
   for (auto& g : arrivals_) g.control->mark(detail::guest_control::reason::cancelled);
   for (auto* c : live_) c->request_stop(detail::guest_control::reason::cancelled);
-  std::vector<std::shared_ptr<instance_host>> open;
-  for (auto& [p, h] : instances_) open.push_back(h);
-  for (auto& h : open) h->close("the runtime was destroyed");
+  for (auto& [p, h] : instances_) h->close("the runtime was destroyed");  // erased later, by a post
   finish_if_idle();
 }
 
