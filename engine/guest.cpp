@@ -92,9 +92,11 @@ std::optional<std::string> guest::build_context(const config& cfg) {
   const stdio_fd* stdio[3] = {&cfg.stdio.in, &cfg.stdio.out, &cfg.stdio.err};
   for (wasi::fd_t fd = 0; fd < 3; ++fd) {
     int err = stdio[fd]->error();
-    if (auto s = err ? nullptr : worker_.stdio_stream(stdio[fd]->get(), &err)) {
+    std::shared_ptr<async::host_stream> s;
+    if (!err) s = stdio[fd]->is_null() ? worker_.null_stream(&err) : worker_.stdio_stream(stdio[fd]->get(), &err);
+    if (s) {
       wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
-    } else if (stdio[fd]->error() || (stdio[fd]->get() >= 0 && err != EBADF)) {
+    } else if (stdio[fd]->error() || stdio[fd]->is_null() || (stdio[fd]->get() >= 0 && err != EBADF)) {
       // Out of fds, say: the guest must not run with its output silently gone.
       static const char* names[3] = {"stdin", "stdout", "stderr"};
       return std::string("cannot give the guest its ") + names[fd] + ": " + std::strerror(err);

@@ -34,6 +34,7 @@ int exit_status::process_status() const noexcept {
 stdio_fd stdio_fd::clone() const noexcept {
   if (!owned_) {
     stdio_fd s(fd_);
+    s.null_ = null_;
     s.error_ = error_;
     return s;
   }
@@ -60,6 +61,7 @@ void stdio_fd::reset() noexcept {
   if (owned_) ::close(fd_);
   fd_ = -1;
   owned_ = false;
+  null_ = false;
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "engine/worker.hpp"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -329,6 +330,19 @@ std::shared_ptr<async::host_stream> worker::stdio_stream(int fd, int* error) {
   }
   auto s = async::host_stream::open(io_->get_executor(), fd, error);
   if (s) stdio_[fd] = cached_stream{st.st_dev, st.st_ino, s};
+  return s;
+}
+
+std::shared_ptr<async::host_stream> worker::null_stream(int* error) {
+  auto it = stdio_.find(-1);
+  if (it != stdio_.end()) return it->second.stream;
+  async::unique_fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null) {
+    *error = errno;
+    return nullptr;
+  }
+  auto s = async::host_stream::open(io_->get_executor(), null.get(), error);
+  if (s) stdio_[-1] = cached_stream{0, 0, s};
   return s;
 }
 

@@ -96,6 +96,8 @@ class worker {
   // The stream behind host fd `fd`, shared by the guests of this worker. Null with *error set
   // when the fd is not open.
   std::shared_ptr<async::host_stream> stdio_stream(int fd, int* error);
+  // A stream on /dev/null (stdio_fd::null()), one for every guest of this worker.
+  std::shared_ptr<async::host_stream> null_stream(int* error);
 
  private:
   void init_isolate();
@@ -145,7 +147,7 @@ class worker {
     ino_t ino;  // the fd number may be reused for another file: check before reuse
     std::shared_ptr<async::host_stream> stream;
   };
-  std::map<int, cached_stream> stdio_;
+  std::map<int, cached_stream> stdio_;  // by host fd; -1 is /dev/null
   // Guests waiting to start. A burst of submissions is started a few at a time, between rounds
   // of the event loop, so that it does not starve the guests already running (their timers and
   // I/O), and short-lived ones finish and recycle their memory while the burst goes on.

@@ -100,6 +100,8 @@ struct stdio_pipe {
 //  - an adopted fd (stdio_fd::adopt, hand_over_*) is owned: wasio closes it once the guest has
 //    its own duplicate (or could not start), so that the embedder's end of a pipe sees EOF when
 //    the guest ends. It is closed exactly once and never reaches another guest.
+//  - stdio_fd::null() is no host fd at all: reads see EOF at once, writes succeed and are
+//    discarded, as with /dev/null (what a guest gets by default, see stdio_fds).
 class stdio_fd {
  public:
   stdio_fd(int fd = -1) noexcept : fd_(fd) {}  // borrowed; -1: the guest's fd is closed (badf)
@@ -108,20 +110,28 @@ class stdio_fd {
     s.owned_ = fd >= 0;
     return s;
   }
+  static stdio_fd null() noexcept {
+    stdio_fd s;
+    s.null_ = true;
+    return s;
+  }
   stdio_fd(stdio_fd&& o) noexcept
-      : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)), error_(std::exchange(o.error_, 0)) {}
+      : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)), null_(std::exchange(o.null_, false)),
+        error_(std::exchange(o.error_, 0)) {}
   stdio_fd& operator=(stdio_fd&& o) noexcept {
     if (this != &o) {
       reset();
       fd_ = std::exchange(o.fd_, -1);
       owned_ = std::exchange(o.owned_, false);
+      null_ = std::exchange(o.null_, false);
       error_ = std::exchange(o.error_, 0);
     }
     return *this;
   }
   ~stdio_fd() { reset(); }
-  int get() const noexcept { return fd_; }
+  int get() const noexcept { return fd_; }  // -1 for a closed or a null one
   bool owned() const noexcept { return owned_; }
+  bool is_null() const noexcept { return null_; }
   // The same fd for another guest: a borrowed one as it is, an owned one duplicated (the copy
   // owns the duplicate). When the duplicate cannot be made (out of fds), the copy holds the
   // errno instead, and a guest given it fails to start with the reason.
@@ -132,13 +142,21 @@ class stdio_fd {
   void reset() noexcept;
   int fd_ = -1;
   bool owned_ = false;
+  bool null_ = false;
   int error_ = 0;
 };
 
-// The guest's fds 0, 1 and 2: by default the host process's own. One fd adopted for two of
+// The guest's fds 0, 1 and 2. By default none of the embedding process's own: stdin is at EOF,
+// and what the guest writes to stdout and stderr is discarded (as wasmtime's WasiCtxBuilder and
+// wazero's ModuleConfig do), so that a library guest cannot read the server's stdin or write
+// into its logs unless the embedder says so: `cfg.stdio = wasio::stdio_fds::inherit()` (what
+// the wasio CLI does), or one stream at a time (`cfg.stdio.err = 2`). One fd adopted for two of
 // them (a socket as stdin and stdout) is closed once: adopt it for one, borrow it for the other.
 struct stdio_fds {
-  stdio_fd in{0}, out{1}, err{2};
+  stdio_fd in = stdio_fd::null(), out = stdio_fd::null(), err = stdio_fd::null();
+
+  // The process's own fds 0, 1 and 2, borrowed.
+  static stdio_fds inherit() noexcept { return {stdio_fd(0), stdio_fd(1), stdio_fd(2)}; }
 
   // The guest end of `p` becomes the guest's stdin (stdout, stderr), owned by the config.
   void hand_over_in(stdio_pipe& p) { in = stdio_fd::adopt(std::exchange(p.guest, -1)); }

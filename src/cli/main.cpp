@@ -233,6 +233,7 @@ int main(int argc, char** argv) {
 
   wasio::config cfg;
   cfg.args = rest;  // argv[0] is the module path as given
+  cfg.stdio = wasio::stdio_fds::inherit();  // a command's stdio is its shell's (the library's default is none)
   for (auto& e : envs) {
     if (e.find('=') == std::string::npos) {
       std::fprintf(stderr, "wasio: --env %s: expected KEY=VALUE\n", e.c_str());

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   }
   wasio::config cfg;
   cfg.args = {"hello"};
+  cfg.stdio = wasio::stdio_fds::inherit();  // by default, none of the process's stdio
   // Any Asio completion token: a callback, asio::use_future, asio::use_awaitable, ...
   wasio::exit_status s = rt.async_run(command.value(), std::move(cfg), asio::use_future).get();
   std::printf("command: exit %d\n", s.process_status());

@@ -374,6 +374,41 @@ TEST(stdio_ownership, a_config_run_twice_never_reaches_a_reused_fd) {
   EXPECT_EQ(got, "hello from wasio\nhello from wasio\n");
 }
 
+// A guest started through the library gets none of the process's stdio unless its config says
+// so: stdin at EOF, output discarded (as wasmtime and wazero). With stdio_fds::inherit() it has
+// the process's fds 0 and 1. The process's own stdio is swapped for pipes meanwhile.
+TEST(stdio_ownership, a_library_guest_gets_the_process_stdio_only_when_given) {
+  wasio::runtime rt(wasio::runtime_options{1});
+  auto cat = rt.load_file(guest("cat")).value();
+  auto hello = rt.load_file(guest("hello")).value();
+  int in[2], out[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC | O_NONBLOCK), 0);
+  ASSERT_EQ(::write(in[1], "secret", 6), 6);
+  ::close(in[1]);  // the guest that inherits reads "secret", then EOF
+  int saved_in = ::dup(0), saved_out = ::dup(1);
+  ::dup2(in[0], 0);
+  ::dup2(out[1], 1);
+  wasio::config cfg;
+  cfg.args = {"cat"};
+  auto inherited = cfg.clone();
+  inherited.stdio = wasio::stdio_fds::inherit();
+  auto s0 = rt.async_run(hello, cfg.clone(), asio::use_future).get();  // its write succeeds, discarded
+  auto s1 = rt.async_run(cat, std::move(cfg), asio::use_future).get();
+  char buf[64];
+  ssize_t leaked = ::read(out[0], buf, sizeof buf);  // nothing may have reached the process
+  auto s2 = rt.async_run(cat, std::move(inherited), asio::use_future).get();
+  ssize_t copied = ::read(out[0], buf, sizeof buf);
+  ::dup2(saved_in, 0);
+  ::dup2(saved_out, 1);
+  for (int fd : {saved_in, saved_out, in[0], out[0], out[1]}) ::close(fd);
+  EXPECT_EQ(s0, wasio::exit_status{});
+  EXPECT_EQ(s1, wasio::exit_status{});  // read EOF at once
+  EXPECT_EQ(leaked, -1);
+  EXPECT_EQ(s2, wasio::exit_status{});
+  EXPECT_EQ(std::string(buf, std::max<ssize_t>(copied, 0)), "secret");
+}
+
 // Out of fds when the guest's stdio is set up: it does not start, and says why (before, it ran
 // with its stdout closed and reported "exited 0").
 TEST(stdio_ownership, a_guest_whose_stdio_cannot_be_opened_fails_to_start) {
