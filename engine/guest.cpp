@@ -364,6 +364,7 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
     });
   }
   host_data_ = cfg.host_data;
+  trace_ = cfg.trace;
   if (control_->stop_requested()) co_return stopped(*control_);
   if (!module_->link_error.empty()) co_return failed(module_->name + ": " + module_->link_error);
   if (auto err = build_context(cfg)) co_return failed(*err);

@@ -99,6 +99,11 @@ class guest final : private memory_source {
   };
   host_call& host_slot() noexcept { return host_call_; }
   const std::shared_ptr<void>& host_data() const noexcept { return host_data_; }
+  // The config's trace hook, to which the thunks report each call (engine/trace.cpp), and the
+  // time the call being traced began.
+  bool traced() const noexcept { return static_cast<bool>(trace_); }
+  const wasi_trace& trace() const noexcept { return trace_; }
+  std::chrono::steady_clock::time_point& trace_start() noexcept { return trace_start_; }
 
  private:
   std::optional<std::string> build_context(const config& cfg);
@@ -141,6 +146,8 @@ class guest final : private memory_source {
   std::optional<asio::steady_timer> wall_;  // the wall-time limit while suspended
   host_call host_call_;
   std::shared_ptr<void> host_data_;
+  wasi_trace trace_;
+  std::chrono::steady_clock::time_point trace_start_;
 };
 
 }  // namespace wasio::engine

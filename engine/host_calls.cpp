@@ -202,6 +202,17 @@ std::string qualified(const import_entry& i) { return i.module + "." + i.name; }
 
 bool is_wasi_module(std::string_view m) { return m == "wasi_snapshot_preview1" || m == "wasi_unstable"; }
 
+// The wasm type of row `f`, with its optional parameters or without them.
+func_sig wasi_sig(const wasi::function_row& f, bool with_optional) {
+  func_sig sig;
+  wasi::arg_spec a;
+  for (wasi::arg_reader r(f.params); r.next(a);) {
+    if (!a.optional || with_optional) sig.params.push_back(wasi::is_i64(a.kind) ? 0x7e : 0x7f);
+  }
+  if (f.returns) sig.results.push_back(0x7f);
+  return sig;
+}
+
 }  // namespace
 
 std::string types_text(const std::vector<uint8_t>& types) {
@@ -236,9 +247,14 @@ std::optional<std::string> check_imports(const wasm_summary& s, const host_funct
   for (const auto& i : s.imports) {
     if (i.module == "wasio") continue;  // the memory wasio supplies
     if (is_wasi_module(i.module)) {
-      auto rows = i.module == "wasi_unstable" ? snapshot0_rows() : preview1_rows();
-      bool known = std::any_of(rows.begin(), rows.end(), [&](const import_row& r) { return r.name == i.name; });
-      if (i.kind != 0 || !known) return "imports " + qualified(i) + ", which WASI does not have";
+      size_t row = wasi::row_index(i.name, i.module == "wasi_unstable" ? wasi::unstable : wasi::preview1);
+      if (i.kind != 0 || row == wasi::kNoRow) return "imports " + qualified(i) + ", which WASI does not have";
+      // As wasmtime's linker does: a call through the wrong type would decode garbage.
+      const auto& f = wasi::functions[row];
+      if (i.sig_known && i.sig != wasi_sig(f, true) && i.sig != wasi_sig(f, false)) {
+        return "imports " + qualified(i) + " as " + signature_text(i.sig) + ", but WASI defines it as " +
+               signature_text(wasi_sig(f, true));
+      }
       continue;
     }
     const definition* d = host ? host->find(i.module, i.name) : nullptr;

@@ -1,88 +1,49 @@
 #include "engine/imports.hpp"
 
-#include <algorithm>
 #include <array>
-#include <vector>
+
+#include "wasio/errno.hpp"
 
 namespace wasio::engine {
 namespace {
 
-// Every function of wasi_snapshot_preview1, in the witx's order. Those without a thunk yet
-// answer nosys, so that any WASI module links and fails only if it calls them.
-constexpr std::string_view preview1_names[] = {
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
-    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
-    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
-    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
-    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
-    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
-    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
-    "sock_accept", "sock_recv", "sock_send", "sock_shutdown"};
-static_assert(std::size(preview1_names) == 46);
+constexpr size_t kRows = std::size(wasi::functions);
 
-void nosys(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  info.GetReturnValue().Set(static_cast<int32_t>(52));  // errc::nosys
-}
-
-std::vector<import_row> build_preview1() {
-  const auto groups = {args_clock_random_rows(), fd_rows(), path_rows(), poll_proc_sched_rows(), sock_rows()};
-  std::vector<import_row> all;
-  for (auto name : preview1_names) {
-    import_row row{name, nosys, false, 0};
-    for (auto group : groups) {
-      for (auto& r : group) {
-        if (r.name == name) row = r;
-      }
-    }
-    all.push_back(row);
-  }
-  // The WasmEdge socket extension's functions, in the same module (as WasmEdge and wasi-go
-  // serve them).
-  for (auto& r : sock_rows()) {
-    if (std::find(std::begin(preview1_names), std::end(preview1_names), r.name) == std::end(preview1_names)) {
-      all.push_back(r);
-    }
+std::array<v8::FunctionCallback, kRows> bind_thunks() {
+  std::array<v8::FunctionCallback, kRows> all{};
+  for (auto group : {args_clock_random_rows(), fd_rows(), path_rows(), poll_proc_sched_rows(), sock_rows()}) {
+    for (const import_row& r : group) all[r.index] = r.thunk;
   }
   return all;
 }
-
-std::vector<import_row> build_snapshot0() {
-  std::vector<import_row> all(preview1_rows().begin(), preview1_rows().end());
-  for (auto group : {fd_snapshot0_rows(), path_snapshot0_rows(), poll_snapshot0_rows()}) {
-    for (auto& r : group) {
-      for (auto& row : all) {
-        if (row.name == r.name) row = r;
-      }
-    }
-  }
-  return all;
-}
-
-constexpr const char* kPreview1 = "wasi_snapshot_preview1";
-constexpr const char* kSnapshot0 = "wasi_unstable";
 
 }  // namespace
 
-std::span<const import_row> preview1_rows() {
-  static const std::vector<import_row> rows = build_preview1();
-  return rows;
+std::string_view module_name(wasi::module_set m) {
+  return m == wasi::unstable ? "wasi_unstable" : "wasi_snapshot_preview1";
 }
 
-std::span<const import_row> snapshot0_rows() {
-  static const std::vector<import_row> rows = build_snapshot0();
-  return rows;
+v8::FunctionCallback thunk_of(size_t index) {
+  static const std::array<v8::FunctionCallback, kRows> thunks = bind_thunks();
+  return index < kRows ? thunks[index] : nullptr;
+}
+
+int legal_arity(const wasi::function_row& f) {
+  int n = 0;
+  wasi::arg_spec a;
+  for (wasi::arg_reader r(f.params); r.next(a);) n += wasi::is_i64(a.kind) ? 2 : 1;
+  return n;
 }
 
 std::string asyncify_import_list(bool all) {
   std::string list;
-  for (auto [module, rows] : {std::pair{kPreview1, preview1_rows()}, std::pair{kSnapshot0, snapshot0_rows()}}) {
-    for (auto& r : rows) {
-      if (!r.blocking && !all) continue;
+  for (auto m : {wasi::preview1, wasi::unstable}) {
+    for (const auto& f : wasi::functions) {
+      if (!(f.modules & m) || (!f.blocking && !all)) continue;
       if (!list.empty()) list += ',';
-      list += module;
+      list += module_name(m);
       list += '.';
-      list += r.name;
+      list += f.name;
     }
   }
   return list;
@@ -105,15 +66,24 @@ v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::
 
 namespace {
 
-v8::Local<v8::Object> make_namespace(v8::Local<v8::Context> ctx, std::span<const import_row> rows) {
+void nosys(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  info.GetReturnValue().Set(static_cast<int32_t>(wasio::errc::nosys));
+}
+
+v8::Local<v8::Object> make_namespace(v8::Local<v8::Context> ctx, wasi::module_set m) {
   v8::Isolate* iso = ctx->GetIsolate();
   auto ns = v8::Object::New(iso);
-  for (auto& r : rows) {
-    auto name = v8::String::NewFromUtf8(iso, r.name.data(), v8::NewStringType::kInternalized,
-                                        static_cast<int>(r.name.size())).ToLocalChecked();
-    auto fn = v8::Function::New(ctx, r.thunk, {}, r.arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+  for (size_t i = 0; i < kRows; ++i) {
+    const auto& f = wasi::functions[i];
+    if (!(f.modules & m)) continue;
+    auto name = v8::String::NewFromUtf8(iso, f.name.data(), v8::NewStringType::kInternalized,
+                                        static_cast<int>(f.name.size())).ToLocalChecked();
+    // Every row has a thunk (a unit test checks); nosys keeps a gap from crashing a guest.
+    v8::FunctionCallback thunk = thunk_of(i);
+    int arity = legal_arity(f);
+    auto fn = v8::Function::New(ctx, thunk ? thunk : nosys, {}, arity, v8::ConstructorBehavior::kThrow).ToLocalChecked();
     fn->SetName(name);
-    ns->Set(ctx, name, r.thunk == nosys ? fn : js_trampoline(ctx, fn, r.arity)).Check();
+    ns->Set(ctx, name, thunk ? js_trampoline(ctx, fn, arity) : fn).Check();
   }
   return ns;
 }
@@ -123,8 +93,12 @@ v8::Local<v8::Object> make_namespace(v8::Local<v8::Context> ctx, std::span<const
 v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx) {
   v8::Isolate* iso = ctx->GetIsolate();
   auto imports = v8::Object::New(iso);
-  imports->Set(ctx, v8::String::NewFromUtf8(iso, kPreview1).ToLocalChecked(), make_namespace(ctx, preview1_rows())).Check();
-  imports->Set(ctx, v8::String::NewFromUtf8(iso, kSnapshot0).ToLocalChecked(), make_namespace(ctx, snapshot0_rows())).Check();
+  for (auto m : {wasi::preview1, wasi::unstable}) {
+    auto name = module_name(m);
+    imports->Set(ctx, v8::String::NewFromUtf8(iso, name.data(), v8::NewStringType::kNormal,
+                                              static_cast<int>(name.size())).ToLocalChecked(),
+                 make_namespace(ctx, m)).Check();
+  }
   return imports;
 }
 

@@ -1,32 +1,34 @@
-// The WASI import tables: one row per function (name, thunk, whether it can block), per module
-// name. Rows are defined next to their thunks, one file per spec group.
+// The WASI import objects, built from the function table (src/wasi/functions.hpp): each row's
+// thunk is bound to it in the file of its spec group, one file per group.
 #pragma once
 #include <v8.h>
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "src/wasi/functions.hpp"
+
 namespace wasio::engine {
 
 struct import_row {
-  std::string_view name;
+  size_t index;  // into wasi::functions
   v8::FunctionCallback thunk;
-  bool blocking;  // may suspend the guest: listed to asyncify
-  int arity;      // wasm parameters once legalized (an i64 counts as two i32)
 };
 
-// Every wasi_snapshot_preview1 function (the groups' rows, and ENOSYS for the rest), then the
-// WasmEdge socket extension's.
-std::span<const import_row> preview1_rows();
-// The same for wasi_unstable (snapshot 0): the preview1 rows, but for the functions whose ABI
-// differs, which have their own.
-std::span<const import_row> snapshot0_rows();
+// "wasi_snapshot_preview1" or "wasi_unstable".
+std::string_view module_name(wasi::module_set m);
 
-// "wasi_snapshot_preview1.fd_read,...,wasi_unstable.fd_read,..." for asyncify-imports.
-// "module.name,..." of the imports that may block (a module importing none of them needs no
-// suspension), or, with `all`, of every WASI import: the list given to asyncify, since any call
-// may yield the worker at the end of the guest's time slice.
+// The callback serving row `index` of wasi::functions, or null if no group binds one.
+v8::FunctionCallback thunk_of(size_t index);
+
+// The wasm parameters of a row once legalized (an i64 may come as two i32 halves).
+int legal_arity(const wasi::function_row& f);
+
+// "module.name,..." of the WASI imports that may block (a module importing none of them needs
+// no suspension), or, with `all`, of every one: the lists given to asyncify, since any call may
+// yield the worker at the end of the guest's time slice.
 std::string asyncify_import_list(bool all = false);
 
 // `f` called through a JS function of `arity` parameters, which V8 calls from wasm faster than a
@@ -36,16 +38,11 @@ v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::
 // Builds {wasi_snapshot_preview1: {...}, wasi_unstable: {...}}.
 v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx);
 
-}  // namespace wasio::engine
-
-namespace wasio::engine {
-// The rows of each spec group, defined beside their thunks.
+// The rows each spec group binds, beside their thunks.
 std::span<const import_row> args_clock_random_rows();
 std::span<const import_row> fd_rows();
-std::span<const import_row> poll_proc_sched_rows();
-std::span<const import_row> fd_snapshot0_rows();
 std::span<const import_row> path_rows();
-std::span<const import_row> path_snapshot0_rows();
-std::span<const import_row> poll_snapshot0_rows();
+std::span<const import_row> poll_proc_sched_rows();
 std::span<const import_row> sock_rows();
+
 }  // namespace wasio::engine

@@ -54,6 +54,7 @@ config config::clone() const {
   c.limits = limits;
   c.net = net;
   c.host_data = host_data;
+  c.trace = trace;
   return c;
 }
 

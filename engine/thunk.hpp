@@ -5,12 +5,14 @@
 //     errc clock_time_get(call c, uint32_t id, uint64_t precision, uint32_t out_ptr);
 // It decodes guest pointers through c.mem (fault when out of range), calls the WASI function and
 // encodes the results. A thunk that can block returns asio::awaitable<errc> and is handed to the
-// guest's suspension mode. v8_callback<&fn> turns either kind into a V8 FunctionCallback, so a
-// table row is just row<&fn>("name").
+// guest's suspension mode. v8_callback turns either kind into a V8 FunctionCallback, so a
+// table row is just row<"name", &fn>(), which the compiler checks against the function's row in
+// src/wasi/functions.hpp.
 #pragma once
 #include <v8.h>
 
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <tuple>
@@ -21,6 +23,7 @@
 #include "engine/imports.hpp"
 #include "engine/memory.hpp"
 #include "engine/worker.hpp"
+#include "src/wasi/functions.hpp"
 #include "wasio/errno.hpp"
 
 namespace wasio::engine {
@@ -116,10 +119,63 @@ inline attention_result attend(suspension& s) {
 
 }  // namespace detail
 
+namespace detail {
+
+// Carries out one call of thunk `Fn` (attention: the guest is being rewound, or its time slice
+// is over). Returns the errno the call completed with, or nullopt when the guest is unwinding
+// (V8 ignores the return value meanwhile) or the thunk returns nothing.
 template <auto Fn>
-void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  using sig = detail::signature<decltype(Fn)>;
+inline std::optional<int32_t> serve(guest* g, bool attention, const v8::FunctionCallbackInfo<v8::Value>& info) {
+  using sig = signature<decltype(Fn)>;
   using args = typename sig::args;
+  if constexpr (std::is_same_v<typename sig::ret, asio::awaitable<errc>>) {
+    suspension* s = g->suspender();
+    if (!s) return static_cast<int32_t>(errc::notsup);  // a start function: nothing can be suspended yet
+    if (attention) {
+      auto [what, value] = attend(*s);
+      if (what == attended::unwinding) return std::nullopt;
+      if (what == attended::resumed) return value;
+    }
+    return s->block(invoke<Fn>(call{g}, info, static_cast<args*>(nullptr)));
+  } else {
+    // Only a yield suspends a call that cannot block: resumed, it is carried out as usual.
+    if (attention) [[unlikely]] {
+      suspension* s = g->suspender();
+      if (s && attend(*s).what == attended::unwinding) return std::nullopt;
+    }
+    if constexpr (std::is_void_v<typename sig::ret>) {
+      invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
+      return std::nullopt;
+    } else {
+      return static_cast<int32_t>(invoke<Fn>(call{g}, info, static_cast<args*>(nullptr)));
+    }
+  }
+}
+
+// The same, reported to the guest's trace hook (engine/trace.cpp) once the call has completed:
+// in asyncify mode that is when the guest is rewound into it, so the start time is kept across
+// the unwinding.
+void report_call(guest& g, size_t row, const v8::FunctionCallbackInfo<v8::Value>& info, std::optional<int32_t> err);
+
+template <auto Fn>
+std::optional<int32_t> serve_traced(guest* g, size_t row, bool attention,
+                                    const v8::FunctionCallbackInfo<v8::Value>& info) {
+  if (!g->rewinding()) g->trace_start() = std::chrono::steady_clock::now();
+  if constexpr (std::is_void_v<typename signature<decltype(Fn)>::ret>) {
+    report_call(*g, row, info, std::nullopt);  // proc_exit: reported before it ends the guest
+    return serve<Fn>(g, attention, info);
+  } else {
+    std::optional<int32_t> r = serve<Fn>(g, attention, info);
+    if (r) report_call(*g, row, info, r);  // else unwinding: not completed yet
+    return r;
+  }
+}
+
+}  // namespace detail
+
+// The V8 callback of thunk `Fn`, serving row `Row` of wasi::functions.
+template <auto Fn, size_t Row>
+void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   guest* g = current_guest;
   if (!g) {  // called outside a guest run (e.g. re-exported and called from JS): refuse
     info.GetReturnValue().Set(static_cast<int32_t>(errc::notcapable));
@@ -127,55 +183,55 @@ void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   // Rewound into this call, or at the end of the time slice: two plain loads decide.
   bool attention = g->rewinding() || g->owner().preempt_due();
-  if constexpr (std::is_same_v<typename sig::ret, asio::awaitable<errc>>) {
-    suspension* s = g->suspender();
-    if (!s) {  // a start function: nothing can be suspended yet
-      info.GetReturnValue().Set(static_cast<int32_t>(errc::notsup));
-      return;
-    }
-    if (attention) {
-      auto [what, value] = detail::attend(*s);
-      if (what == detail::attended::unwinding) return;  // V8 ignores the return value meanwhile
-      if (what == detail::attended::resumed) {
-        info.GetReturnValue().Set(value);
-        return;
-      }
-    }
-    auto op = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
-    info.GetReturnValue().Set(s->block(std::move(op)).value_or(0));
+  std::optional<int32_t> r = g->traced() ? detail::serve_traced<Fn>(g, Row, attention, info)
+                                         : detail::serve<Fn>(g, attention, info);
+  if (r) info.GetReturnValue().Set(*r);
+}
+
+namespace detail {
+
+// Whether thunk `Fn` has the wasm parameters, the result and the blocking of row `f`.
+template <class A>
+constexpr bool agrees_one(const wasi::arg_spec& a) {
+  if constexpr (is_optional<A>::value) {
+    return a.optional && agrees_one<typename A::value_type>(wasi::arg_spec{a.name, a.kind, false});
   } else {
-    // Only a yield suspends a call that cannot block: resumed, it is carried out as usual.
-    if (attention) [[unlikely]] {
-      suspension* s = g->suspender();
-      if (s && detail::attend(*s).what == detail::attended::unwinding) return;
-    }
-    if constexpr (std::is_void_v<typename sig::ret>) {
-      detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
-    } else {
-      errc e = detail::invoke<Fn>(call{g}, info, static_cast<args*>(nullptr));
-      info.GetReturnValue().Set(static_cast<int32_t>(e));
-    }
+    return !a.optional && a.kind != wasi::arg_kind::invalid && (sizeof(A) == 8) == wasi::is_i64(a.kind);
   }
 }
-
-// A table row for thunk `Fn`: its arity and whether it blocks follow from its signature.
-namespace detail {
-template <class A>
-constexpr int legal_width() {
-  if constexpr (is_optional<A>::value) return legal_width<typename A::value_type>();
-  else return sizeof(A) == 8 ? 2 : 1;
-}
 template <class... A>
-constexpr int legal_arity(std::tuple<A...>*) {
-  return (legal_width<A>() + ... + 0);
+constexpr bool agrees_args(const wasi::function_row& f, std::tuple<A...>*) {
+  size_t i = 0;
+  return sizeof...(A) == wasi::arg_count(f) && (agrees_one<A>(wasi::arg_at(f, i++)) && ... && true);
 }
+template <auto Fn>
+constexpr bool agrees(const wasi::function_row& f) {
+  using sig = signature<decltype(Fn)>;
+  constexpr bool blocking = std::is_same_v<typename sig::ret, asio::awaitable<errc>>;
+  constexpr bool returns = !std::is_void_v<typename sig::ret>;
+  return f.blocking == blocking && f.returns == returns && agrees_args(f, static_cast<typename sig::args*>(nullptr));
+}
+
+template <size_t N>
+struct fixed_name {
+  char s[N]{};
+  constexpr fixed_name(const char (&a)[N]) {
+    for (size_t i = 0; i < N; ++i) s[i] = a[i];
+  }
+  constexpr std::string_view view() const { return {s, N - 1}; }
+};
+
 }  // namespace detail
 
-template <auto Fn>
-constexpr import_row row(std::string_view name) {
-  using sig = detail::signature<decltype(Fn)>;
-  return import_row{name, v8_callback<Fn>, std::is_same_v<typename sig::ret, asio::awaitable<errc>>,
-                    detail::legal_arity(static_cast<typename sig::args*>(nullptr))};
+// The import row of thunk `Fn` for function `Name` of wasi::functions (under `Module`: the
+// wasi_unstable variants name it). The compiler checks the thunk against the row.
+template <detail::fixed_name Name, auto Fn, wasi::module_set Module = wasi::preview1>
+constexpr import_row row() {
+  constexpr size_t index = wasi::row_index(Name.view(), Module);
+  static_assert(index != wasi::kNoRow, "a thunk for a function that src/wasi/functions.hpp does not have");
+  static_assert(detail::agrees<Fn>(wasi::functions[index]),
+                "the thunk's parameters, result or blocking differ from its row in src/wasi/functions.hpp");
+  return import_row{index, v8_callback<Fn, index>};
 }
 
 // The errno of a call that returns nothing.

@@ -57,13 +57,13 @@ errc random_get(call c, uint32_t buf, uint32_t len) {
 }
 
 constexpr import_row rows[] = {
-    row<&args_get>("args_get"),
-    row<&args_sizes_get>("args_sizes_get"),
-    row<&environ_get>("environ_get"),
-    row<&environ_sizes_get>("environ_sizes_get"),
-    row<&clock_res_get>("clock_res_get"),
-    row<&clock_time_get>("clock_time_get"),
-    row<&random_get>("random_get"),
+    row<"args_get", &args_get>(),
+    row<"args_sizes_get", &args_sizes_get>(),
+    row<"environ_get", &environ_get>(),
+    row<"environ_sizes_get", &environ_sizes_get>(),
+    row<"clock_res_get", &clock_res_get>(),
+    row<"clock_time_get", &clock_time_get>(),
+    row<"random_get", &random_get>(),
 };
 
 }  // namespace

@@ -129,35 +129,31 @@ errc fd_filestat_set_times(call c, uint32_t fd, uint64_t atim, uint64_t mtim, ui
 errc fd_renumber(call c, uint32_t from, uint32_t to) { return status(wasi::fd_renumber(c.ctx(), from, to)); }
 
 constexpr import_row rows[] = {
-    row<&fd_advise>("fd_advise"),
-    row<&fd_allocate>("fd_allocate"),
-    row<&fd_datasync>("fd_datasync"),
-    row<&fd_sync>("fd_sync"),
-    row<&fd_fdstat_set_rights>("fd_fdstat_set_rights"),
-    row<&fd_filestat_set_size>("fd_filestat_set_size"),
-    row<&fd_filestat_set_times>("fd_filestat_set_times"),
-    row<&fd_renumber>("fd_renumber"),
-    row<&fd_read>("fd_read"),
-    row<&fd_write>("fd_write"),
-    row<&fd_pread>("fd_pread"),
-    row<&fd_pwrite>("fd_pwrite"),
-    row<&fd_close>("fd_close"),
-    row<&fd_seek>("fd_seek"),
-    row<&fd_tell>("fd_tell"),
-    row<&fd_fdstat_get>("fd_fdstat_get"),
-    row<&fd_fdstat_set_flags>("fd_fdstat_set_flags"),
-    row<&fd_prestat_get>("fd_prestat_get"),
-    row<&fd_prestat_dir_name>("fd_prestat_dir_name"),
-};
-
-// wasi_unstable's differences; its other functions are the rows above.
-constexpr import_row snapshot0_diff[] = {
-    row<&fd_seek_snapshot0>("fd_seek"),
+    row<"fd_advise", &fd_advise>(),
+    row<"fd_allocate", &fd_allocate>(),
+    row<"fd_datasync", &fd_datasync>(),
+    row<"fd_sync", &fd_sync>(),
+    row<"fd_fdstat_set_rights", &fd_fdstat_set_rights>(),
+    row<"fd_filestat_set_size", &fd_filestat_set_size>(),
+    row<"fd_filestat_set_times", &fd_filestat_set_times>(),
+    row<"fd_renumber", &fd_renumber>(),
+    row<"fd_read", &fd_read>(),
+    row<"fd_write", &fd_write>(),
+    row<"fd_pread", &fd_pread>(),
+    row<"fd_pwrite", &fd_pwrite>(),
+    row<"fd_close", &fd_close>(),
+    row<"fd_seek", &fd_seek>(),
+    row<"fd_tell", &fd_tell>(),
+    row<"fd_fdstat_get", &fd_fdstat_get>(),
+    row<"fd_fdstat_set_flags", &fd_fdstat_set_flags>(),
+    row<"fd_prestat_get", &fd_prestat_get>(),
+    row<"fd_prestat_dir_name", &fd_prestat_dir_name>(),
+    // wasi_unstable's variants, whose ABI differs.
+    row<"fd_seek", &fd_seek_snapshot0, wasi::unstable>(),
 };
 
 }  // namespace
 
 std::span<const import_row> fd_rows() { return rows; }
-std::span<const import_row> fd_snapshot0_rows() { return snapshot0_diff; }
 
 }  // namespace wasio::engine

@@ -148,29 +148,25 @@ errc path_symlink(call c, uint32_t old_path, uint32_t old_len, uint32_t fd, uint
 }
 
 constexpr import_row rows[] = {
-    row<&path_filestat_set_times>("path_filestat_set_times"),
-    row<&path_link>("path_link"),
-    row<&path_readlink>("path_readlink"),
-    row<&path_symlink>("path_symlink"),
-    row<&fd_filestat_get>("fd_filestat_get"),
-    row<&fd_readdir>("fd_readdir"),
-    row<&path_open>("path_open"),
-    row<&path_filestat_get>("path_filestat_get"),
-    row<&path_create_directory>("path_create_directory"),
-    row<&path_remove_directory>("path_remove_directory"),
-    row<&path_unlink_file>("path_unlink_file"),
-    row<&path_rename>("path_rename"),
-};
-
-// wasi_unstable's differences; its other functions are the rows above.
-constexpr import_row snapshot0_diff[] = {
-    row<&fd_filestat_get_snapshot0>("fd_filestat_get"),
-    row<&path_filestat_get_snapshot0>("path_filestat_get"),
+    row<"path_filestat_set_times", &path_filestat_set_times>(),
+    row<"path_link", &path_link>(),
+    row<"path_readlink", &path_readlink>(),
+    row<"path_symlink", &path_symlink>(),
+    row<"fd_filestat_get", &fd_filestat_get>(),
+    row<"fd_readdir", &fd_readdir>(),
+    row<"path_open", &path_open>(),
+    row<"path_filestat_get", &path_filestat_get>(),
+    row<"path_create_directory", &path_create_directory>(),
+    row<"path_remove_directory", &path_remove_directory>(),
+    row<"path_unlink_file", &path_unlink_file>(),
+    row<"path_rename", &path_rename>(),
+    // wasi_unstable's variants, whose ABI differs.
+    row<"fd_filestat_get", &fd_filestat_get_snapshot0, wasi::unstable>(),
+    row<"path_filestat_get", &path_filestat_get_snapshot0, wasi::unstable>(),
 };
 
 }  // namespace
 
 std::span<const import_row> path_rows() { return rows; }
-std::span<const import_row> path_snapshot0_rows() { return snapshot0_diff; }
 
 }  // namespace wasio::engine

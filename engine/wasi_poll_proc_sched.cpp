@@ -56,20 +56,16 @@ asio::awaitable<errc> sched_yield(call) {
 }
 
 constexpr import_row rows[] = {
-    row<&poll_oneoff>("poll_oneoff"),
-    row<&proc_exit>("proc_exit"),
-    row<&proc_raise>("proc_raise"),
-    row<&sched_yield>("sched_yield"),
-};
-
-// wasi_unstable's differences; its other functions are the rows above.
-constexpr import_row snapshot0_diff[] = {
-    row<&poll_oneoff_snapshot0>("poll_oneoff"),
+    row<"poll_oneoff", &poll_oneoff>(),
+    row<"proc_exit", &proc_exit>(),
+    row<"proc_raise", &proc_raise>(),
+    row<"sched_yield", &sched_yield>(),
+    // wasi_unstable's variants, whose ABI differs.
+    row<"poll_oneoff", &poll_oneoff_snapshot0, wasi::unstable>(),
 };
 
 }  // namespace
 
 std::span<const import_row> poll_proc_sched_rows() { return rows; }
-std::span<const import_row> poll_snapshot0_rows() { return snapshot0_diff; }
 
 }  // namespace wasio::engine

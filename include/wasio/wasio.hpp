@@ -181,6 +181,24 @@ struct limits {
   std::chrono::nanoseconds wall_time{0};  // from the start of its instantiation
 };
 
+// One WASI call a guest made, as config::trace reports it once the call has completed.
+struct wasi_call {
+  std::string_view function;   // "fd_write"
+  std::string_view arguments;  // decoded: `fd=1, iovs=[1 iovec, 13 bytes]`; strings quoted, no raw pointers
+  std::string_view results;    // what the call stored for the guest on success (`13`), else empty
+  errc error = errc::success;  // the errno it returned
+  bool returns = true;         // false for proc_exit, reported before it ends the guest
+  std::chrono::nanoseconds duration{0};  // from the call to its completion, suspension included
+
+  // `fd_write(fd=1, iovs=[1 iovec, 13 bytes]) => 13 (success) 2.1µs`, or `proc_exit(rval=0)`:
+  // what `wasio run --trace` writes.
+  std::string line() const;
+};
+
+// Called on the guest's worker thread after each of its WASI calls; the views are valid during
+// the call only. Unset (the default), tracing costs a test of this function per call.
+using wasi_trace = std::function<void(const wasi_call&)>;
+
 // What one guest runs with. Move-only (its stdio may own fds): a config is run once.
 struct config {
   std::vector<std::string> args;  // argv, argv[0] included
@@ -192,6 +210,7 @@ struct config {
   // The embedder's own state for this guest, which its host functions get back from
   // call_context::host_data().
   std::shared_ptr<void> host_data;
+  wasi_trace trace;  // every WASI call the guest makes, reported (see wasi_call)
 
   // A config for another guest with the same settings (stdio_fd::clone for its stdio).
   config clone() const;

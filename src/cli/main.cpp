@@ -14,7 +14,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -69,6 +72,20 @@ bool takes_value(const CLI::App& run, std::string_view arg) {
 
 // The index just past the module path of `wasio run [options] module [guest args]`, so that
 // options after the module go to the guest. Options before it that take a value skip it.
+// Where --trace writes: one line per call, whole lines from any number of worker threads.
+struct trace_sink {
+  explicit trace_sink(FILE* f) : file(f) {}
+  FILE* file;
+  std::mutex mu;
+  wasio::wasi_trace hook(std::string prefix) {
+    return [this, prefix = std::move(prefix)](const wasio::wasi_call& c) {
+      std::string line = prefix + c.line() + "\n";
+      std::lock_guard lock(mu);
+      std::fwrite(line.data(), 1, line.size(), file);
+    };
+  }
+};
+
 int guest_args_start(int argc, char** argv, const CLI::App& run) {
   int i = 1;
   while (i < argc && argv[i][0] == '-') ++i;  // options of `wasio` itself (--help, --version)
@@ -184,6 +201,7 @@ int main(int argc, char** argv) {
   uint64_t max_memory = 0;
   double cpu_seconds = 0, wall_seconds = 0, slice_ms = 10;
   std::string module_path, mode = "auto", invoke_name;
+  std::string trace_to;  // "-": stderr
   bool verbose = false;
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
@@ -212,6 +230,9 @@ int main(int argc, char** argv) {
   run->add_option("--invoke", invoke_name, "call this export of a reactor module with the numbers after the module, and print its results")
       ->type_name("NAME");
   run->add_flag("-v,--verbose", verbose, "say which suspension mode the module runs in, and why");
+  // A flag, so that `--trace module.wasm` never takes the module for its file: a file is given as --trace=FILE.
+  run->add_flag("--trace{-}", trace_to, "write each WASI call the guest makes to stderr, or with --trace=FILE to FILE")
+      ->type_name("FILE");
   run->add_option("module", module_path, "the .wasm file; the guest's arguments follow it")->required();
   // Everything after the module path belongs to the guest, flags included: CLI11 sees only what
   // comes before it.
@@ -277,6 +298,17 @@ int main(int argc, char** argv) {
   cfg.limits.cpu_time = seconds(cpu_seconds);
   cfg.limits.wall_time = seconds(wall_seconds);
 
+  std::shared_ptr<trace_sink> trace;
+  if (!trace_to.empty()) {
+    FILE* f = trace_to == "-" ? stderr : std::fopen(trace_to.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "wasio: --trace=%s: %s\n", trace_to.c_str(), std::strerror(errno));
+      return 2;
+    }
+    trace = std::make_shared<trace_sink>(f);
+    cfg.trace = trace->hook("");
+  }
+
   raise_fd_limit();
   wasio::runtime_options opts;
   opts.workers = workers;
@@ -297,7 +329,11 @@ int main(int argc, char** argv) {
   }
   std::vector<std::future<wasio::exit_status>> runs;
   runs.reserve(instances);
-  for (unsigned i = 0; i < instances; ++i) runs.push_back(rt.async_run(mod.value(), cfg.clone(), asio::use_future));
+  for (unsigned i = 0; i < instances; ++i) {
+    auto c = cfg.clone();
+    if (trace && instances > 1) c.trace = trace->hook(fmt::format("[{}] ", i));
+    runs.push_back(rt.async_run(mod.value(), std::move(c), asio::use_future));
+  }
 
   int status = 0;
   for (unsigned i = 0; i < instances; ++i) {

@@ -13,6 +13,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <asio/write.hpp>
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -273,6 +274,30 @@ TEST_P(embedding, every_number_type_crosses_host_functions) {
   auto inst = instantiate(rt, m.value());
   EXPECT_EQ(call<int64_t>(inst, "call_wide", int64_t{-3} << 35).value(), (int64_t{-3} << 35) * 7);
   EXPECT_EQ(call<double>(inst, "call_fmix", 1.5f, 2.25).value(), 3.375);
+}
+
+// config::trace sees each WASI call once, when it has completed: a blocking one once, not again
+// when asyncify rewinds the guest into it, with the time it was suspended.
+TEST_P(embedding, the_trace_hook_sees_each_wasi_call_once_completed) {
+  wasio::runtime rt(options({}));
+  auto sleeper = rt.load_file(guest("sleeper")).value();
+  std::vector<std::string> lines;
+  std::vector<std::chrono::nanoseconds> polls;
+  wasio::config cfg;
+  cfg.args = {"sleeper", "30"};
+  cfg.trace = [&](const wasio::wasi_call& c) {  // the guest's worker thread: one guest, no lock needed
+    lines.push_back(c.line());
+    if (c.function == "poll_oneoff") polls.push_back(c.duration);
+  };
+  EXPECT_EQ(rt.async_run(sleeper, std::move(cfg), asio::use_future).get(), wasio::exit_status{});
+  ASSERT_EQ(polls.size(), 1u) << ::testing::PrintToString(lines);
+  EXPECT_GE(polls[0], 30ms);  // it includes the sleep: the start was kept across the suspension
+  auto has = [&](std::string_view prefix) {
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.starts_with(prefix); });
+  };
+  EXPECT_TRUE(has("poll_oneoff(nsubscriptions=1) => 1 (success) ")) << ::testing::PrintToString(lines);
+  EXPECT_TRUE(has("fd_write(fd=1, iovs=[")) << ::testing::PrintToString(lines);
+  EXPECT_TRUE(has("args_sizes_get() => 2, 11 (success) ")) << ::testing::PrintToString(lines);
 }
 
 TEST_P(embedding, imports_are_checked_before_any_guest_code_runs) {
