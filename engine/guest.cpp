@@ -95,7 +95,7 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     std::shared_ptr<async::host_stream> s;
     if (!err) s = stdio[fd]->is_null() ? worker_.null_stream(&err) : worker_.stdio_stream(stdio[fd]->get(), &err);
     if (s) {
-      wasi_.fds.insert_at(fd, wasi::stdio_entry(std::move(s)));
+      wasi_.fds.insert_at(fd, wasi::entry_for(wasi::host_resource(std::move(s))));
     } else if (stdio[fd]->error() || stdio[fd]->is_null() || (stdio[fd]->get() >= 0 && err != EBADF)) {
       // Out of fds, say: the guest must not run with its output silently gone.
       static const char* names[3] = {"stdin", "stdout", "stderr"};
@@ -122,7 +122,7 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     // Non-blocking, as wasmtime hands --tcplisten sockets over: accept answers `again` when
     // nothing is pending, and the guest waits in poll_oneoff. Go's runtime runs every goroutine
     // on one thread and relies on it: a blocking accept would stop the whole program.
-    wasi::fd_entry e = wasi::socket_entry(std::move(s));
+    wasi::fd_entry e = wasi::entry_for(wasi::host_resource(std::move(s)));
     e.stat.flags = wasi::fdflags::nonblock;
     wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e));
   }

@@ -52,43 +52,13 @@ result<void> fd_table::renumber(fd_t from, fd_t to) {
   return ok();
 }
 
-fd_entry stdio_entry(std::shared_ptr<async::host_stream> s) {
-  using kind = async::host_stream::kind;
+fd_entry entry_for(std::shared_ptr<resource> r) {
   fd_entry e;
-  switch (s->type()) {
-    case kind::regular_file:
-      e.stat.type = filetype::regular_file;
-      e.stat.rights_base = rights::regular_file;
-      break;
-    case kind::character_device:
-      e.stat.type = filetype::character_device;
-      // A terminal has no seek rights (wasi-libc's isatty test); /dev/null and friends do.
-      e.stat.rights_base = ::isatty(s->native_handle()) ? rights::stream
-                                                          : rights::stream | rights::fd_seek | rights::fd_tell;
-      break;
-    case kind::socket_stream:
-    case kind::socket_dgram:
-      return socket_entry(std::move(s));
-    case kind::block_device:
-      e.stat.type = filetype::block_device;
-      e.stat.rights_base = rights::regular_file;
-      break;
-    default:
-      // Pipes have no preview1 file type; wasmtime reports them as `unknown` too. They may be
-      // asked to seek (and answer spipe), as programs probe seekability that way.
-      e.stat.type = filetype::unknown;
-      e.stat.rights_base = rights::stream | rights::fd_seek | rights::fd_tell;
-  }
-  e.stat.flags = s->is_append() ? fdflags::append : 0;
-  e.stream = std::move(s);
-  return e;
-}
-
-fd_entry socket_entry(std::shared_ptr<async::host_stream> s) {
-  fd_entry e;
-  e.stat.type = s->type() == async::host_stream::kind::socket_dgram ? filetype::socket_dgram : filetype::socket_stream;
-  e.stat.rights_base = rights::socket;
-  e.stream = std::move(s);
+  e.stat.type = r->type();
+  e.stat.rights_base = r->rights();
+  if (e.stat.type == filetype::directory) e.stat.rights_inheriting = rights::directory_inheriting;
+  if (auto* s = r->host_stream(); s && s->is_append()) e.stat.flags = fdflags::append;
+  e.res = std::move(r);
   return e;
 }
 
@@ -96,13 +66,9 @@ outcome::result<fd_entry, preopen_error, outcome::policy::terminate> open_preope
     const std::string& host_path, std::string guest_path, bool read_only) {
   int fd = ::open(host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return preopen_error{errno};
-  fd_entry e;
-  e.dir.reset(fd);
+  fd_entry e = entry_for(directory_resource(async::unique_fd(fd)));
   e.is_preopen = true;
   e.preopen_name = std::move(guest_path);
-  e.stat.type = filetype::directory;
-  e.stat.rights_base = rights::directory;
-  e.stat.rights_inheriting = rights::directory_inheriting;
   if (read_only) {
     e.stat.rights_base &= ~rights::writes;
     e.stat.rights_inheriting &= ~rights::writes;

@@ -13,23 +13,19 @@
 #include <asio/awaitable.hpp>
 #include <span>
 
-#include "async/host_stream.hpp"
 #include "async/unique_fd.hpp"
 #include "src/wasi/abi.hpp"
+#include "src/wasi/resource.hpp"
 #include "wasio/network.hpp"
 #include "wasio/result.hpp"
 
 namespace wasio::wasi {
 
 struct fd_entry {
-  fdstat stat;                                 // type, the flags the guest set, rights
-  std::shared_ptr<async::host_stream> stream;  // files, pipes, terminals, sockets
-  async::unique_fd dir;                        // a preopened directory
-  std::string preopen_name;                    // its guest path (prestat)
+  fdstat stat;                  // type, the flags the guest set, rights
+  std::shared_ptr<resource> res;  // what the fd refers to (shared: a dup, a call still waiting on it)
+  std::string preopen_name;     // its guest path (prestat)
   bool is_preopen = false;
-  // The host description is the guest's alone (a file it opened), so APPEND can be applied to
-  // it; stdio descriptions are shared with the embedder and keep the guest's flags as a view.
-  bool private_description = false;
 };
 
 class fd_table {
@@ -70,18 +66,9 @@ inline std::span<const ::iovec> clamp_iov(std::span<const ::iovec> iov) {
   return iov.size() > IOV_MAX ? iov.first(IOV_MAX) : iov;
 }
 
-// For fd.cpp and path.cpp: fd_read/fd_write (no offset) or fd_pread/fd_pwrite on the regular
-// file behind `e`, through async/file_io (off the worker when the kernel would block; always
-// for writes to a file opened for synchronous writes).
-asio::awaitable<result<size>> file_transfer(const context& c, const fd_entry& e,
-                                            std::span<const ::iovec> iov,
-                                            std::optional<filesize> offset, bool write);
-
-// The fd entry for a host stream used as stdio: its WASI type and rights follow the host kind.
-fd_entry stdio_entry(std::shared_ptr<async::host_stream> s);
-
-// The fd entry for a socket (the guest's own, accepted, handed in, or stdio).
-fd_entry socket_entry(std::shared_ptr<async::host_stream> s);
+// The fd entry for `r` with every right its kind allows (narrowed by the caller as needed),
+// its type, and APPEND if its host description has it.
+fd_entry entry_for(std::shared_ptr<resource> r);
 
 // Opens host directory `host_path` as a preopen named `guest_path`. Returns the host errno on
 // failure, for the embedder's message.

@@ -1,21 +1,37 @@
-// fd_* calls and sched_yield.
-#include <fcntl.h>
-#include <unistd.h>
-
+// fd_* calls (and sched_yield): rights and fd flags are checked here, against the fd's entry; what the fd refers to
+// answers for its kind (resource.hpp).
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <cerrno>
+#include <climits>
 
-#include "async/file_io.hpp"
 #include "src/wasi/wasi.hpp"
 
 namespace wasio::wasi {
 namespace {
 
-result<size> transferred(const async::io_result& r) {
-  if (r.error) return from_host_errno(r.error);
-  return static_cast<size>(r.bytes);  // at most the guest's buffers, which fit in 32 bits
+// fd_read and fd_write: the same checks, then one transfer that suspends unless NONBLOCK.
+asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::iovec> iov, bool write) {
+  WASIO_CO_TRY(e, c.fds.get(fd, write ? rights::fd_write : rights::fd_read));
+  iov = clamp_iov(iov);
+  // The shared_ptr keeps the resource alive if the guest closes the fd meanwhile.
+  std::shared_ptr<resource> r = e->res;
+  uint16_t flags = e->stat.flags;
+  if (flags & fdflags::nonblock) co_return write ? r->try_write(iov) : r->try_read(iov);
+  // Statements, not conditional expressions around co_await: see docs/why-gcc-coroutines.md.
+  if (write) co_return co_await r->write(iov, flags);
+  co_return co_await r->read(iov, flags);
+}
+
+// fd_pread and fd_pwrite: at an offset, which needs fd_seek besides fd_read or fd_write.
+asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset,
+                                         bool write) {
+  WASIO_CO_TRY(e, c.fds.get(fd, (write ? rights::fd_write : rights::fd_read) | rights::fd_seek));
+  std::shared_ptr<resource> r = e->res;
+  uint16_t flags = e->stat.flags;
+  iov = clamp_iov(iov);
+  if (write) co_return co_await r->pwrite(iov, offset, flags);
+  co_return co_await r->pread(iov, offset, flags);
 }
 
 }  // namespace
@@ -26,47 +42,20 @@ asio::awaitable<result<void>> sched_yield() {
   co_return ok();
 }
 
-namespace {
-
-// fd_read and fd_write: the same checks, then one transfer that suspends unless NONBLOCK.
-asio::awaitable<result<size>> transfer(context& c, fd_t fd, std::span<const ::iovec> iov, bool write) {
-  WASIO_CO_TRY(e, c.fds.get(fd, write ? rights::fd_write : rights::fd_read));
-  if (e->stat.type == filetype::directory) co_return errc::isdir;
-  if (!e->stream) co_return errc::badf;
-  iov = clamp_iov(iov);
-  // The shared_ptr keeps the stream alive if the guest closes the fd meanwhile.
-  auto stream = e->stream;
-  if (e->stat.flags & fdflags::nonblock) {
-    co_return transferred(write ? stream->try_writev(iov) : stream->try_readv(iov));
-  }
-  if (stream->is_file()) co_return co_await file_transfer(c, *e, iov, std::nullopt, write);
-  async::io_result r;
-  if (write) {
-    r = co_await stream->async_writev(iov);
-  } else {
-    r = co_await stream->async_readv(iov);
-  }
-  co_return transferred(r);
-}
-
-}  // namespace
-
-asio::awaitable<result<size>> file_transfer(const context& c, const fd_entry& e,
-                                            std::span<const ::iovec> iov,
-                                            std::optional<filesize> offset, bool write) {
-  auto stream = e.stream;  // taken before the first wait: the guest may close the fd meanwhile
-  bool synced = e.stat.flags & (fdflags::sync | fdflags::dsync);
-  // A statement, not a function argument, around co_await: docs/why-gcc-coroutines.md.
-  async::io_result r = co_await async::file_transfer(c.executor, stream->native_handle(), iov, offset, write, synced);
-  co_return transferred(r);
-}
-
 asio::awaitable<result<size>> fd_read(context& c, fd_t fd, std::span<const ::iovec> iov) {
   return transfer(c, fd, iov, false);
 }
 
 asio::awaitable<result<size>> fd_write(context& c, fd_t fd, std::span<const ::iovec> iov) {
   return transfer(c, fd, iov, true);
+}
+
+asio::awaitable<result<size>> fd_pread(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
+  return positional(c, fd, iov, offset, false);
+}
+
+asio::awaitable<result<size>> fd_pwrite(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
+  return positional(c, fd, iov, offset, true);
 }
 
 result<void> fd_close(context& c, fd_t fd) { return c.fds.close(fd); }
@@ -76,27 +65,13 @@ result<filesize> fd_seek(context& c, fd_t fd, int64_t offset, uint8_t w) {
   uint64_t needed = (w == static_cast<uint8_t>(whence::cur) && offset == 0) ? rights::fd_tell
                                                                             : rights::fd_seek;
   WASIO_TRY(e, c.fds.get(fd, needed));
-  int host_whence;
-  switch (static_cast<whence>(w)) {
-    case whence::set: host_whence = SEEK_SET; break;
-    case whence::cur: host_whence = SEEK_CUR; break;
-    case whence::end: host_whence = SEEK_END; break;
-    default: return errc::inval;
-  }
-  if (!e->stream) return e->stat.type == filetype::directory ? errc::isdir : errc::badf;
-  if (e->stream->can_block()) return errc::spipe;  // pipes, terminals, sockets
-  off_t r = ::lseek(e->stream->native_handle(), static_cast<off_t>(offset), host_whence);
-  if (r < 0) return from_host_errno(errno);
-  return static_cast<filesize>(r);
+  if (w > static_cast<uint8_t>(whence::end)) return errc::inval;
+  return e->res->seek(offset, static_cast<whence>(w));
 }
 
 result<filesize> fd_tell(context& c, fd_t fd) {
   WASIO_TRY(e, c.fds.get(fd, rights::fd_tell));
-  if (!e->stream) return e->stat.type == filetype::directory ? errc::isdir : errc::badf;
-  if (e->stream->can_block()) return errc::spipe;
-  off_t r = ::lseek(e->stream->native_handle(), 0, SEEK_CUR);
-  if (r < 0) return from_host_errno(errno);
-  return static_cast<filesize>(r);
+  return e->res->seek(0, whence::cur);
 }
 
 result<fdstat> fd_fdstat_get(context& c, fd_t fd) {
@@ -107,14 +82,16 @@ result<fdstat> fd_fdstat_get(context& c, fd_t fd) {
 result<void> fd_fdstat_set_flags(context& c, fd_t fd, uint16_t flags) {
   WASIO_TRY(e, c.fds.get(fd, rights::fd_fdstat_set_flags));
   if (flags & ~fdflags::all) return errc::inval;
-  if (e->private_description && e->stream) {
-    int h = e->stream->native_handle();
-    int fl = ::fcntl(h, F_GETFL);
-    if (fl < 0) return from_host_errno(errno);
-    fl = (flags & fdflags::append) ? (fl | O_APPEND) : (fl & ~O_APPEND);
-    if (::fcntl(h, F_SETFL, fl) != 0) return from_host_errno(errno);
-  }
+  if (auto r = e->res->set_append(flags & fdflags::append); !r) return r.error();
   e->stat.flags = flags;
+  return ok();
+}
+
+result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t inheriting) {
+  WASIO_TRY(e, c.fds.get(fd));
+  if ((base & ~e->stat.rights_base) || (inheriting & ~e->stat.rights_inheriting)) return errc::notcapable;
+  e->stat.rights_base = base;
+  e->stat.rights_inheriting = inheriting;
   return ok();
 }
 
@@ -129,5 +106,44 @@ result<std::string_view> fd_prestat_dir_name(context& c, fd_t fd) {
   if (!e->is_preopen) return errc::badf;
   return std::string_view(e->preopen_name);
 }
+
+result<void> fd_renumber(context& c, fd_t from, fd_t to) { return c.fds.renumber(from, to); }
+
+result<filestat> fd_filestat_get(context& c, fd_t fd) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_filestat_get));
+  return e->res->stat();
+}
+
+result<void> fd_filestat_set_size(context& c, fd_t fd, filesize size) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_filestat_set_size));
+  return e->res->set_size(size);
+}
+
+result<void> fd_filestat_set_times(context& c, fd_t fd, timestamp atim, timestamp mtim, uint16_t fst_flags) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_filestat_set_times));
+  return e->res->set_times(atim, mtim, fst_flags);
+}
+
+result<void> fd_advise(context& c, fd_t fd, filesize offset, filesize len, uint8_t advice) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_advise));
+  if (advice > advice_max) return errc::inval;
+  return e->res->advise(offset, len, advice);
+}
+
+result<void> fd_allocate(context& c, fd_t fd, filesize offset, filesize len) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_allocate));
+  return e->res->allocate(offset, len);
+}
+
+namespace {
+asio::awaitable<result<void>> flush(context& c, fd_t fd, bool data_only) {
+  WASIO_CO_TRY(e, c.fds.get(fd, data_only ? rights::fd_datasync : rights::fd_sync));
+  std::shared_ptr<resource> r = e->res;  // the guest may close the fd while the flush waits
+  co_return co_await r->sync(data_only);
+}
+}  // namespace
+
+asio::awaitable<result<void>> fd_datasync(context& c, fd_t fd) { return flush(c, fd, true); }
+asio::awaitable<result<void>> fd_sync(context& c, fd_t fd) { return flush(c, fd, false); }
 
 }  // namespace wasio::wasi

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "async/file_io.hpp"
+#include "src/wasi/host_file.hpp"
 #include "src/wasi/wasi.hpp"
 
 namespace wasio::wasi {
@@ -165,8 +166,9 @@ result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bo
 // The directory behind `fd`, which must hold `needed`.
 result<int> dir_of(context& c, fd_t fd, uint64_t needed) {
   WASIO_TRY(e, c.fds.get(fd, needed));
-  if (!e->dir) return errc::notdir;
-  return e->dir.get();
+  int dir = e->res->directory_fd();
+  if (dir < 0) return errc::notdir;
+  return dir;
 }
 
 // The parent of the last component of `path`, opened beneath `dirfd`, and that component, for
@@ -229,31 +231,6 @@ result<void> refuse_trailing_slash_create(const parent& p) {
   return st ? errc::exist : st.error();
 }
 
-filetype type_of(mode_t m) {
-  switch (m & S_IFMT) {
-    case S_IFREG: return filetype::regular_file;
-    case S_IFDIR: return filetype::directory;
-    case S_IFCHR: return filetype::character_device;
-    case S_IFBLK: return filetype::block_device;
-    case S_IFLNK: return filetype::symbolic_link;
-    case S_IFSOCK: return filetype::socket_stream;
-    default: return filetype::unknown;
-  }
-}
-
-timestamp ns(const timespec& t) {
-  return static_cast<timestamp>(t.tv_sec) * 1'000'000'000u + static_cast<timestamp>(t.tv_nsec);
-}
-
-filestat to_filestat(const struct stat& st) {
-  return filestat{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), type_of(st.st_mode),
-                  static_cast<uint64_t>(st.st_nlink), static_cast<uint64_t>(st.st_size), ns(st.st_atim),
-                  ns(st.st_mtim), ns(st.st_ctim)};
-}
-
-// The host fd of an fd entry, file or directory.
-int host_fd(const fd_entry& e) { return e.dir ? e.dir.get() : e.stream ? e.stream->native_handle() : -1; }
-
 filetype dirent_type(unsigned char t) {
   switch (t) {
     case DT_REG: return filetype::regular_file;
@@ -266,37 +243,6 @@ filetype dirent_type(unsigned char t) {
   }
 }
 
-asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset,
-                                         bool write) {
-  WASIO_CO_TRY(e, c.fds.get(fd, (write ? rights::fd_write : rights::fd_read) | rights::fd_seek));
-  if (e->dir) co_return errc::isdir;
-  if (!e->stream) co_return errc::badf;
-  if (e->stream->can_block()) co_return errc::spipe;
-  if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
-  co_return co_await file_transfer(c, *e, iov, offset, write);
-}
-
-// The host fd behind `fd` with `needed` rights, file or directory.
-result<int> any_fd(context& c, fd_t fd, uint64_t needed) {
-  WASIO_TRY(e, c.fds.get(fd, needed));
-  int h = host_fd(*e);
-  if (h < 0) return errc::badf;
-  return h;
-}
-
-result<std::array<timespec, 2>> times(timestamp atim, timestamp mtim, uint16_t fl) {
-  if (fl & ~(fstflags::atim | fstflags::atim_now | fstflags::mtim | fstflags::mtim_now)) return errc::inval;
-  if ((fl & fstflags::atim) && (fl & fstflags::atim_now)) return errc::inval;
-  if ((fl & fstflags::mtim) && (fl & fstflags::mtim_now)) return errc::inval;
-  auto one = [](timestamp t, bool set, bool now) {
-    if (now) return timespec{0, UTIME_NOW};
-    if (!set) return timespec{0, UTIME_OMIT};
-    return timespec{static_cast<time_t>(t / 1'000'000'000u), static_cast<long>(t % 1'000'000'000u)};
-  };
-  return std::array<timespec, 2>{one(atim, fl & fstflags::atim, fl & fstflags::atim_now),
-                                 one(mtim, fl & fstflags::mtim, fl & fstflags::mtim_now)};
-}
-
 // /proc/self/fd/N: names an fd we opened beneath a directory, for calls that have no
 // fd-relative form that follows it (utimensat, linkat without CAP_DAC_READ_SEARCH).
 std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
@@ -304,77 +250,6 @@ std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 }  // namespace
 
 void use_fallback_resolution(bool on) { force_walk.store(on, std::memory_order_relaxed); }
-
-result<void> fd_advise(context& c, fd_t fd, filesize offset, filesize len, uint8_t advice) {
-  WASIO_TRY(h, any_fd(c, fd, rights::fd_advise));
-  if (advice > advice_max) return errc::inval;
-  if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
-  // WASI's advice values are POSIX's, in POSIX's order.
-  static constexpr int host_advice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
-                                        POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
-  int r = ::posix_fadvise(h, static_cast<off_t>(offset), static_cast<off_t>(len), host_advice[advice]);
-  return r == 0 ? ok() : result<void>(from_host_errno(r));
-}
-
-result<void> fd_allocate(context& c, fd_t fd, filesize offset, filesize len) {
-  WASIO_TRY(h, any_fd(c, fd, rights::fd_allocate));
-  if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX) - offset) return errc::inval;
-  int r = ::posix_fallocate(h, static_cast<off_t>(offset), static_cast<off_t>(len));
-  return r == 0 ? ok() : result<void>(from_host_errno(r));
-}
-
-namespace {
-asio::awaitable<result<void>> flush(context& c, fd_t fd, bool data_only) {
-  WASIO_CO_TRY(h, any_fd(c, fd, data_only ? rights::fd_datasync : rights::fd_sync));
-  auto r = co_await async::file_sync(c.executor, h, data_only);
-  if (r.error) co_return from_host_errno(r.error);
-  co_return ok();
-}
-}  // namespace
-
-asio::awaitable<result<void>> fd_datasync(context& c, fd_t fd) { return flush(c, fd, true); }
-asio::awaitable<result<void>> fd_sync(context& c, fd_t fd) { return flush(c, fd, false); }
-
-result<void> fd_fdstat_set_rights(context& c, fd_t fd, uint64_t base, uint64_t inheriting) {
-  WASIO_TRY(e, c.fds.get(fd));
-  if ((base & ~e->stat.rights_base) || (inheriting & ~e->stat.rights_inheriting)) return errc::notcapable;
-  e->stat.rights_base = base;
-  e->stat.rights_inheriting = inheriting;
-  return ok();
-}
-
-result<void> fd_filestat_set_size(context& c, fd_t fd, filesize size) {
-  WASIO_TRY(h, any_fd(c, fd, rights::fd_filestat_set_size));
-  if (size > static_cast<filesize>(INT64_MAX)) return errc::inval;
-  if (::ftruncate(h, static_cast<off_t>(size)) != 0) return from_host_errno(errno);
-  return ok();
-}
-
-result<void> fd_filestat_set_times(context& c, fd_t fd, timestamp atim, timestamp mtim, uint16_t fst_flags) {
-  WASIO_TRY(h, any_fd(c, fd, rights::fd_filestat_set_times));
-  WASIO_TRY(ts, times(atim, mtim, fst_flags));
-  if (::futimens(h, ts.data()) != 0) return from_host_errno(errno);
-  return ok();
-}
-
-result<void> fd_renumber(context& c, fd_t from, fd_t to) { return c.fds.renumber(from, to); }
-
-asio::awaitable<result<size>> fd_pread(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
-  return positional(c, fd, iov, offset, false);
-}
-
-asio::awaitable<result<size>> fd_pwrite(context& c, fd_t fd, std::span<const ::iovec> iov, filesize offset) {
-  return positional(c, fd, iov, offset, true);
-}
-
-result<filestat> fd_filestat_get(context& c, fd_t fd) {
-  WASIO_TRY(e, c.fds.get(fd, rights::fd_filestat_get));
-  struct stat st {};
-  if (::fstat(host_fd(*e), &st) != 0) return from_host_errno(errno);
-  filestat fs = to_filestat(st);
-  if (e->stat.type == filetype::unknown) fs.type = filetype::unknown;  // pipes, as fdstat says
-  return fs;
-}
 
 result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes) {
   WASIO_TRY(dirfd, dir_of(c, fd, rights::fd_readdir));
@@ -410,7 +285,8 @@ result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::str
   if (of & oflags::creat) needed |= rights::path_create_file;
   if (of & oflags::trunc) needed |= rights::path_filestat_set_size;
   WASIO_TRY(parent_entry, c.fds.get(dirfd_guest, needed));
-  if (!parent_entry->dir) return errc::notdir;
+  int parent = parent_entry->res->directory_fd();
+  if (parent < 0) return errc::notdir;
   if (of & ~(oflags::creat | oflags::directory | oflags::excl | oflags::trunc)) return errc::inval;
   if (fdfl & ~fdflags::all) return errc::inval;
   if (auto r = check_path(path); !r) return r.error();
@@ -433,12 +309,12 @@ result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::str
   if (fdfl & fdflags::dsync) flags |= O_DSYNC;
   if (fdfl & fdflags::sync) flags |= O_SYNC;
   if (fdfl & fdflags::rsync) flags |= O_RSYNC;
-  auto opened = open_beneath(parent_entry->dir.get(), std::string(path), flags,
+  auto opened = open_beneath(parent, std::string(path), flags,
                              dirflags & lookupflags::symlink_follow);
   if (!opened && opened.error() == errc::isdir && !(flags & O_DIRECTORY) && !(of & oflags::creat)) {
     // A directory opened without O_DIRECTORY but asking for write rights: open it read-only,
     // as a directory, as wasmtime does.
-    opened = open_beneath(parent_entry->dir.get(), std::string(path), O_RDONLY | O_DIRECTORY,
+    opened = open_beneath(parent, std::string(path), O_RDONLY | O_DIRECTORY,
                           dirflags & lookupflags::symlink_follow);
   }
   if (!opened) return opened.error();
@@ -446,24 +322,20 @@ result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::str
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return from_host_errno(errno);
 
-  fd_entry e;
-  e.stat.flags = fdfl;
+  std::shared_ptr<resource> res;
   if (S_ISDIR(st.st_mode)) {
-    e.stat.type = filetype::directory;
-    e.stat.rights_base = base & rights::directory;
-    e.stat.rights_inheriting = inheriting;
-    e.dir = std::move(fd);
+    res = directory_resource(std::move(fd));
   } else {
     int err = 0;
     auto stream = async::host_stream::open(c.executor, fd.get(), &err);
     if (!stream) return from_host_errno(err);
-    fd_entry kind = stdio_entry(stream);  // type and the rights such a file can have
-    e.stat.type = kind.stat.type;
-    e.stat.rights_base = base & kind.stat.rights_base;
-    e.stat.rights_inheriting = 0;
-    e.stream = std::move(stream);
-    e.private_description = true;
+    res = host_resource(std::move(stream), /*private_file=*/true);
   }
+  bool dir = res->type() == filetype::directory;
+  fd_entry e = entry_for(std::move(res));  // type and the rights such a file can have
+  e.stat.flags = fdfl;
+  e.stat.rights_base &= base;
+  e.stat.rights_inheriting = dir ? inheriting : 0;
   return c.fds.insert(std::move(e));
 }
 
@@ -521,7 +393,7 @@ result<void> path_rename(context& c, fd_t old_dir, std::string_view old_path, fd
 result<void> path_filestat_set_times(context& c, fd_t dir, uint32_t flags, std::string_view path, timestamp atim,
                                      timestamp mtim, uint16_t fst_flags) {
   WASIO_TRY(dirfd, dir_of(c, dir, rights::path_filestat_set_times));
-  WASIO_TRY(ts, times(atim, mtim, fst_flags));
+  WASIO_TRY(ts, host_times(atim, mtim, fst_flags));
   if (flags & lookupflags::symlink_follow) {
     if (auto r = check_path(path); !r) return r.error();
     WASIO_TRY(fd, open_beneath(dirfd, std::string(path), O_PATH, true));

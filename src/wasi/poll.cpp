@@ -24,7 +24,7 @@ using steady = std::chrono::steady_clock;
 struct watch {
   errc error = errc::success;            // reported as the event's error, at once
   std::optional<steady::time_point> deadline;  // clock subscriptions
-  std::shared_ptr<async::host_stream> stream;  // fd subscriptions
+  std::shared_ptr<resource> res;  // fd subscriptions
 };
 
 steady::time_point saturating_add(steady::time_point t, uint64_t ns) {
@@ -63,30 +63,23 @@ struct wait_group {
   bool fired = false;
 };
 
-asio::awaitable<void> watch_stream(std::shared_ptr<async::host_stream> s, bool write,
-                                   std::shared_ptr<wait_group> g) {
-  // Two statements, not `co_await (c ? a() : b())`: GCC 12 mishandles awaitable temporaries in
-  // a conditional expression.
-  if (write) {
-    co_await s->wait_writable();
-  } else {
-    co_await s->wait_readable();
-  }
+asio::awaitable<void> watch_one(std::shared_ptr<resource> r, bool write, std::shared_ptr<wait_group> g) {
+  co_await r->wait(write);
   g->fired = true;
   --g->running;
   g->wake.cancel();
 }
 
-// Suspends until `deadline` passes or one of `streams` becomes ready.
+// Suspends until `deadline` passes or one of `waits` becomes ready.
 asio::awaitable<void> wait_any(std::optional<steady::time_point> deadline,
-                               const std::vector<std::pair<std::shared_ptr<async::host_stream>, bool>>& streams) {
+                               const std::vector<std::pair<std::shared_ptr<resource>, bool>>& waits) {
   auto ex = co_await asio::this_coro::executor;
   auto g = std::make_shared<wait_group>(ex);
   g->wake.expires_at(deadline.value_or(steady::time_point::max()));
-  std::vector<asio::cancellation_signal> stop(streams.size());
-  for (size_t i = 0; i < streams.size(); ++i) {
+  std::vector<asio::cancellation_signal> stop(waits.size());
+  for (size_t i = 0; i < waits.size(); ++i) {
     ++g->running;
-    asio::co_spawn(ex, watch_stream(streams[i].first, streams[i].second, g),
+    asio::co_spawn(ex, watch_one(waits[i].first, waits[i].second, g),
                    asio::bind_cancellation_slot(stop[i].slot(), asio::detached));
   }
   if (!g->fired) co_await g->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
@@ -115,15 +108,14 @@ asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscripti
     }
     auto e = c.fds.get(s.fd, rights::poll_fd_readwrite);
     if (!e) w[i].error = e.error();
-    else if (!e.value()->stream) w[i].error = errc::badf;  // a directory: nothing to wait for
-    else w[i].stream = e.value()->stream;
+    else w[i].res = e.value()->res;
   }
 
   for (;;) {
     size n = 0;
     const auto now = steady::now();
     std::optional<steady::time_point> earliest;
-    std::vector<std::pair<std::shared_ptr<async::host_stream>, bool>> blockers;
+    std::vector<std::pair<std::shared_ptr<resource>, bool>> blockers;
     for (size_t i = 0; i < subs.size() && n < out.size(); ++i) {
       const subscription& s = subs[i];
       event ev{s.user, static_cast<uint16_t>(w[i].error), s.type, 0, 0};
@@ -134,14 +126,14 @@ asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscripti
         else if (!earliest || *w[i].deadline < *earliest) earliest = w[i].deadline;
       } else {
         bool write = s.type == eventtype::fd_write;
-        async::readiness r = write ? w[i].stream->poll_writable() : w[i].stream->poll_readable();
-        if (r.ready || !w[i].stream->can_block()) {
+        async::readiness r = w[i].res->poll(write);
+        if (r.ready) {
           ev.error = static_cast<uint16_t>(from_host_errno(r.error));
           ev.nbytes = r.nbytes;
           ev.flags = r.hangup ? eventrwflags::hangup : 0;
           out[n++] = ev;
         } else {
-          blockers.emplace_back(w[i].stream, write);
+          blockers.emplace_back(w[i].res, write);
         }
       }
     }

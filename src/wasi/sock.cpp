@@ -26,8 +26,14 @@ namespace {
 result<fd_entry*> socket_at(context& c, fd_t fd, uint64_t right) {
   WASIO_TRY(e, c.fds.get(fd));
   if (e->stat.type != filetype::socket_stream && e->stat.type != filetype::socket_dgram) return errc::notsock;
-  if ((e->stat.rights_base & right) != right || !e->stream) return errc::notcapable;
+  if ((e->stat.rights_base & right) != right || !e->res->host_stream()) return errc::notcapable;
   return e;
+}
+
+// The host socket of a socket_at entry; it keeps the fd's resource alive while a call waits on
+// it (the guest may close the fd meanwhile).
+std::shared_ptr<async::host_stream> stream_of(const fd_entry& e) {
+  return std::shared_ptr<async::host_stream>(e.res, e.res->host_stream());
 }
 
 bool waits(const fd_entry& e) { return !(e.stat.flags & fdflags::nonblock); }
@@ -37,10 +43,10 @@ bool waits(const fd_entry& e) { return !(e.stat.flags & fdflags::nonblock); }
 asio::awaitable<result<fd_t>> sock_accept(context& c, fd_t fd, uint16_t flags) {
   if (flags & ~fdflags::nonblock) co_return errc::inval;
   WASIO_CO_TRY(e, socket_at(c, fd, rights::sock_accept));
-  auto listener = e->stream;  // kept alive if the guest closes the fd while it waits
+  auto listener = stream_of(*e);  // kept alive if the guest closes the fd while it waits
   async::accepted a = co_await async::accept(*listener, waits(*e));
   if (a.error) co_return from_host_errno(a.error);
-  fd_entry conn = socket_entry(std::move(a.stream));
+  fd_entry conn = entry_for(host_resource(std::move(a.stream)));
   conn.stat.flags = flags;
   co_return c.fds.insert(std::move(conn));
 }
@@ -53,7 +59,7 @@ asio::awaitable<result<recv_result>> receive(context& c, fd_t fd, std::span<cons
   if (flags & ~(riflags::recv_peek | riflags::recv_waitall)) co_return errc::inval;
   WASIO_CO_TRY(e, socket_at(c, fd, rights::fd_read));
   int host_flags = ((flags & riflags::recv_peek) ? MSG_PEEK : 0) | ((flags & riflags::recv_waitall) ? MSG_WAITALL : 0);
-  auto stream = e->stream;  // kept alive if the guest closes the fd while it waits
+  auto stream = stream_of(*e);  // kept alive if the guest closes the fd while it waits
   async::received r = co_await async::recv(*stream, clamp_iov(iov), host_flags, from, waits(*e));
   if (r.error) co_return from_host_errno(r.error);
   co_return recv_result{static_cast<size>(r.bytes), r.truncated ? roflags::recv_data_truncated : uint16_t{0}};
@@ -64,7 +70,7 @@ asio::awaitable<result<size>> transmit(context& c, fd_t fd, std::span<const ::io
                                        const async::socket_address* to) {
   if (flags != 0) co_return errc::inval;  // siflags defines no flags
   WASIO_CO_TRY(e, socket_at(c, fd, rights::fd_write));
-  auto stream = e->stream;
+  auto stream = stream_of(*e);
   async::io_result r = co_await async::send(*stream, clamp_iov(iov), to, waits(*e));
   if (r.error) co_return from_host_errno(r.error);
   co_return static_cast<size>(r.bytes);
@@ -90,7 +96,7 @@ result<void> sock_shutdown(context& c, fd_t fd, uint8_t how) {
     default: return errc::inval;
   }
   WASIO_TRY(e, socket_at(c, fd, rights::sock_shutdown));
-  int h = e->stream->native_handle();
+  int h = e->res->host_stream()->native_handle();
   // Linux would stop a listening socket listening; it has no connection to shut down (as
   // wasi-go answers, for portability).
   int listening = 0;
@@ -153,7 +159,7 @@ result<sock_endpoint> socket_name(context& c, fd_t fd, bool peer) {
   WASIO_TRY(e, socket_at(c, fd, 0));
   ::sockaddr_storage s{};
   socklen_t len = sizeof s;
-  int h = e->stream->native_handle();
+  int h = e->res->host_stream()->native_handle();
   if ((peer ? ::getpeername(h, reinterpret_cast<::sockaddr*>(&s), &len)
             : ::getsockname(h, reinterpret_cast<::sockaddr*>(&s), &len)) != 0) {
     return from_host_errno(errno);
@@ -201,14 +207,14 @@ result<fd_t> sock_open(context& c, address_family af, sock_type type) {
   int err = 0;
   auto s = async::open_socket(c.executor, family, host_type, &err);
   if (!s) return from_host_errno(err);
-  return c.fds.insert(socket_entry(std::move(s)));
+  return c.fds.insert(entry_for(host_resource(std::move(s))));
 }
 
 result<void> sock_bind(context& c, fd_t fd, const sock_endpoint& addr) {
   WASIO_TRY(e, socket_at(c, fd, 0));
   WASIO_TRY(host, to_host(addr));
   if (auto a = allowed(c.net.allow_bind, addr); !a) return a;
-  if (::bind(e->stream->native_handle(), host.get(), host.len) != 0) return from_host_errno(errno);
+  if (::bind(e->res->host_stream()->native_handle(), host.get(), host.len) != 0) return from_host_errno(errno);
   return ok();
 }
 
@@ -220,7 +226,7 @@ result<void> sock_listen(context& c, fd_t fd, uint32_t backlog) {
     if (auto a = allowed(c.net.allow_bind, sock_endpoint{local.family, {}, 0}); !a) return a;
   }
   int n = static_cast<int>(std::min<uint32_t>(backlog, SOMAXCONN));
-  if (::listen(e->stream->native_handle(), n) != 0) return from_host_errno(errno);
+  if (::listen(e->res->host_stream()->native_handle(), n) != 0) return from_host_errno(errno);
   return ok();
 }
 
@@ -228,7 +234,7 @@ asio::awaitable<result<void>> sock_connect(context& c, fd_t fd, const sock_endpo
   WASIO_CO_TRY(e, socket_at(c, fd, 0));
   WASIO_CO_TRY(host, to_host(addr));
   if (auto a = allowed(c.net.allow_connect, addr); !a) co_return a;
-  auto stream = e->stream;
+  auto stream = stream_of(*e);
   int err = co_await async::connect(*stream, host, waits(*e));
   if (err) co_return from_host_errno(err);
   co_return ok();
@@ -257,7 +263,7 @@ result<int32_t> sock_getsockopt(context& c, fd_t fd, uint32_t level, uint32_t na
   WASIO_TRY(opt, host_option(level, name));
   int v = 0;
   socklen_t len = sizeof v;
-  if (::getsockopt(e->stream->native_handle(), opt.first, opt.second, &v, &len) != 0) return from_host_errno(errno);
+  if (::getsockopt(e->res->host_stream()->native_handle(), opt.first, opt.second, &v, &len) != 0) return from_host_errno(errno);
   if (level == sockopt::sol_socket && name == sockopt::type) {
     return static_cast<int32_t>(v == SOCK_DGRAM ? sock_type::dgram : sock_type::stream);
   }
@@ -271,7 +277,7 @@ result<void> sock_setsockopt(context& c, fd_t fd, uint32_t level, uint32_t name,
   int v = 0;
   if (value.size() != sizeof v) return errc::inval;
   std::memcpy(&v, value.data(), sizeof v);
-  if (::setsockopt(e->stream->native_handle(), opt.first, opt.second, &v, sizeof v) != 0) return from_host_errno(errno);
+  if (::setsockopt(e->res->host_stream()->native_handle(), opt.first, opt.second, &v, sizeof v) != 0) return from_host_errno(errno);
   return ok();
 }
 

@@ -64,7 +64,7 @@ class wasi_fixture : public ::testing::Test {
     int err = 0;
     auto s = async::host_stream::open(io.get_executor(), fd, &err);
     ASSERT_TRUE(s) << std::strerror(err);
-    ctx.fds.insert_at(guest_fd, stdio_entry(std::move(s)));
+    ctx.fds.insert_at(guest_fd, entry_for(host_resource(std::move(s))));
   }
   static ::iovec iov(char* p, size_t n) { return ::iovec{p, n}; }
 };
