@@ -91,6 +91,10 @@ std::optional<std::string> guest::build_context(const config& cfg) {
   wasi_.env = cfg.env;
   const stdio_fd* stdio[3] = {&cfg.stdio.in, &cfg.stdio.out, &cfg.stdio.err};
   for (wasi::fd_t fd = 0; fd < 3; ++fd) {
+    if (const auto& stream = stdio[fd]->stream()) {
+      wasi_.fds.insert_at(fd, wasi::entry_for(wasi::stream_resource_of(stream, wasi_.executor)));
+      continue;
+    }
     int err = stdio[fd]->error();
     std::shared_ptr<async::host_stream> s;
     if (!err) s = stdio[fd]->is_null() ? worker_.null_stream(&err) : worker_.stdio_stream(stdio[fd]->get(), &err);
@@ -125,6 +129,11 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     wasi::fd_entry e = wasi::entry_for(wasi::host_resource(std::move(s)));
     e.stat.flags = wasi::fdflags::nonblock;
     wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e));
+  }
+  for (const auto& stream : cfg.streams) {
+    if (!stream) return std::string("config::streams holds a null stream");
+    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)),
+                        wasi::entry_for(wasi::stream_resource_of(stream, wasi_.executor)));
   }
   wasi_.net = cfg.net;
   return std::nullopt;

@@ -36,6 +36,7 @@ stdio_fd stdio_fd::clone() const noexcept {
     stdio_fd s(fd_);
     s.null_ = null_;
     s.error_ = error_;
+    s.stream_ = stream_;  // shared, as one pipe between two guests
     return s;
   }
   stdio_fd s = adopt(::fcntl(fd_, F_DUPFD_CLOEXEC, 3));
@@ -55,6 +56,7 @@ config config::clone() const {
   c.net = net;
   c.host_data = host_data;
   c.trace = trace;
+  c.streams = streams;
   return c;
 }
 
@@ -63,6 +65,7 @@ void stdio_fd::reset() noexcept {
   fd_ = -1;
   owned_ = false;
   null_ = false;
+  stream_.reset();
 }
 
 namespace {

@@ -41,6 +41,7 @@
 #include "wasio/memory.hpp"
 #include "wasio/network.hpp"
 #include "wasio/result.hpp"
+#include "wasio/stream.hpp"
 
 namespace wasio {
 
@@ -101,10 +102,13 @@ struct stdio_pipe {
 //    its own duplicate (or could not start), so that the embedder's end of a pipe sees EOF when
 //    the guest ends. It is closed exactly once and never reaches another guest.
 //  - stdio_fd::null() is no host fd at all: reads see EOF at once, writes succeed and are
-//    discarded, as with /dev/null (what a guest gets by default, see stdio_fds).
+//    discarded, as with /dev/null (what a guest gets by default, see stdio_fds);
+//  - a guest_stream (stdio_fd(guest_stream::make(socket))) is the embedder's Asio stream, with
+//    no kernel fd given to the guest (stream.hpp).
 class stdio_fd {
  public:
   stdio_fd(int fd = -1) noexcept : fd_(fd) {}  // borrowed; -1: the guest's fd is closed (badf)
+  stdio_fd(std::shared_ptr<guest_stream> s) noexcept : stream_(std::move(s)) {}
   static stdio_fd adopt(int fd) noexcept {
     stdio_fd s(fd);
     s.owned_ = fd >= 0;
@@ -117,7 +121,7 @@ class stdio_fd {
   }
   stdio_fd(stdio_fd&& o) noexcept
       : fd_(std::exchange(o.fd_, -1)), owned_(std::exchange(o.owned_, false)), null_(std::exchange(o.null_, false)),
-        error_(std::exchange(o.error_, 0)) {}
+        error_(std::exchange(o.error_, 0)), stream_(std::move(o.stream_)) {}
   stdio_fd& operator=(stdio_fd&& o) noexcept {
     if (this != &o) {
       reset();
@@ -125,6 +129,7 @@ class stdio_fd {
       owned_ = std::exchange(o.owned_, false);
       null_ = std::exchange(o.null_, false);
       error_ = std::exchange(o.error_, 0);
+      stream_ = std::move(o.stream_);
     }
     return *this;
   }
@@ -132,6 +137,7 @@ class stdio_fd {
   int get() const noexcept { return fd_; }  // -1 for a closed or a null one
   bool owned() const noexcept { return owned_; }
   bool is_null() const noexcept { return null_; }
+  const std::shared_ptr<guest_stream>& stream() const noexcept { return stream_; }
   // The same fd for another guest: a borrowed one as it is, an owned one duplicated (the copy
   // owns the duplicate). When the duplicate cannot be made (out of fds), the copy holds the
   // errno instead, and a guest given it fails to start with the reason.
@@ -144,6 +150,7 @@ class stdio_fd {
   bool owned_ = false;
   bool null_ = false;
   int error_ = 0;
+  std::shared_ptr<guest_stream> stream_;
 };
 
 // The guest's fds 0, 1 and 2. By default none of the embedding process's own: stdin is at EOF,
@@ -211,6 +218,9 @@ struct config {
   // call_context::host_data().
   std::shared_ptr<void> host_data;
   wasi_trace trace;  // every WASI call the guest makes, reported (see wasi_call)
+  // More fds, each an embedder's stream (stream.hpp): numbered after the preopens and the
+  // listening sockets of `net`, in this order.
+  std::vector<std::shared_ptr<guest_stream>> streams;
 
   // A config for another guest with the same settings (stdio_fd::clone for its stdio).
   config clone() const;

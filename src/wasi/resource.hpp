@@ -10,6 +10,7 @@
 #pragma once
 #include <sys/uio.h>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <memory>
 #include <span>
@@ -17,6 +18,7 @@
 #include "async/host_stream.hpp"
 #include "src/wasi/abi.hpp"
 #include "wasio/result.hpp"
+#include "wasio/stream.hpp"
 
 namespace wasio::wasi {
 
@@ -68,5 +70,9 @@ std::shared_ptr<resource> host_resource(std::shared_ptr<async::host_stream> s, b
 
 // A host directory (an fd opened beneath a preopen, or the preopen itself).
 std::shared_ptr<resource> directory_resource(async::unique_fd dir);
+
+// An embedder's stream (include/wasio/stream.hpp), whose completions are delivered on `worker`,
+// the guest's.
+std::shared_ptr<resource> stream_resource_of(std::shared_ptr<guest_stream> s, const asio::any_io_executor& worker);
 
 }  // namespace wasio::wasi

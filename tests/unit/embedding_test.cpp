@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <asio/bind_cancellation_slot.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -15,6 +18,8 @@
 #include <asio/write.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <string>
@@ -41,6 +46,81 @@ struct host_log {
   std::vector<std::string> all() {
     std::lock_guard lock(mu);
     return lines;
+  }
+};
+
+// An embedder's own Asio stream, with no fd behind it, living on the embedder's executor: what
+// feed() gives it is what async_read_some returns, and close() is EOF; what is written to it is
+// kept in `out`, at most `chunk` bytes per async_write_some, each write completing later (a post).
+class memory_stream {
+ public:
+  using executor_type = asio::any_io_executor;
+  explicit memory_stream(asio::any_io_executor ex, size_t chunk = SIZE_MAX)
+      : st_(std::make_shared<state>(std::move(ex), chunk)) {}
+  executor_type get_executor() const { return st_->ex; }
+
+  template <class Buffer, class Handler>
+  void async_read_some(const Buffer& b, Handler h) {
+    asio::post(st_->ex, [st = st_, b, h = std::move(h)]() mutable {
+      st->reader = [st, b, h = std::move(h)]() mutable {
+        size_t n = std::min(b.size(), st->in.size());
+        std::memcpy(b.data(), st->in.data(), n);
+        st->in.erase(0, n);
+        h(n == 0 ? asio::error_code(asio::error::eof) : asio::error_code(), n);
+      };
+      st->serve();
+    });
+  }
+  template <class Buffer, class Handler>
+  void async_write_some(const Buffer& b, Handler h) {
+    size_t n = std::min(b.size(), st_->chunk);
+    std::string data(static_cast<const char*>(b.data()), n);
+    asio::post(st_->ex, [st = st_, data, h = std::move(h)]() mutable {
+      st->out += data;
+      h(asio::error_code(), data.size());
+    });
+  }
+  // From any thread.
+  void feed(std::string data) {
+    asio::post(st_->ex, [st = st_, data] {
+      st->in += data;
+      st->serve();
+    });
+  }
+  void close() {
+    asio::post(st_->ex, [st = st_] {
+      st->closed = true;
+      st->serve();
+    });
+  }
+  // The bytes written so far, read on the stream's executor.
+  std::string written() const {
+    return asio::post(st_->ex, asio::use_future([st = st_] { return st->out; })).get();
+  }
+
+ private:
+  struct state {
+    state(asio::any_io_executor e, size_t c) : ex(std::move(e)), chunk(c) {}
+    asio::any_io_executor ex;
+    size_t chunk;
+    std::string in, out;
+    bool closed = false;
+    std::function<void()> reader;
+    void serve() {
+      if (reader && (!in.empty() || closed)) std::exchange(reader, nullptr)();
+    }
+  };
+  std::shared_ptr<state> st_;
+};
+
+// The embedder's loop, on a thread of its own.
+struct embedder_loop {
+  asio::io_context io;
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  std::thread thread{[this] { io.run(); }};
+  ~embedder_loop() {
+    work.reset();
+    thread.join();
   }
 };
 
@@ -298,6 +378,111 @@ TEST_P(embedding, the_trace_hook_sees_each_wasi_call_once_completed) {
   EXPECT_TRUE(has("poll_oneoff(nsubscriptions=1) => 1 (success) ")) << ::testing::PrintToString(lines);
   EXPECT_TRUE(has("fd_write(fd=1, iovs=[")) << ::testing::PrintToString(lines);
   EXPECT_TRUE(has("args_sizes_get() => 2, 11 (success) ")) << ::testing::PrintToString(lines);
+}
+
+// An embedder's Asio stream as the guest's stdin and stdout, with no fd given to the guest: the
+// guest waits for each piece fed to it, sees EOF when the embedder closes it, and its writes are
+// taken 7 bytes at a time (short writes) with every byte kept, in order.
+TEST_P(embedding, an_embedders_stream_is_a_guests_stdin_and_stdout) {
+  embedder_loop loop;
+  wasio::runtime rt(options({}));
+  auto cat = rt.load_file(guest("cat")).value();
+  memory_stream in(loop.io.get_executor()), out(loop.io.get_executor(), 7);
+  wasio::config cfg;
+  cfg.args = {"cat"};
+  cfg.stdio.in = wasio::guest_stream::make(in);
+  cfg.stdio.out = wasio::guest_stream::make(out);
+  auto run = rt.async_run(cat, std::move(cfg), asio::use_future);
+  std::string sent;
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(10ms);  // the guest is suspended in fd_read meanwhile
+    std::string piece = "piece " + std::to_string(i) + " of a longer text\n";
+    in.feed(piece);
+    sent += piece;
+  }
+  in.close();
+  EXPECT_EQ(run.get(), wasio::exit_status{});
+  EXPECT_EQ(out.written(), sent);
+}
+
+// poll_oneoff on an embedder's stream: readable once data (or EOF) is there.
+TEST_P(embedding, poll_oneoff_waits_on_an_embedders_stream) {
+  embedder_loop loop;
+  wasio::runtime rt(options({}));
+  auto poller = rt.load_file(guest("poll_stdin")).value();
+  memory_stream in(loop.io.get_executor()), out(loop.io.get_executor());
+  wasio::config cfg;
+  cfg.args = {"poll_stdin"};
+  cfg.stdio.in = wasio::guest_stream::make(in);
+  cfg.stdio.out = wasio::guest_stream::make(out);
+  auto run = rt.async_run(poller, std::move(cfg), asio::use_future);
+  std::this_thread::sleep_for(20ms);
+  in.feed("line one\n");
+  std::this_thread::sleep_for(20ms);
+  in.feed("line two\n");
+  in.close();
+  EXPECT_EQ(run.get(), wasio::exit_status{});
+  EXPECT_EQ(out.written(), "line one\nline two\n");
+}
+
+// A TCP connection of the embedder's, given whole to the guest as stdin and stdout (no fd): the
+// guest echoes it, and the client sees EOF once the guest has ended and released the stream.
+// Extra streams (config::streams) are the fds after the preopens: fd_copy copies fd 3 to 4.
+TEST_P(embedding, an_embedders_socket_and_extra_streams_are_guest_fds) {
+  embedder_loop loop;
+  wasio::runtime rt(options({}));
+  auto copy = rt.load_file(guest("fd_copy")).value();
+  asio::ip::tcp::acceptor acceptor(loop.io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket client(loop.io);
+  auto accepted = acceptor.async_accept(asio::use_future);
+  client.connect(acceptor.local_endpoint());
+  auto server = std::make_shared<asio::ip::tcp::socket>(accepted.get());
+  wasio::config cfg;
+  cfg.args = {"fd_copy"};
+  {
+    auto s = wasio::guest_stream::make(std::move(*server));
+    cfg.stdio.in = s;
+    cfg.stdio.out = s;
+  }
+  auto run = rt.async_run(copy, std::move(cfg), asio::use_future);
+  asio::write(client, asio::buffer(std::string("ping over tcp\n")));
+  client.shutdown(asio::ip::tcp::socket::shutdown_send);
+  std::string echoed;
+  asio::error_code ec;
+  char buf[256];
+  for (size_t n; (n = client.read_some(asio::buffer(buf), ec)) > 0 || !ec;) echoed.append(buf, n);
+  EXPECT_EQ(ec, asio::error::eof);  // the guest ended, and the socket was closed with it
+  EXPECT_EQ(echoed, "ping over tcp\n");
+  EXPECT_EQ(run.get(), wasio::exit_status{});
+
+  memory_stream in(loop.io.get_executor()), out(loop.io.get_executor());
+  wasio::config more;
+  more.args = {"fd_copy", "3", "4", "5"};  // 5-byte reads
+  more.streams = {wasio::guest_stream::make(in), wasio::guest_stream::make(out)};
+  in.feed("through fds 3 and 4");
+  in.close();
+  EXPECT_EQ(rt.async_run(copy, std::move(more), asio::use_future).get(), wasio::exit_status{});
+  EXPECT_EQ(out.written(), "through fds 3 and 4");
+}
+
+// A guest stopped while it waits on an embedder's stream ends as stopped; the read it left
+// pending completes later, after the runtime is gone, and is dropped without harm.
+TEST_P(embedding, a_guest_waiting_on_an_embedders_stream_can_be_stopped) {
+  embedder_loop loop;
+  memory_stream in(loop.io.get_executor());
+  {
+    wasio::runtime rt(options({}));
+    auto cat = rt.load_file(guest("cat")).value();
+    wasio::config cfg;
+    cfg.args = {"cat"};
+    cfg.stdio.in = wasio::guest_stream::make(in);
+    cfg.limits.wall_time = 50ms;
+    auto s = rt.async_run(cat, std::move(cfg), asio::use_future).get();
+    EXPECT_EQ(s.how, kind::stopped) << s.message;
+  }
+  in.feed("too late");
+  in.close();
+  EXPECT_EQ(in.written(), "");  // (a round trip through the stream's executor: the feed was served)
 }
 
 TEST_P(embedding, imports_are_checked_before_any_guest_code_runs) {
