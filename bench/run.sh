@@ -19,7 +19,8 @@
 #      waiting, on one worker (bench/fairness.cpp); baselines alone and with time slices off.
 #  11. TCP echo on loopback (samples/echo_server, one thread): connections/s (connect, 64 bytes
 #      there and back, close) and MB/s (streams of 16 KiB blocks) with 100 and 1000 concurrent
-#      clients (bench/echo_bench), for a wasm guest per connection and one guest serving all;
+#      clients (bench/echo_bench), for a wasm guest per connection (its fd handed over, or the
+#      Asio socket as a wasio::guest_stream) and one guest serving all;
 #      baseline the same echo in native Asio. Medians of 3 runs.
 #  12. Big modules (tests/guests/big.c: 6 MiB and 10,000 functions; with 64 MiB more data,
 #      70 MiB; and bench/code_heavy.awk: 15 MB of code in 60,000 functions): wall time of a
@@ -161,7 +162,7 @@ echo_median() { for i in 1 2 3; do echo_load "$@"; done | median; }
 for load in "rate 100" "stream 100" "stream 1000"; do
   native=$(echo_median native $load "$secs")
   line="$load clients: native $native"
-  for mode in guest one-guest; do
+  for mode in guest stream one-guest; do
     v=$(echo_median "$mode" $load "$secs")
     line="$line   $mode $v ($(ratio "$v" "$native")x)"
   done

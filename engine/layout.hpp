@@ -7,6 +7,7 @@
 #include <boost/container/small_vector.hpp>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "engine/memory.hpp"
@@ -20,6 +21,31 @@ inline constexpr uint32_t iovec_size = 8;
 inline constexpr uint32_t fdstat_size = 24;
 // prestat: u8 tag @0 (0 = dir), u32 pr_name_len @4
 inline constexpr uint32_t prestat_size = 8;
+
+// filestat, preview1: dev u64 @0, ino u64 @8, filetype u8 @16, nlink u64 @24, size u64 @32,
+// atim @40, mtim @48, ctim @56 (64 bytes). wasi_unstable had a u32 nlink @20, so everything
+// after it is 8 bytes earlier (56 bytes).
+struct filestat_layout {
+  uint32_t size, nlink, nlink_bytes, st_size, atim, mtim, ctim;
+};
+inline constexpr filestat_layout preview1_filestat{64, 24, 8, 32, 40, 48, 56};
+inline constexpr filestat_layout snapshot0_filestat{56, 20, 4, 24, 32, 40, 48};
+
+inline errc store_filestat(const guest_memory& m, uint32_t ptr, const wasi::filestat& st, const filestat_layout& l) {
+  auto out = m.bytes(ptr, l.size);
+  if (!out) return out.error();
+  std::byte rec[64] = {};
+  std::memcpy(rec, &st.dev, 8);
+  std::memcpy(rec + 8, &st.ino, 8);
+  rec[16] = static_cast<std::byte>(st.type);
+  std::memcpy(rec + l.nlink, &st.nlink, l.nlink_bytes);  // little-endian: the low bytes
+  std::memcpy(rec + l.st_size, &st.size, 8);
+  std::memcpy(rec + l.atim, &st.atim, 8);
+  std::memcpy(rec + l.mtim, &st.mtim, 8);
+  std::memcpy(rec + l.ctim, &st.ctim, 8);
+  std::memcpy(out.value().data(), rec, l.size);
+  return errc::success;
+}
 // subscription: u64 userdata @0, u8 tag @8, then the variant @16:
 //   clock: u32 id @16, u64 timeout @24, u64 precision @32, u16 flags @40
 //   fd_readwrite: u32 fd @16

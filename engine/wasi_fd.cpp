@@ -1,4 +1,4 @@
-// Thunks: fd_* (the calls of the foundation slice; the rest answer nosys, see imports.cpp).
+// Thunks: fd_*.
 #include <optional>
 
 #include "engine/imports.hpp"
@@ -128,6 +128,42 @@ errc fd_filestat_set_times(call c, uint32_t fd, uint64_t atim, uint64_t mtim, ui
 }
 errc fd_renumber(call c, uint32_t from, uint32_t to) { return status(wasi::fd_renumber(c.ctx(), from, to)); }
 
+errc filestat_get(call c, uint32_t fd, uint32_t buf, const layout::filestat_layout& l) {
+  if (!c.mem().contains(buf, l.size)) return errc::fault;
+  WASIO_TRY_ERRC(st, wasi::fd_filestat_get(c.ctx(), fd));
+  return layout::store_filestat(c.mem(), buf, st, l);
+}
+errc fd_filestat_get(call c, uint32_t fd, uint32_t buf) { return filestat_get(c, fd, buf, layout::preview1_filestat); }
+errc fd_filestat_get_snapshot0(call c, uint32_t fd, uint32_t buf) { return filestat_get(c, fd, buf, layout::snapshot0_filestat); }
+
+
+// fd_readdir: dirent records {u64 d_next, u64 d_ino, u32 d_namlen, u8 d_type} (24 bytes), each
+// followed by its name, packed into the buffer; the last one is cut off where the buffer ends,
+// and bufused == buf_len then tells the guest to call again from the last cookie it read whole.
+errc fd_readdir(call c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t cookie, uint32_t bufused_ptr) {
+  WASIO_TRY_ERRC(used, c.mem().out<uint32_t>(bufused_ptr));
+  WASIO_TRY_ERRC(out, c.mem().bytes(buf, buf_len));
+  WASIO_TRY_ERRC(entries, wasi::fd_readdir(c.ctx(), fd, cookie, buf_len));
+  size_t at = 0;
+  for (auto& e : entries) {
+    std::byte rec[24] = {};
+    uint32_t namlen = static_cast<uint32_t>(e.name.size());
+    std::memcpy(rec, &e.next, 8);
+    std::memcpy(rec + 8, &e.ino, 8);
+    std::memcpy(rec + 16, &namlen, 4);
+    rec[20] = static_cast<std::byte>(e.type);
+    size_t n = std::min<size_t>(sizeof rec, buf_len - at);
+    std::memcpy(out.data() + at, rec, n);
+    at += n;
+    n = std::min<size_t>(namlen, buf_len - at);
+    std::memcpy(out.data() + at, e.name.data(), n);
+    at += n;
+    if (at == buf_len) break;
+  }
+  used.set(static_cast<uint32_t>(at));
+  return errc::success;
+}
+
 constexpr import_row rows[] = {
     row<"fd_advise", &fd_advise>(),
     row<"fd_allocate", &fd_allocate>(),
@@ -148,7 +184,10 @@ constexpr import_row rows[] = {
     row<"fd_fdstat_set_flags", &fd_fdstat_set_flags>(),
     row<"fd_prestat_get", &fd_prestat_get>(),
     row<"fd_prestat_dir_name", &fd_prestat_dir_name>(),
+    row<"fd_filestat_get", &fd_filestat_get>(),
+    row<"fd_readdir", &fd_readdir>(),
     // wasi_unstable's variants, whose ABI differs.
+    row<"fd_filestat_get", &fd_filestat_get_snapshot0, wasi::unstable>(),
     row<"fd_seek", &fd_seek_snapshot0, wasi::unstable>(),
 };
 

@@ -1,8 +1,11 @@
 // echo_server: a TCP echo server on 127.0.0.1, all on one thread and one io_context, three ways:
 //
 //   echo_server guest [N]      a wasm guest per connection (samples/guests/echo.c): the embedder
-//                              accepts, and the connection becomes the guest's stdin and
+//                              accepts, and the connection's fd becomes the guest's stdin and
 //                              stdout; the guest needs no network rights
+//   echo_server stream [N]     the same, the Asio socket itself handed over as a
+//                              wasio::guest_stream (no fd for the guest; reads and writes go
+//                              through Asio)
 //   echo_server one-guest [N]  one wasm guest serves every connection (samples/guests/
 //                              echo_poll.c): poll_oneoff over a listening socket handed in
 //                              (config::net::listeners) and its connections
@@ -81,16 +84,23 @@ asio::awaitable<void> native_accept(tcp::acceptor& a, server& srv) {
 }
 
 // ---- a guest per connection -----------------------------------------------------------------
-asio::awaitable<void> guest_accept(tcp::acceptor& a, server& srv, wasio::runtime& rt, const wasio::module& echo) {
+asio::awaitable<void> guest_accept(tcp::acceptor& a, server& srv, wasio::runtime& rt, const wasio::module& echo,
+                                   bool as_stream) {
   for (;;) {
     auto [ec, s] = co_await a.async_accept(tuple_awaitable);
     if (ec) co_return;
     wasio::config cfg;
     cfg.args = {"echo"};
-    // The connection is the guest's stdin and stdout, closed (once) when the guest has it.
-    int fd = s.release();
-    cfg.stdio.in = wasio::stdio_fd::adopt(fd);
-    cfg.stdio.out = fd;
+    if (as_stream) {
+      auto conn = wasio::guest_stream::make(std::move(s));  // the Asio socket itself: no fd for the guest
+      cfg.stdio.in = conn;
+      cfg.stdio.out = conn;
+    } else {
+      // The connection is the guest's stdin and stdout, closed (once) when the guest has it.
+      int fd = s.release();
+      cfg.stdio.in = wasio::stdio_fd::adopt(fd);
+      cfg.stdio.out = fd;
+    }
     rt.async_run(echo, std::move(cfg), [&srv](wasio::exit_status st) {
       if (st.how != wasio::exit_status::kind::exited) std::fprintf(stderr, "echo_server: guest: %s\n", st.message.c_str());
       srv.one_served();
@@ -102,8 +112,8 @@ asio::awaitable<void> guest_accept(tcp::acceptor& a, server& srv, wasio::runtime
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (argc > 3 || (mode != "guest" && mode != "one-guest" && mode != "native")) {
-    std::fprintf(stderr, "usage: echo_server guest|one-guest|native [CONNECTIONS]\n");
+  if (argc > 3 || (mode != "guest" && mode != "stream" && mode != "one-guest" && mode != "native")) {
+    std::fprintf(stderr, "usage: echo_server guest|stream|one-guest|native [CONNECTIONS]\n");
     return 2;
   }
   raise_fd_limit();
@@ -117,16 +127,17 @@ int main(int argc, char** argv) {
   }
   // Guests run on this thread: the runtime is embedded in srv.io.
   std::optional<wasio::runtime> rt(std::in_place, wasio::runtime_options{0, &srv.io});
-  auto echo = rt->load_file(WASIO_SAMPLE_GUESTS + std::string(mode == "guest" ? "/echo.wasm" : "/echo_poll.wasm"));
+  bool per_connection = mode == "guest" || mode == "stream";
+  auto echo = rt->load_file(WASIO_SAMPLE_GUESTS + std::string(per_connection ? "/echo.wasm" : "/echo_poll.wasm"));
   if (!echo) {
     std::fprintf(stderr, "echo_server: %s\n", echo.error().c_str());
     return 1;
   }
   int status = 0;
   std::optional<tcp::acceptor> a;
-  if (mode == "guest") {
+  if (per_connection) {
     a.emplace(listen_loopback(srv.io));
-    asio::co_spawn(srv.io, guest_accept(*a, srv, *rt, echo.value()), asio::detached);
+    asio::co_spawn(srv.io, guest_accept(*a, srv, *rt, echo.value(), mode == "stream"), asio::detached);
   } else {
     auto l = wasio::tcp_listen("127.0.0.1:0", 4096);
     if (!l) {

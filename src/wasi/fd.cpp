@@ -1,9 +1,13 @@
-// fd_* calls (and sched_yield): rights and fd flags are checked here, against the fd's entry; what the fd refers to
+// fd_* calls: rights and fd flags are checked here, against the fd's entry; what the fd refers to
 // answers for its kind (resource.hpp).
-#include <asio/post.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <climits>
+
+#include "src/wasi/host_file.hpp"
 
 #include "src/wasi/wasi.hpp"
 
@@ -35,12 +39,6 @@ asio::awaitable<result<size>> positional(context& c, fd_t fd, std::span<const ::
 }
 
 }  // namespace
-
-asio::awaitable<result<void>> sched_yield() {
-  auto ex = co_await asio::this_coro::executor;
-  co_await asio::post(ex, asio::use_awaitable);
-  co_return ok();
-}
 
 asio::awaitable<result<size>> fd_read(context& c, fd_t fd, std::span<const ::iovec> iov) {
   return transfer(c, fd, iov, false);
@@ -145,5 +143,35 @@ asio::awaitable<result<void>> flush(context& c, fd_t fd, bool data_only) {
 
 asio::awaitable<result<void>> fd_datasync(context& c, fd_t fd) { return flush(c, fd, true); }
 asio::awaitable<result<void>> fd_sync(context& c, fd_t fd) { return flush(c, fd, false); }
+
+result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes) {
+  WASIO_TRY(e, c.fds.get(fd, rights::fd_readdir));
+  int dirfd = e->res->directory_fd();
+  if (dirfd < 0) return errc::notdir;
+  // A fresh description each call: the cookie is the entry's index, stable whatever the
+  // guest did with the fd in between.
+  int d = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0) return from_host_errno(errno);
+  DIR* dir = ::fdopendir(d);
+  if (!dir) {
+    ::close(d);
+    return from_host_errno(errno);
+  }
+  std::vector<dirent> out;
+  size_t bytes = 0;
+  uint64_t index = 0;
+  errno = 0;
+  while (struct ::dirent* de = ::readdir(dir)) {
+    if (index++ < cookie) continue;
+    std::string name = de->d_name;
+    bytes += 24 + name.size();
+    out.push_back(dirent{index, static_cast<uint64_t>(de->d_ino), dirent_type(de->d_type), std::move(name)});
+    if (bytes >= max_bytes) break;
+  }
+  int err = errno;
+  ::closedir(dir);
+  if (err) return from_host_errno(err);
+  return out;
+}
 
 }  // namespace wasio::wasi

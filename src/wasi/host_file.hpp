@@ -1,5 +1,6 @@
 // Host file attributes in WASI's terms, for the host resources and the path calls.
 #pragma once
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -18,6 +19,18 @@ inline filetype type_of(mode_t m) {
     case S_IFBLK: return filetype::block_device;
     case S_IFLNK: return filetype::symbolic_link;
     case S_IFSOCK: return filetype::socket_stream;
+    default: return filetype::unknown;
+  }
+}
+
+inline filetype dirent_type(unsigned char t) {
+  switch (t) {
+    case DT_REG: return filetype::regular_file;
+    case DT_DIR: return filetype::directory;
+    case DT_CHR: return filetype::character_device;
+    case DT_BLK: return filetype::block_device;
+    case DT_LNK: return filetype::symbolic_link;
+    case DT_SOCK: return filetype::socket_stream;
     default: return filetype::unknown;
   }
 }

@@ -1,5 +1,4 @@
-// Files and directories beneath preopens: path_* calls, fd_readdir, fd_filestat_get,
-// fd_pread/fd_pwrite.
+// Files and directories beneath preopens: the path_* calls.
 //
 // The sandbox is the kernel's: every lookup goes through openat2 with RESOLVE_BENEATH (no `..`
 // above the directory, no absolute paths, no symlink that points outside) and
@@ -231,18 +230,6 @@ result<void> refuse_trailing_slash_create(const parent& p) {
   return st ? errc::exist : st.error();
 }
 
-filetype dirent_type(unsigned char t) {
-  switch (t) {
-    case DT_REG: return filetype::regular_file;
-    case DT_DIR: return filetype::directory;
-    case DT_CHR: return filetype::character_device;
-    case DT_BLK: return filetype::block_device;
-    case DT_LNK: return filetype::symbolic_link;
-    case DT_SOCK: return filetype::socket_stream;
-    default: return filetype::unknown;
-  }
-}
-
 // /proc/self/fd/N: names an fd we opened beneath a directory, for calls that have no
 // fd-relative form that follows it (utimensat, linkat without CAP_DAC_READ_SEARCH).
 std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
@@ -250,34 +237,6 @@ std::string proc_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 }  // namespace
 
 void use_fallback_resolution(bool on) { force_walk.store(on, std::memory_order_relaxed); }
-
-result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes) {
-  WASIO_TRY(dirfd, dir_of(c, fd, rights::fd_readdir));
-  // A fresh description each call: the cookie is the entry's index, stable whatever the
-  // guest did with the fd in between.
-  int d = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d < 0) return from_host_errno(errno);
-  DIR* dir = ::fdopendir(d);
-  if (!dir) {
-    ::close(d);
-    return from_host_errno(errno);
-  }
-  std::vector<dirent> out;
-  size_t bytes = 0;
-  uint64_t index = 0;
-  errno = 0;
-  while (struct ::dirent* de = ::readdir(dir)) {
-    if (index++ < cookie) continue;
-    std::string name = de->d_name;
-    bytes += 24 + name.size();
-    out.push_back(dirent{index, static_cast<uint64_t>(de->d_ino), dirent_type(de->d_type), std::move(name)});
-    if (bytes >= max_bytes) break;
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err) return from_host_errno(err);
-  return out;
-}
 
 result<fd_t> path_open(context& c, fd_t dirfd_guest, uint32_t dirflags, std::string_view path, uint16_t of,
                        uint64_t rights_base, uint64_t rights_inheriting, uint16_t fdfl) {

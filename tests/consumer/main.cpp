@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   // Any Asio completion token: a callback, asio::use_future, asio::use_awaitable, ...
   wasio::exit_status s = rt.async_run(command.value(), std::move(cfg), asio::use_future).get();
   std::printf("command: exit %d\n", s.process_status());
+  wasio::config traced;
+  traced.args = {"hello"};  // its stdout discarded (the default), its WASI calls on stderr
+  traced.trace = [](const wasio::wasi_call& c) { std::fprintf(stderr, "%s\n", c.line().c_str()); };
+  rt.async_run(command.value(), std::move(traced), asio::use_future).get();
 
   auto reactor = rt.load_file(argv[2]);  // a reactor: _initialize and exports
   if (!reactor) {

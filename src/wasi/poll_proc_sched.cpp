@@ -1,4 +1,5 @@
-// poll_oneoff: clocks and fd readiness, awaited on the worker's reactor.
+// poll_oneoff (clocks and fd readiness, awaited on the worker's reactor) and sched_yield. proc_exit
+// and proc_raise act on the guest itself: engine/wasi_poll_proc_sched.cpp.
 #include <time.h>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -6,6 +7,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -143,6 +145,12 @@ asio::awaitable<result<size>> poll_oneoff(context& c, std::span<const subscripti
     auto cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() != asio::cancellation_type::none) co_return errc::canceled;
   }
+}
+
+asio::awaitable<result<void>> sched_yield() {
+  auto ex = co_await asio::this_coro::executor;
+  co_await asio::post(ex, asio::use_awaitable);
+  co_return ok();
 }
 
 }  // namespace wasio::wasi
