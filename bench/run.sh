@@ -31,6 +31,10 @@
 #      the guest against clock_time_get; an awaitable one that suspends and resumes its guest
 #      against sched_yield; an export called from C++ on a warm instance, and the same export
 #      called from JS by node (bench/node_exports.mjs); calls/s through samples/plugin_server.
+#  14. A directory of 20,000 entries (2,000 with --quick) listed with raw fd_readdir calls of a
+#      64-byte buffer (about one record per call) and of a 4 KiB one (tests/guests/
+#      readdir_bench.c); baseline node running the same .wasm.
+#  15. Tracing: clock_time_get with every call traced (--trace=/dev/null) against untraced.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -209,3 +213,19 @@ for mode in asyncify fiber; do
 done
 pc=$([ "$quick" = --quick ] && echo 2000 || echo 20000)
 "$root/build/samples/plugin_server" "$root/build/sample_guests/plugin.wasm" --instances 64 --calls "$pc" | tail -1
+
+echo "== 14. fd_readdir, ns per call (median of 3)"
+rdir=$(mktemp -d)
+trap 'rm -f "$data" "$tf"; rm -rf "$fdir" "$cache" "$rdir"' EXIT
+rn=$([ "$quick" = --quick ] && echo 2000 || echo 20000)
+for i in $(seq "$rn"); do : > "$rdir/file_$i"; done
+for size in 64 4096; do
+  w=$(for i in 1 2 3; do "$wasio" run --dir "$rdir::/d" "$g/readdir_bench.wasm" /d "$size" | awk '{print $4}'; done | median)
+  n=$(for i in 1 2 3; do "${node_host[@]}" --dir "$rdir:/d" "$g/readdir_bench.wasm" /d "$size" | awk '{print $4}'; done | median)
+  echo "$rn entries, $size-byte buffer: wasio $w ns   node $n ns   wasio/node = $(ratio "$w" "$n")"
+done
+
+echo "== 15. clock_time_get traced (--trace=/dev/null: a line formatted and written per call), ns per call (median of 5)"
+plain=$(for i in 1 2 3 4 5; do "$wasio" run "$g/clock_bench.wasm" 1000000 | awk '{print $2}'; done | median)
+traced=$(for i in 1 2 3 4 5; do "$wasio" run --trace=/dev/null "$g/clock_bench.wasm" 1000000 | awk '{print $2}'; done | median)
+echo "untraced $plain ns   traced $traced ns   traced/untraced = $(ratio "$traced" "$plain")"

@@ -1,13 +1,6 @@
 // fd_* calls: rights and fd flags are checked here, against the fd's entry; what the fd refers to
 // answers for its kind (resource.hpp).
-#include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <climits>
-
-#include "src/wasi/host_file.hpp"
 
 #include "src/wasi/wasi.hpp"
 
@@ -146,32 +139,7 @@ asio::awaitable<result<void>> fd_sync(context& c, fd_t fd) { return flush(c, fd,
 
 result<std::vector<dirent>> fd_readdir(context& c, fd_t fd, uint64_t cookie, size_t max_bytes) {
   WASIO_TRY(e, c.fds.get(fd, rights::fd_readdir));
-  int dirfd = e->res->directory_fd();
-  if (dirfd < 0) return errc::notdir;
-  // A fresh description each call: the cookie is the entry's index, stable whatever the
-  // guest did with the fd in between.
-  int d = ::openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d < 0) return from_host_errno(errno);
-  DIR* dir = ::fdopendir(d);
-  if (!dir) {
-    ::close(d);
-    return from_host_errno(errno);
-  }
-  std::vector<dirent> out;
-  size_t bytes = 0;
-  uint64_t index = 0;
-  errno = 0;
-  while (struct ::dirent* de = ::readdir(dir)) {
-    if (index++ < cookie) continue;
-    std::string name = de->d_name;
-    bytes += 24 + name.size();
-    out.push_back(dirent{index, static_cast<uint64_t>(de->d_ino), dirent_type(de->d_type), std::move(name)});
-    if (bytes >= max_bytes) break;
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err) return from_host_errno(err);
-  return out;
+  return e->res->readdir(cookie, max_bytes);
 }
 
 }  // namespace wasio::wasi

@@ -6,6 +6,8 @@
 
 #include <array>
 
+#include <asio/awaitable.hpp>
+
 #include "src/wasi/abi.hpp"
 #include "wasio/result.hpp"
 
@@ -59,5 +61,15 @@ inline result<std::array<timespec, 2>> host_times(timestamp atim, timestamp mtim
   return std::array<timespec, 2>{one(atim, fl & fstflags::atim, fl & fstflags::atim_now),
                                  one(mtim, fl & fstflags::mtim, fl & fstflags::mtim_now)};
 }
+
+// The calls of the kernel on a host fd, file or directory, for the host resources. For
+// host_fd_sync (off the worker thread: a flush waits for the disk), the caller keeps the fd
+// open until it completes.
+result<filestat> host_fd_stat(int fd);
+result<void> host_fd_set_size(int fd, filesize size);
+result<void> host_fd_set_times(int fd, timestamp atim, timestamp mtim, uint16_t fst_flags);
+result<void> host_fd_advise(int fd, filesize offset, filesize len, uint8_t advice);
+result<void> host_fd_allocate(int fd, filesize offset, filesize len);
+asio::awaitable<result<void>> host_fd_sync(int fd, bool data_only);
 
 }  // namespace wasio::wasi

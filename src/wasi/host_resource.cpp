@@ -25,6 +25,59 @@ result<void> resource::advise(filesize, filesize, uint8_t) { return errc::spipe;
 result<void> resource::allocate(filesize, filesize) { return errc::spipe; }
 asio::awaitable<result<void>> resource::sync(bool) { co_return errc::inval; }
 result<void> resource::set_append(bool) { return ok(); }  // the guest's view alone
+result<std::shared_ptr<resource>> resource::open_at(std::string_view, const open_request&) { return errc::notdir; }
+result<filestat> resource::stat_at(std::string_view, bool) { return errc::notdir; }
+result<void> resource::set_times_at(std::string_view, bool, timestamp, timestamp, uint16_t) { return errc::notdir; }
+result<void> resource::create_directory(std::string_view) { return errc::notdir; }
+result<void> resource::remove_directory(std::string_view) { return errc::notdir; }
+result<void> resource::unlink_file(std::string_view) { return errc::notdir; }
+result<void> resource::rename(std::string_view, resource&, std::string_view) { return errc::notdir; }
+result<void> resource::link(std::string_view, bool, resource&, std::string_view) { return errc::notdir; }
+result<std::string> resource::readlink(std::string_view, size_t) { return errc::notdir; }
+result<void> resource::symlink(std::string_view, std::string_view) { return errc::notdir; }
+result<std::vector<dirent>> resource::readdir(uint64_t, size_t) { return errc::notdir; }
+
+result<filestat> host_fd_stat(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return from_host_errno(errno);
+  return to_filestat(st);
+}
+
+result<void> host_fd_set_size(int fd, filesize size) {
+  if (size > static_cast<filesize>(INT64_MAX)) return errc::inval;
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return from_host_errno(errno);
+  return ok();
+}
+
+result<void> host_fd_set_times(int fd, timestamp atim, timestamp mtim, uint16_t fl) {
+  WASIO_TRY(ts, host_times(atim, mtim, fl));
+  if (::futimens(fd, ts.data()) != 0) return from_host_errno(errno);
+  return ok();
+}
+
+result<void> host_fd_advise(int fd, filesize offset, filesize len, uint8_t advice) {
+  if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
+  // WASI's advice values are POSIX's, in POSIX's order.
+  static constexpr int host_advice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
+                                        POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
+  int r = ::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(len), host_advice[advice]);
+  return r == 0 ? ok() : result<void>(from_host_errno(r));
+}
+
+result<void> host_fd_allocate(int fd, filesize offset, filesize len) {
+  if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX) - offset) {
+    return errc::inval;
+  }
+  int r = ::posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(len));
+  return r == 0 ? ok() : result<void>(from_host_errno(r));
+}
+
+asio::awaitable<result<void>> host_fd_sync(int fd, bool data_only) {
+  auto ex = co_await asio::this_coro::executor;
+  auto r = co_await async::file_sync(ex, fd, data_only);
+  if (r.error) co_return from_host_errno(r.error);
+  co_return ok();
+}
 
 namespace {
 
@@ -33,55 +86,8 @@ result<size> transferred(const async::io_result& r) {
   return static_cast<size>(r.bytes);  // at most the guest's buffers, which fit in 32 bits
 }
 
-// What every resource with a host fd does the same way: the calls of the kernel on that fd.
-class host_fd_base : public resource {
- public:
-  virtual int fd() const = 0;
-
-  result<filestat> stat() override {
-    struct stat st {};
-    if (::fstat(fd(), &st) != 0) return from_host_errno(errno);
-    filestat fs = to_filestat(st);
-    if (type() == filetype::unknown) fs.type = filetype::unknown;  // pipes, as fdstat says
-    return fs;
-  }
-  result<void> set_size(filesize size) override {
-    if (size > static_cast<filesize>(INT64_MAX)) return errc::inval;
-    if (::ftruncate(fd(), static_cast<off_t>(size)) != 0) return from_host_errno(errno);
-    return ok();
-  }
-  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
-    WASIO_TRY(ts, host_times(atim, mtim, fl));
-    if (::futimens(fd(), ts.data()) != 0) return from_host_errno(errno);
-    return ok();
-  }
-  result<void> advise(filesize offset, filesize len, uint8_t advice) override {
-    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
-    // WASI's advice values are POSIX's, in POSIX's order.
-    static constexpr int host_advice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
-                                          POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
-    int r = ::posix_fadvise(fd(), static_cast<off_t>(offset), static_cast<off_t>(len), host_advice[advice]);
-    return r == 0 ? ok() : result<void>(from_host_errno(r));
-  }
-  result<void> allocate(filesize offset, filesize len) override {
-    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX) - offset) {
-      return errc::inval;
-    }
-    int r = ::posix_fallocate(fd(), static_cast<off_t>(offset), static_cast<off_t>(len));
-    return r == 0 ? ok() : result<void>(from_host_errno(r));
-  }
-  // fdatasync / fsync off the worker thread (async/file_io.hpp): a flush waits for the disk.
-  // Callers hold the resource (a shared_ptr) while it waits: the guest may close the fd.
-  asio::awaitable<result<void>> sync(bool data_only) override {
-    auto ex = co_await asio::this_coro::executor;
-    auto r = co_await async::file_sync(ex, fd(), data_only);
-    if (r.error) co_return from_host_errno(r.error);
-    co_return ok();
-  }
-};
-
 // A host fd through async::host_stream.
-class host_stream_resource final : public host_fd_base {
+class host_stream_resource final : public resource {
  public:
   host_stream_resource(std::shared_ptr<async::host_stream> s, bool private_file)
       : s_(std::move(s)), private_(private_file) {
@@ -115,7 +121,7 @@ class host_stream_resource final : public host_fd_base {
 
   filetype type() const override { return type_; }
   uint64_t rights() const override { return rights_; }
-  int fd() const override { return s_->native_handle(); }
+  int fd() const { return s_->native_handle(); }
   async::host_stream* host_stream() override { return s_.get(); }
 
   asio::awaitable<result<size>> read(std::span<const ::iovec> iov, uint16_t flags) override {
@@ -140,6 +146,20 @@ class host_stream_resource final : public host_fd_base {
     if (r < 0) return from_host_errno(errno);
     return static_cast<filesize>(r);
   }
+  result<filestat> stat() override {
+    WASIO_TRY(fs, host_fd_stat(fd()));
+    if (type_ == filetype::unknown) fs.type = filetype::unknown;  // pipes, as fdstat says
+    return fs;
+  }
+  result<void> set_size(filesize size) override { return host_fd_set_size(fd(), size); }
+  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
+    return host_fd_set_times(fd(), atim, mtim, fl);
+  }
+  result<void> advise(filesize offset, filesize len, uint8_t advice) override {
+    return host_fd_advise(fd(), offset, len, advice);
+  }
+  result<void> allocate(filesize offset, filesize len) override { return host_fd_allocate(fd(), offset, len); }
+  asio::awaitable<result<void>> sync(bool data_only) override { return host_fd_sync(fd(), data_only); }
   result<void> set_append(bool on) override {
     // Stdio descriptions are shared with the embedder and keep the guest's flags as a view.
     if (!private_) return ok();
@@ -196,38 +216,11 @@ class host_stream_resource final : public host_fd_base {
   uint64_t rights_;
 };
 
-// A directory: no transfers; its fd serves the path calls beneath it (path.cpp).
-class directory final : public host_fd_base {
- public:
-  explicit directory(async::unique_fd fd) : fd_(std::move(fd)) {}
-  filetype type() const override { return filetype::directory; }
-  uint64_t rights() const override { return rights::directory; }
-  int fd() const override { return fd_.get(); }
-  int directory_fd() const override { return fd_.get(); }
-
-  asio::awaitable<result<size>> read(std::span<const ::iovec>, uint16_t) override { co_return errc::isdir; }
-  asio::awaitable<result<size>> write(std::span<const ::iovec>, uint16_t) override { co_return errc::isdir; }
-  result<size> try_read(std::span<const ::iovec>) override { return errc::isdir; }
-  result<size> try_write(std::span<const ::iovec>) override { return errc::isdir; }
-  asio::awaitable<result<size>> pread(std::span<const ::iovec>, filesize, uint16_t) override { co_return errc::isdir; }
-  asio::awaitable<result<size>> pwrite(std::span<const ::iovec>, filesize, uint16_t) override { co_return errc::isdir; }
-  result<filesize> seek(int64_t, whence) override { return errc::isdir; }
-  // Nothing to wait for: poll_oneoff reports it as badf (as before).
-  async::readiness poll(bool) override { return async::readiness{true, false, 0, EBADF}; }
-  asio::awaitable<void> wait(bool) override { co_return; }
-
- private:
-  async::unique_fd fd_;
-};
-
 }  // namespace
 
 std::shared_ptr<resource> host_resource(std::shared_ptr<async::host_stream> s, bool private_file) {
   return std::make_shared<host_stream_resource>(std::move(s), private_file);
 }
 
-std::shared_ptr<resource> directory_resource(async::unique_fd dir) {
-  return std::make_shared<directory>(std::move(dir));
-}
 
 }  // namespace wasio::wasi

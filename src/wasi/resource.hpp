@@ -14,6 +14,9 @@
 #include <asio/awaitable.hpp>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "async/host_stream.hpp"
 #include "src/wasi/abi.hpp"
@@ -57,8 +60,36 @@ class resource {
   virtual async::readiness poll(bool write) = 0;
   virtual asio::awaitable<void> wait(bool write) = 0;
 
-  // The host objects behind it, for the calls that are the kernel's own (sockets, and paths
-  // beneath a directory): null / -1 for a resource that has none.
+  // ---- directories (any other resource answers notdir) ----------------------------------
+  // Each path is resolved beneath this directory and confined to it: a path that would leave
+  // it (`..`, absolute, a symlink leading out) is notcapable; one with a NUL is inval, an empty
+  // one noent. Errors are those of the matching path_* call (wasi.hpp).
+  struct open_request {
+    uint16_t oflags = 0;
+    uint16_t fdflags = 0;
+    bool read = false, write = false;  // the rights asked for include reading, writing
+    bool follow = false;               // LOOKUP_SYMLINK_FOLLOW
+    asio::any_io_executor executor;    // the guest's worker: a stream opened waits on it
+  };
+  virtual result<std::shared_ptr<resource>> open_at(std::string_view path, const open_request& r);
+  virtual result<filestat> stat_at(std::string_view path, bool follow);
+  virtual result<void> set_times_at(std::string_view path, bool follow, timestamp atim, timestamp mtim,
+                                    uint16_t fst_flags);
+  virtual result<void> create_directory(std::string_view path);
+  virtual result<void> remove_directory(std::string_view path);
+  virtual result<void> unlink_file(std::string_view path);
+  // Between this directory and `new_dir` (xdev if they cannot share a file, as two file
+  // systems).
+  virtual result<void> rename(std::string_view old_path, resource& new_dir, std::string_view new_path);
+  virtual result<void> link(std::string_view old_path, bool follow, resource& new_dir, std::string_view new_path);
+  virtual result<std::string> readlink(std::string_view path, size_t max);
+  virtual result<void> symlink(std::string_view target, std::string_view path);
+  // fd_readdir: the entries from `cookie` on, `.` and `..` included, until about `max_bytes`
+  // of records. Cookies are positions in the listing.
+  virtual result<std::vector<dirent>> readdir(uint64_t cookie, size_t max_bytes);
+
+  // The host objects behind it, for the calls that are the kernel's own (sockets; rename and
+  // link between two host directories): null / -1 for a resource that has none.
   virtual async::host_stream* host_stream() { return nullptr; }
   virtual int directory_fd() const { return -1; }
 };

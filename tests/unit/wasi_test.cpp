@@ -549,6 +549,35 @@ TEST_P(path_fixture, readdir_cookies_are_stable_with_small_buffers) {
   EXPECT_EQ(again, names);
 }
 
+// The listing kept between calls (one record per call is linear, not quadratic) answers every
+// cookie as a fresh listing would: the same cookie twice (a record cut by the buffer end is asked
+// for again), a cookie behind the last call, one past the end; cookie 0 lists anew.
+TEST_P(path_fixture, readdir_answers_any_cookie_as_a_fresh_listing) {
+  auto all = fd_readdir(ctx, 3, 0, 1 << 20).value();
+  ASSERT_GE(all.size(), 4u);
+  auto at = [&](uint64_t cookie) { return fd_readdir(ctx, 3, cookie, 1).value(); };
+  for (size_t i = 0; i < all.size(); ++i) {
+    uint64_t cookie = i == 0 ? 0 : all[i - 1].next;
+    for (int twice = 0; twice < 2; ++twice) {
+      auto one = at(cookie);
+      ASSERT_EQ(one.size(), 1u);
+      EXPECT_EQ(one[0].name, all[i].name);
+      EXPECT_EQ(one[0].next, all[i].next);
+    }
+  }
+  EXPECT_TRUE(at(all.back().next).empty());
+  EXPECT_TRUE(at(all.back().next + 5).empty());
+  EXPECT_EQ(at(all[1].next)[0].name, all[2].name);  // behind the last call
+  auto rest = fd_readdir(ctx, 3, all[0].next, 1 << 20).value();
+  EXPECT_EQ(rest.size(), all.size() - 1);
+  // A new entry shows in a listing from cookie 0.
+  ASSERT_TRUE(path_create_directory(ctx, 3, "new_entry"));
+  auto fresh = fd_readdir(ctx, 3, 0, 1 << 20).value();
+  EXPECT_EQ(fresh.size(), all.size() + 1);
+  EXPECT_TRUE(std::any_of(fresh.begin(), fresh.end(), [](const dirent& e) { return e.name == "new_entry"; }));
+  ASSERT_TRUE(path_remove_directory(ctx, 3, "new_entry"));
+}
+
 TEST_P(path_fixture, create_rename_remove) {
   EXPECT_TRUE(path_create_directory(ctx, 3, "d"));
   EXPECT_EQ(path_create_directory(ctx, 3, "d").error(), errc::exist);
