@@ -73,6 +73,8 @@ enum { FOLLOW = 1 };
 enum { ST_ATIM = 1, ST_ATIM_NOW = 2, ST_MTIM = 4, ST_MTIM_NOW = 8 };
 #define R_FD_READ (1ull << 1)
 #define R_FD_WRITE (1ull << 6)
+/* The rights that ask to write a file: fd_write, fd_allocate, fd_filestat_set_size. */
+#define R_WRITES (R_FD_WRITE | (1ull << 8) | (1ull << 22))
 #define BAD_PTR 0xFFFFFFF0u  /* past the end of any memory this guest has */
 
 static int failures;
@@ -315,7 +317,10 @@ static void tree(void) {
 
     /* readdir: ".", "..", "x", with stable cookies through a buffer that fits one entry. */
     int32_t dir = -1;
-    EXPECT(open_at(3, 0, "sub", O_DIRECTORY_, -1, 0, &dir), OK);
+    /* A directory is never opened for writing: every right (fd_write among them) is EISDIR. */
+    EXPECT(open_at(3, 0, "sub", O_DIRECTORY_, -1, 0, &dir), EISDIR_);
+    EXPECT(open_at(3, 0, "sub", 0, R_FD_WRITE, 0, &dir), EISDIR_);
+    EXPECT(open_at(3, 0, "sub", O_DIRECTORY_, (int64_t)~R_WRITES, 0, &dir), OK);
     uint8_t db[32];
     uint64_t cookie = 0;
     int seen_dot = 0, seen_dotdot = 0, seen_x = 0, rounds = 0;
