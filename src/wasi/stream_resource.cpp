@@ -191,15 +191,16 @@ class stream_resource final : public resource, public std::enable_shared_from_th
       std::lock_guard lock(b->mu);
       if (b->orphaned) return;
       asio::post(b->worker, [me, ec, n, at] {
-        if (auto r = me.lock()) r->write_done(ec, at + n);
+        if (auto r = me.lock()) r->write_done(ec, at, n);
       });
     });
   }
-  void write_done(std::error_code ec, size_t upto) {
-    written_ = upto;
-    if (!ec && upto < buffers_->write.size() && upto > 0) {
-      // A short write: finish it, so that a NONBLOCK guest's bytes (all taken) all go out.
-      write_from(upto);
+  void write_done(std::error_code ec, size_t at, size_t n) {
+    written_ = at + n;
+    if (!ec && n > 0 && written_ < buffers_->write.size()) {
+      // A short write: finish it, so that a NONBLOCK guest's bytes (all taken) all go out. (A
+      // stream that takes nothing ends the write instead of spinning.)
+      write_from(written_);
       return;
     }
     writing_ = false;
