@@ -6,10 +6,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cerrno>
 #include <string>
+
+#include "wasio/as_tuple.hpp"
 
 namespace wasio::async {
 namespace {
@@ -167,14 +168,14 @@ io_result host_stream::try_writev(std::span<const ::iovec> iov) { return try_tra
 asio::awaitable<int> host_stream::wait_readable() {
   if (!desc_) co_return 0;
   auto [ec] = co_await desc_->async_wait(asio::posix::descriptor_base::wait_read,
-                                         asio::experimental::as_tuple(asio::use_awaitable));
+                                         wasio::as_tuple(asio::use_awaitable));
   co_return ec == asio::error::operation_aborted ? ECANCELED : ec.value();
 }
 
 asio::awaitable<int> host_stream::wait_writable() {
   if (!desc_) co_return 0;
   auto [ec] = co_await desc_->async_wait(asio::posix::descriptor_base::wait_write,
-                                         asio::experimental::as_tuple(asio::use_awaitable));
+                                         wasio::as_tuple(asio::use_awaitable));
   co_return ec == asio::error::operation_aborted ? ECANCELED : ec.value();
 }
 

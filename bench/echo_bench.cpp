@@ -12,7 +12,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
@@ -26,11 +25,13 @@
 #include <string>
 #include <vector>
 
+#include "wasio/as_tuple.hpp"
+
 namespace {
 
 using asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
-constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto tuple_awaitable = wasio::as_tuple(asio::use_awaitable);
 
 struct load {
   tcp::endpoint server;

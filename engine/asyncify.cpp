@@ -10,7 +10,6 @@
 // unwound (asyncify_rewrite.cpp's find_stack_pointer).
 #include "engine/asyncify.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -19,6 +18,7 @@
 #include "engine/module.hpp"
 #include "engine/op_runner.hpp"
 #include "engine/worker.hpp"
+#include "wasio/as_tuple.hpp"
 
 namespace wasio::engine {
 namespace {

@@ -3,11 +3,12 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/detached.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include "wasio/as_tuple.hpp"
 
 namespace wasio::engine {
 
@@ -107,7 +108,7 @@ asio::awaitable<void> op_runner::wait() {
   if (s_->done) co_return;
   auto s = s_;  // the runner may go while this waits (its guest destroyed with the loop)
   s->waiting = true;
-  co_await s->wakeup.async_receive(asio::experimental::as_tuple(asio::use_awaitable));
+  co_await s->wakeup.async_receive(wasio::as_tuple(asio::use_awaitable));
   s->waiting = false;
 }
 
@@ -121,7 +122,7 @@ void op_runner::cancel() {
 
 asio::awaitable<errc> time_slice_yield() {
   asio::steady_timer now(co_await asio::this_coro::executor, asio::steady_timer::clock_type::now());
-  (void)co_await now.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  (void)co_await now.async_wait(wasio::as_tuple(asio::use_awaitable));
   co_return errc::success;
 }
 

@@ -18,7 +18,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/use_awaitable.hpp>
@@ -30,12 +29,13 @@
 #include <string>
 #include <vector>
 
+#include "wasio/as_tuple.hpp"
 #include "wasio/wasio.hpp"
 
 namespace {
 
 using asio::ip::tcp;
-constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto tuple_awaitable = wasio::as_tuple(asio::use_awaitable);
 
 struct server {
   asio::io_context io;

@@ -4,7 +4,6 @@
 // them interleaving on the single thread: a guest that sleeps is suspended, not blocking.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read_until.hpp>
@@ -19,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "wasio/as_tuple.hpp"
 #include "wasio/wasio.hpp"
 
 namespace {
@@ -52,7 +52,7 @@ asio::awaitable<void> echo_server(tcp::acceptor acceptor) {
   auto sock = co_await acceptor.async_accept(use_awaitable);
   char buf[256];
   for (;;) {
-    auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(use_awaitable));
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), wasio::as_tuple(use_awaitable));
     if (ec) co_return;
     co_await asio::async_write(sock, asio::buffer(buf, n), use_awaitable);
   }
@@ -79,7 +79,7 @@ asio::awaitable<void> echo_client(tcp::endpoint server) {
 asio::awaitable<void> show_output(std::string name, asio::posix::stream_descriptor from_guest) {
   asio::streambuf in;
   for (;;) {
-    auto [ec, n] = co_await asio::async_read_until(from_guest, in, '\n', asio::experimental::as_tuple(use_awaitable));
+    auto [ec, n] = co_await asio::async_read_until(from_guest, in, '\n', wasio::as_tuple(use_awaitable));
     if (ec) co_return;  // the guest ended
     std::string line;
     std::getline(std::istream(&in), line);

@@ -9,7 +9,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "wasio/as_tuple.hpp"
 #include "wasio/wasio.hpp"
 
 namespace {
@@ -50,7 +50,7 @@ asio::awaitable<size_t> drain(asio::posix::stream_descriptor from_guest, int out
   size_t total = 0;
   for (;;) {
     auto [ec, n] = co_await from_guest.async_read_some(asio::buffer(buf),
-                                                       asio::experimental::as_tuple(asio::use_awaitable));
+                                                       wasio::as_tuple(asio::use_awaitable));
     if (ec) break;  // EOF: the guest ended
     for (size_t off = 0; off < n;) {
       ssize_t w = ::write(out, buf.data() + off, n - off);

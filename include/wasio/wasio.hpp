@@ -15,7 +15,7 @@
 //   });
 //
 // Each async operation takes any Asio completion token (a callback, asio::use_future,
-// asio::use_awaitable, asio::experimental::deferred) and honours Asio's per-operation cancellation: cancelling stops the guest,
+// asio::use_awaitable, asio::deferred) and honours Asio's per-operation cancellation: cancelling stops the guest,
 // wherever it is (suspended, or computing), and frees everything it held. Guests that block (an
 // empty pipe, a sleep) are suspended on their worker's event loop; they never hold a thread.
 #pragma once

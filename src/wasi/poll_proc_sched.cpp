@@ -2,7 +2,6 @@
 // and proc_raise act on the guest itself: engine/wasi_poll_proc_sched.cpp.
 #include <time.h>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "src/wasi/wasi.hpp"
+#include "wasio/as_tuple.hpp"
 
 namespace wasio::wasi {
 namespace {
@@ -84,12 +84,12 @@ asio::awaitable<void> wait_any(std::optional<steady::time_point> deadline,
     asio::co_spawn(ex, watch_one(waits[i].first, waits[i].second, g),
                    asio::bind_cancellation_slot(stop[i].slot(), asio::detached));
   }
-  if (!g->fired) co_await g->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (!g->fired) co_await g->wake.async_wait(wasio::as_tuple(asio::use_awaitable));
   // The watchers borrow the signals: stop them and wait until every one has finished.
   for (auto& s : stop) s.emit(asio::cancellation_type::terminal);
   while (g->running > 0) {
     g->wake.expires_at(steady::time_point::max());
-    co_await g->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await g->wake.async_wait(wasio::as_tuple(asio::use_awaitable));
   }
 }
 

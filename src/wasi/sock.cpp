@@ -4,7 +4,6 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 #include <asio/steady_timer.hpp>
@@ -17,6 +16,7 @@
 
 #include "async/socket.hpp"
 #include "src/wasi/wasi.hpp"
+#include "wasio/as_tuple.hpp"
 
 namespace wasio::wasi {
 namespace {
@@ -321,7 +321,7 @@ asio::awaitable<result<std::vector<addrinfo_entry>>> resolve(const std::string& 
   } else {
     st->resolver.async_resolve(node, service, flags, finish);
   }
-  (void)co_await st->done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  (void)co_await st->done.async_wait(wasio::as_tuple(asio::use_awaitable));
   if (!st->got) co_return errc::canceled;  // the guest is being stopped
   auto& [ec, found] = *st->got;
   if (ec) co_return from_resolver_error(ec);

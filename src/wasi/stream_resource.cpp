@@ -5,7 +5,6 @@
 // (shared with this resource) and a weak reference to the resource; they post the result to the
 // guest's worker, where everything else happens. Once the resource is gone (its guest ended),
 // a late completion is dropped without touching the worker, which may be gone too.
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "src/wasi/resource.hpp"
+#include "wasio/as_tuple.hpp"
 
 namespace wasio::wasi {
 namespace {
@@ -210,7 +210,7 @@ class stream_resource final : public resource, public std::enable_shared_from_th
 
   // Waits until something completes; false when the wait was cancelled (the guest is stopped).
   asio::awaitable<bool> wait_signal() {
-    co_await signal_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    co_await signal_.async_wait(wasio::as_tuple(asio::use_awaitable));
     auto cs = co_await asio::this_coro::cancellation_state;
     co_return cs.cancelled() == asio::cancellation_type::none;
   }

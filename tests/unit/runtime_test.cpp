@@ -12,7 +12,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/write.hpp>
 #include <atomic>
 #include <chrono>
@@ -22,6 +21,7 @@
 #include <optional>
 #include <functional>
 
+#include "wasio/as_tuple.hpp"
 #include "wasio/wasio.hpp"
 
 namespace {
@@ -318,7 +318,7 @@ TEST(runtime, embedder_pipes_stream_with_backpressure) {
     std::vector<char> buf(16 * 1024);
     asio::steady_timer pause(io);
     for (int reads = 0;; ++reads) {
-      auto [ec, n] = co_await r.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+      auto [ec, n] = co_await r.async_read_some(asio::buffer(buf), wasio::as_tuple(asio::use_awaitable));
       if (ec) break;  // EOF once the guest ended
       for (size_t i = 0; i < n; ++i) in_order &= buf[i] == byte_at(received + i);
       received += n;
@@ -337,9 +337,10 @@ TEST(runtime, embedder_pipes_stream_with_backpressure) {
 }
 
 // Fair scheduling: a guest that computes and calls WASI without ever waiting (clock_time_get in
-// a loop, ~2 s) yields its worker at the end of each time slice, so its sibling's sleeps (20 x
-// 10 ms) are served meanwhile: the sibling ends first. Without yields it could only start
-// once the spinner ended.
+// a loop, 50M calls: ~2 s, a minute under ASan) yields its worker at the end of each time
+// slice, so its sibling's sleeps (20 x 10 ms) are served meanwhile: the sibling ends while the
+// spinner still runs, and the spinner is then stopped. Without yields the sibling could only
+// start once the spinner had ended.
 TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   wasio::runtime rt(wasio::runtime_options{1});
   auto spin = rt.load_file(guest("clock_bench")).value();
@@ -349,22 +350,14 @@ TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   hot.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
   calm.args = {"tick_lag", "20", "10"};
   calm.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
-  std::atomic<int> order{0};
-  int spin_done = 0, ticks_done = 0;
-  std::promise<void> both;
-  rt.async_run(spin, std::move(hot), [&](wasio::exit_status s) {
-    EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
-    spin_done = ++order;
-    if (order == 2) both.set_value();
-  });
-  rt.async_run(ticks, std::move(calm), [&](wasio::exit_status s) {
-    EXPECT_EQ(s.how, wasio::exit_status::kind::exited) << s.message;
-    ticks_done = ++order;
-    if (order == 2) both.set_value();
-  });
-  both.get_future().wait();
-  EXPECT_EQ(ticks_done, 1);
-  EXPECT_EQ(spin_done, 2);
+  asio::cancellation_signal stop_spinner;
+  auto spinner = rt.async_run(spin, std::move(hot), asio::bind_cancellation_slot(stop_spinner.slot(), asio::use_future));
+  auto sleeper = rt.async_run(ticks, std::move(calm), asio::use_future);
+  EXPECT_EQ(sleeper.get(), wasio::exit_status{});
+  // The sibling is done: the spinner must still be running (it ends only when stopped).
+  EXPECT_EQ(spinner.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  stop_spinner.emit(asio::cancellation_type::terminal);
+  EXPECT_EQ(spinner.get().how, wasio::exit_status::kind::stopped);
 }
 
 // Embedded: a guest submitted but never run (the loop did not turn before the runtime went)
@@ -444,7 +437,7 @@ TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
     asio::co_spawn(io, [&, rd = std::move(out.value().embedder)]() mutable -> asio::awaitable<void> {
       char buf[4096];
       for (;;) {
-        auto [ec, n] = co_await rd.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await rd.async_read_some(asio::buffer(buf), wasio::as_tuple(asio::use_awaitable));
         if (ec) break;
         got.append(buf, n);
       }
