@@ -134,10 +134,10 @@ class host_stream_resource final : public resource {
   result<size> try_write(std::span<const ::iovec> iov) override { return transferred(s_->try_writev(iov)); }
 
   asio::awaitable<result<size>> pread(std::span<const ::iovec> iov, filesize offset, uint16_t flags) override {
-    return positional(iov, offset, flags, false);
+    return transfer(iov, offset, flags, false);
   }
   asio::awaitable<result<size>> pwrite(std::span<const ::iovec> iov, filesize offset, uint16_t flags) override {
-    return positional(iov, offset, flags, true);
+    return transfer(iov, offset, flags, true);
   }
   result<filesize> seek(int64_t offset, whence w) override {
     if (s_->can_block()) return errc::spipe;  // pipes, terminals, sockets
@@ -189,6 +189,8 @@ class host_stream_resource final : public resource {
  private:
   asio::awaitable<result<size>> transfer(std::span<const ::iovec> iov, std::optional<filesize> offset, uint16_t flags,
                                          bool write) {
+    if (offset && s_->can_block()) co_return errc::spipe;  // pread/pwrite on pipes, terminals, sockets
+    if (offset && *offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
     auto s = s_;  // the shared_ptr keeps the stream alive if the guest closes the fd meanwhile
     async::io_result r;
     // Statements, not conditional expressions around co_await: see docs/why-gcc-coroutines.md.
@@ -203,11 +205,6 @@ class host_stream_resource final : public resource {
       r = co_await s->async_readv(iov);
     }
     co_return transferred(r);
-  }
-  asio::awaitable<result<size>> positional(std::span<const ::iovec> iov, filesize offset, uint16_t flags, bool write) {
-    if (s_->can_block()) co_return errc::spipe;
-    if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
-    co_return co_await transfer(iov, offset, flags, write);
   }
 
   std::shared_ptr<async::host_stream> s_;
