@@ -19,21 +19,31 @@ add_library(wasio::uring ALIAS wasio_uring)
 target_include_directories(wasio_uring SYSTEM INTERFACE ${WASIO_URING_INCLUDE})
 target_link_libraries(wasio_uring INTERFACE ${WASIO_URING_LIB})
 
-# V8 10.2 from Debian's libnode108/libnode-dev. scripts/install-deps.sh unpacks it into
-# .deps/libnode where the installed nodejs conflicts with the package; prefer that prefix, since
-# /usr/include/node may then hold a different Node's (and V8's) headers.
+# V8 from Debian's libnode-dev: 10.2 (libnode108, Debian 12) or 11.3 (libnode115, Debian 13).
+# The code is one for both; WASIO_V8_MAJOR says which it was built against. scripts/install-deps.sh
+# unpacks libnode into .deps/libnode where the installed nodejs conflicts with the package; prefer
+# that prefix, since /usr/include/node may then hold a different Node's (and V8's) headers.
+# WASIO_V8_PREFIX names another prefix holding include/node/v8.h and lib/.../libnode.so.*.
+set(_libnode_names node.so.108 libnode.so.108 node.so.115 libnode.so.115 node)
 set(_libnode_prefix ${PROJECT_SOURCE_DIR}/.deps/libnode/usr)
+if(WASIO_V8_PREFIX)
+  set(_libnode_prefix ${WASIO_V8_PREFIX})
+endif()
 if(EXISTS ${_libnode_prefix}/include/node/v8.h)
   set(WASIO_V8_INCLUDE ${_libnode_prefix}/include/node)
-  find_library(WASIO_V8_LIB NAMES node.so.108 libnode.so.108 node PATHS ${_libnode_prefix}/lib/x86_64-linux-gnu NO_DEFAULT_PATH REQUIRED)
+  find_library(WASIO_V8_LIB NAMES ${_libnode_names} PATHS ${_libnode_prefix}/lib/x86_64-linux-gnu ${_libnode_prefix}/lib
+               NO_DEFAULT_PATH REQUIRED)
 else()
   find_path(WASIO_V8_INCLUDE v8.h PATHS /usr/include/node NO_DEFAULT_PATH REQUIRED)
-  find_library(WASIO_V8_LIB NAMES libnode.so.108 node REQUIRED)
+  find_library(WASIO_V8_LIB NAMES ${_libnode_names} REQUIRED)
 endif()
 file(STRINGS ${WASIO_V8_INCLUDE}/v8-version.h _v8_major REGEX "define V8_MAJOR_VERSION")
-if(NOT _v8_major MATCHES "10$")
-  message(FATAL_ERROR "wasio needs V8 10.x (Debian libnode108); ${WASIO_V8_INCLUDE} has '${_v8_major}'. Run scripts/install-deps.sh")
+string(REGEX MATCH "[0-9]+$" WASIO_V8_MAJOR "${_v8_major}")
+if(NOT WASIO_V8_MAJOR MATCHES "^(10|11)$")
+  message(FATAL_ERROR "wasio needs V8 10 or 11 (Debian's libnode108 or libnode115); ${WASIO_V8_INCLUDE} has "
+                      "'${_v8_major}'. Run scripts/install-deps.sh")
 endif()
+message(STATUS "wasio: V8 ${WASIO_V8_MAJOR} from ${WASIO_V8_LIB}")
 get_filename_component(_v8_libdir ${WASIO_V8_LIB} DIRECTORY)
 add_library(wasio_v8 INTERFACE)
 add_library(wasio::v8 ALIAS wasio_v8)

@@ -1,8 +1,9 @@
-# wasio_add_guests(TARGET SRC_DIR OUT_DIR): every SRC_DIR/*.c (clang-14, wasm32-wasi, Debian's
+# wasio_add_guests(TARGET SRC_DIR OUT_DIR): every SRC_DIR/*.c (clang-14 or clang-19: Debian 12's
+# or 13's, with its wasm32 runtime library; wasm32-wasi, Debian's
 # wasi-libc; rebuilt when a SRC_DIR/*.h changes) and SRC_DIR/*.wat (wabt's wat2wasm, for what a
 # C compiler never produces) becomes OUT_DIR/<name>.wasm, all built by TARGET. A guest's own extra
 # flags, if any, are in WASIO_GUEST_FLAGS_<name>.
-find_program(WASIO_WASM_CC clang-14 REQUIRED)
+find_program(WASIO_WASM_CC NAMES clang-14 clang-19 REQUIRED)
 set(WASIO_WASM_FLAGS --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
 find_program(WASIO_WAT2WASM wat2wasm REQUIRED)
 
