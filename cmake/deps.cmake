@@ -1,8 +1,10 @@
 # Dependencies, all from Debian packages (scripts/install-deps.sh).
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
-find_package(OpenSSL REQUIRED)
-find_package(Boost 1.74 REQUIRED COMPONENTS context)  # fiber mode's native stacks  # libcrypto's SHA-256 keys the disk cache of rewritten modules
+find_package(OpenSSL REQUIRED)  # libcrypto's SHA-256 keys the disk cache of rewritten modules
+# Boost.Context: fiber mode's native stacks. Through Boost's own config: CMake 3.30 (Debian 13's
+# is 3.31) dropped its FindBoost module.
+find_package(Boost 1.74 REQUIRED CONFIG COMPONENTS context)
 
 # Asio (standalone, header-only) with its epoll reactor. ASIO_HAS_IO_URING stays off: it would
 # change Asio's inline code for every embedder's translation unit too. file_io.cpp drives its own
