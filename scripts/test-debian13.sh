@@ -26,7 +26,9 @@ as_root debootstrap --variant=minbase trixie "$dir" "$mirror" >/dev/null
 as_root mount --bind /proc "$dir/proc"
 as_root mount --bind /dev "$dir/dev"
 as_root mount --bind /dev/pts "$dir/dev/pts"
-as_root cp /etc/resolv.conf "$dir/etc/resolv.conf"
+# Name resolution as the host has it: minbase has no /etc/hosts, and the socket tests resolve
+# "localhost".
+as_root cp /etc/resolv.conf /etc/hosts "$dir/etc/"
 # The committed tree, as a clean clone has it (no build directories, no .deps).
 as_root mkdir -p "$dir/src"
 git -C "$root" archive HEAD | as_root tar -x -C "$dir/src"
