@@ -112,7 +112,7 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     if (!e) {
       return "cannot open directory '" + p.host_path + "': " + std::strerror(e.error().host_errno);
     }
-    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e).value());
+    wasi_.fds.append(std::move(e).value());
   }
   for (int l : cfg.net.listeners) {
     int err = 0;
@@ -128,12 +128,11 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     // on one thread and relies on it: a blocking accept would stop the whole program.
     wasi::fd_entry e = wasi::entry_for(wasi::host_resource(std::move(s)));
     e.stat.flags = wasi::fdflags::nonblock;
-    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)), std::move(e));
+    wasi_.fds.append(std::move(e));
   }
   for (const auto& stream : cfg.streams) {
     if (!stream) return std::string("config::streams holds a null stream");
-    wasi_.fds.insert_at(static_cast<wasi::fd_t>(std::max<size_t>(wasi_.fds.size(), 3)),
-                        wasi::entry_for(wasi::stream_resource_of(stream, wasi_.executor)));
+    wasi_.fds.append(wasi::entry_for(wasi::stream_resource_of(stream, wasi_.executor)));
   }
   wasi_.net = cfg.net;
   return std::nullopt;

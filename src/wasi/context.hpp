@@ -2,6 +2,7 @@
 // Nothing here knows about V8 or guest memory.
 #pragma once
 #include <sys/uio.h>
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <memory>
@@ -37,6 +38,9 @@ class fd_table {
   result<fd_t> insert(fd_entry e);
   // Places `e` at exactly `fd` (stdio), replacing nothing.
   void insert_at(fd_t fd, fd_entry e);
+  // Places `e` after every fd so far and after stdio: the embedder's preopens, listeners and
+  // streams take 3, 4, ... in the order it gave them.
+  void append(fd_entry e) { insert_at(static_cast<fd_t>(std::max<size_t>(entries_.size(), 3)), std::move(e)); }
   result<void> close(fd_t fd);
   // Moves `from` to the number `to`, closing what was there; `to` need not be open, but must be
   // below the limit and kSparseNumbers, so that a guest cannot make the table a sparse giant.

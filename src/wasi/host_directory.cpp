@@ -326,9 +326,7 @@ class host_directory final : public resource {
   }
 
   result<void> rename(std::string_view old_path, resource& new_dir, std::string_view new_path) override {
-    if (new_dir.type() != filetype::directory) return errc::notdir;
-    int to_dir = new_dir.directory_fd();
-    if (to_dir < 0) return errc::xdev;  // another kind of directory: no rename(2) between them
+    WASIO_TRY(to_dir, host_directory_fd(new_dir));
     WASIO_TRY(from, open_parent(fd_.get(), old_path));
     WASIO_TRY(to, open_parent(to_dir, new_path));
     // rename(2) follows neither name; a trailing slash on either asks for a directory.
@@ -356,9 +354,7 @@ class host_directory final : public resource {
   }
 
   result<void> link(std::string_view old_path, bool follow, resource& new_dir, std::string_view new_path) override {
-    if (new_dir.type() != filetype::directory) return errc::notdir;
-    int to_dir = new_dir.directory_fd();
-    if (to_dir < 0) return errc::xdev;
+    WASIO_TRY(to_dir, host_directory_fd(new_dir));
     WASIO_TRY(to, open_parent(to_dir, new_path));
     if (auto r = refuse_trailing_slash_create(to); !r) return r.error();
     if (follow) {
@@ -455,6 +451,15 @@ class host_directory final : public resource {
   }
 
  private:
+  // The fd of `d`, the other directory of a rename or link: notdir when it is none, xdev when it
+  // is another kind, with which no rename(2) or link(2) can share a file.
+  static result<int> host_directory_fd(const resource& d) {
+    if (d.type() != filetype::directory) return errc::notdir;
+    int fd = d.directory_fd();
+    if (fd < 0) return errc::xdev;
+    return fd;
+  }
+
   unique_fd fd_;
   DIR* listing_ = nullptr;
   std::deque<dirent> kept_;  // entries kept_from_, kept_from_ + 1, ... of the listing

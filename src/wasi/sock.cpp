@@ -36,6 +36,9 @@ std::shared_ptr<async::host_stream> stream_of(const fd_entry& e) {
   return std::shared_ptr<async::host_stream>(e.res, e.res->host_stream());
 }
 
+// The host socket fd of a socket_at entry, for the calls that are the kernel's own.
+int socket_fd(const fd_entry& e) { return e.res->host_stream()->native_handle(); }
+
 bool waits(const fd_entry& e) { return !(e.stat.flags & fdflags::nonblock); }
 
 }  // namespace
@@ -96,7 +99,7 @@ result<void> sock_shutdown(context& c, fd_t fd, uint8_t how) {
     default: return errc::inval;
   }
   WASIO_TRY(e, socket_at(c, fd, rights::sock_shutdown));
-  int h = e->res->host_stream()->native_handle();
+  int h = socket_fd(*e);
   // Linux would stop a listening socket listening; it has no connection to shut down (as
   // wasi-go answers, for portability).
   int listening = 0;
@@ -159,7 +162,7 @@ result<sock_endpoint> socket_name(context& c, fd_t fd, bool peer) {
   WASIO_TRY(e, socket_at(c, fd, 0));
   ::sockaddr_storage s{};
   socklen_t len = sizeof s;
-  int h = e->res->host_stream()->native_handle();
+  int h = socket_fd(*e);
   if ((peer ? ::getpeername(h, reinterpret_cast<::sockaddr*>(&s), &len)
             : ::getsockname(h, reinterpret_cast<::sockaddr*>(&s), &len)) != 0) {
     return from_host_errno(errno);
@@ -214,7 +217,7 @@ result<void> sock_bind(context& c, fd_t fd, const sock_endpoint& addr) {
   WASIO_TRY(e, socket_at(c, fd, 0));
   WASIO_TRY(host, to_host(addr));
   if (auto a = allowed(c.net.allow_bind, addr); !a) return a;
-  if (::bind(e->res->host_stream()->native_handle(), host.get(), host.len) != 0) return from_host_errno(errno);
+  if (::bind(socket_fd(*e), host.get(), host.len) != 0) return from_host_errno(errno);
   return ok();
 }
 
@@ -226,7 +229,7 @@ result<void> sock_listen(context& c, fd_t fd, uint32_t backlog) {
     if (auto a = allowed(c.net.allow_bind, sock_endpoint{local.family, {}, 0}); !a) return a;
   }
   int n = static_cast<int>(std::min<uint32_t>(backlog, SOMAXCONN));
-  if (::listen(e->res->host_stream()->native_handle(), n) != 0) return from_host_errno(errno);
+  if (::listen(socket_fd(*e), n) != 0) return from_host_errno(errno);
   return ok();
 }
 
@@ -263,7 +266,7 @@ result<int32_t> sock_getsockopt(context& c, fd_t fd, uint32_t level, uint32_t na
   WASIO_TRY(opt, host_option(level, name));
   int v = 0;
   socklen_t len = sizeof v;
-  if (::getsockopt(e->res->host_stream()->native_handle(), opt.first, opt.second, &v, &len) != 0) return from_host_errno(errno);
+  if (::getsockopt(socket_fd(*e), opt.first, opt.second, &v, &len) != 0) return from_host_errno(errno);
   if (level == sockopt::sol_socket && name == sockopt::type) {
     return static_cast<int32_t>(v == SOCK_DGRAM ? sock_type::dgram : sock_type::stream);
   }
@@ -277,7 +280,7 @@ result<void> sock_setsockopt(context& c, fd_t fd, uint32_t level, uint32_t name,
   int v = 0;
   if (value.size() != sizeof v) return errc::inval;
   std::memcpy(&v, value.data(), sizeof v);
-  if (::setsockopt(e->res->host_stream()->native_handle(), opt.first, opt.second, &v, sizeof v) != 0) return from_host_errno(errno);
+  if (::setsockopt(socket_fd(*e), opt.first, opt.second, &v, sizeof v) != 0) return from_host_errno(errno);
   return ok();
 }
 
