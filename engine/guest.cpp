@@ -2,7 +2,9 @@
 
 #include <asio/steady_timer.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include "engine/host_calls.hpp"
 #include "engine/module.hpp"
 #include "engine/worker.hpp"
+#include "src/wasi/memory_fs.hpp"
 
 namespace wasio::engine {
 
@@ -107,7 +110,27 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     }
     // A closed host fd leaves the guest fd closed too (badf), as a native process would see it.
   }
+  // WASIO_PREOPENS=overlay gives every host preopen as an overlay: the test suite runs its file
+  // system tests once more so (tests/CMakeLists.txt).
+  static const bool all_overlays = [] {
+    const char* v = std::getenv("WASIO_PREOPENS");
+    return v && std::string_view(v) == "overlay";
+  }();
   for (auto& p : cfg.preopens) {
+    std::shared_ptr<wasi::memory_tree> tree;
+    if (p.fs) {
+      tree = p.fs->tree();
+    } else if (p.as == preopen::kind::memory) {
+      tree = wasi::make_memory_tree({});
+    } else if (p.as == preopen::kind::overlay || all_overlays) {
+      async::unique_fd dir(::open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir) return "cannot open directory '" + p.host_path + "': " + std::strerror(errno);
+      tree = wasi::make_memory_tree({}, std::move(dir));
+    }
+    if (tree) {
+      wasi_.fds.append(wasi::preopen_entry(wasi::memory_tree_root(tree), p.guest_path, p.read_only));
+      continue;
+    }
     auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only);
     if (!e) {
       return "cannot open directory '" + p.host_path + "': " + std::strerror(e.error().host_errno);

@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "wasio/filesystem.hpp"
 #include "wasio/host.hpp"
 #include "wasio/memory.hpp"
 #include "wasio/network.hpp"
@@ -77,11 +78,26 @@ std::function<void(T)> completion(Handler handler) {
 }
 }  // namespace detail
 
-// A host directory the guest sees at `guest_path` (an fd from 3 upwards, in order).
+// A directory the guest sees at `guest_path` (an fd from 3 upwards, in order): a host directory
+// (as by default), an overlay of one or an in-memory one (filesystem.hpp).
 struct preopen {
   std::string host_path;
   std::string guest_path;
   bool read_only = false;  // the guest gets no rights that write
+  enum class kind {
+    host,     // host_path itself
+    overlay,  // host_path read through, changes kept in a tree of the guest's own, dropped when it ends
+    memory,   // an empty in-memory directory of the guest's own (host_path unused)
+  } as = kind::host;
+  std::shared_ptr<memory_fs> fs;  // when set: this tree, shared with whoever else holds it
+
+  static preopen overlay(std::string host_path, std::string guest_path) {
+    return {std::move(host_path), std::move(guest_path), false, kind::overlay, nullptr};
+  }
+  static preopen memory(std::string guest_path) { return {{}, std::move(guest_path), false, kind::memory, nullptr}; }
+  static preopen of(std::shared_ptr<memory_fs> fs, std::string guest_path, bool read_only = false) {
+    return {{}, std::move(guest_path), read_only, kind::memory, std::move(fs)};
+  }
 };
 
 // A pipe between the embedder and one guest's stdio. `embedder` is an Asio stream on the

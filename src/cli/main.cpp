@@ -196,7 +196,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "wasio 0.1");
 
   auto* run = app.add_subcommand("run", "run a WASI command module");
-  std::vector<std::string> dirs, ro_dirs, envs, listens, allow_bind, allow_connect;
+  std::vector<std::string> dirs, ro_dirs, overlay_dirs, mem_dirs, envs, listens, allow_bind, allow_connect;
   unsigned instances = 1, workers = 0, max_fds = 0;
   uint64_t max_memory = 0;
   double cpu_seconds = 0, wall_seconds = 0, slice_ms = 10;
@@ -205,6 +205,13 @@ int main(int argc, char** argv) {
   bool verbose = false;
   run->add_option("--dir", dirs, "give the guest a host directory: HOST[::GUEST]")->type_name("DIR")->allow_extra_args(false);
   run->add_option("--dir-ro", ro_dirs, "the same, read-only for the guest")->type_name("DIR")->allow_extra_args(false);
+  run->add_option("--dir-overlay", overlay_dirs,
+                  "give the guest a host directory to change in memory only: HOST[::GUEST] (changes are dropped at exit)")
+      ->type_name("DIR")
+      ->allow_extra_args(false);
+  run->add_option("--dir-mem", mem_dirs, "give the guest an empty in-memory directory at GUEST")
+      ->type_name("GUEST")
+      ->allow_extra_args(false);
   run->add_option("--env", envs, "set an environment variable for the guest: KEY=VALUE")->type_name("K=V")->allow_extra_args(false);
   run->add_option("--tcplisten", listens, "give the guest a TCP socket listening on ADDR:PORT (an fd after the --dir ones)")
       ->type_name("ADDR:PORT")->allow_extra_args(false);
@@ -264,6 +271,11 @@ int main(int argc, char** argv) {
   }
   for (auto& d : dirs) cfg.preopens.push_back(parse_dir(d, false));
   for (auto& d : ro_dirs) cfg.preopens.push_back(parse_dir(d, true));
+  for (auto& d : overlay_dirs) {
+    auto p = parse_dir(d, false);
+    cfg.preopens.push_back(wasio::preopen::overlay(p.host_path, p.guest_path));
+  }
+  for (auto& d : mem_dirs) cfg.preopens.push_back(wasio::preopen::memory(d));
   if (max_memory) {
     constexpr uint64_t page = 64 * 1024;
     cfg.limits.memory_pages = static_cast<uint32_t>(std::min<uint64_t>(max_memory / page, 65536));

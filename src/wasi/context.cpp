@@ -66,7 +66,11 @@ outcome::result<fd_entry, preopen_error, outcome::policy::terminate> open_preope
     const std::string& host_path, std::string guest_path, bool read_only) {
   int fd = ::open(host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return preopen_error{errno};
-  fd_entry e = entry_for(directory_resource(async::unique_fd(fd)));
+  return preopen_entry(directory_resource(async::unique_fd(fd)), std::move(guest_path), read_only);
+}
+
+fd_entry preopen_entry(std::shared_ptr<resource> dir, std::string guest_path, bool read_only) {
+  fd_entry e = entry_for(std::move(dir));
   e.is_preopen = true;
   e.preopen_name = std::move(guest_path);
   if (read_only) {

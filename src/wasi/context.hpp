@@ -79,5 +79,7 @@ fd_entry entry_for(std::shared_ptr<resource> r);
 struct preopen_error { int host_errno; };
 outcome::result<fd_entry, preopen_error, outcome::policy::terminate> open_preopen(
     const std::string& host_path, std::string guest_path, bool read_only);
+// Any directory resource as a preopen named `guest_path` (an in-memory tree's root, say).
+fd_entry preopen_entry(std::shared_ptr<resource> dir, std::string guest_path, bool read_only);
 
 }  // namespace wasio::wasi

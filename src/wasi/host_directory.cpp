@@ -157,10 +157,6 @@ bool have_openat2() {
   return yes;
 }
 
-result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bool follow) {
-  if (have_openat2() && !force_walk.load(std::memory_order_relaxed)) return openat2_beneath(dirfd, path, flags, follow);
-  return walk_beneath(dirfd, path, flags, follow);
-}
 
 // The parent of the last component of `path`, opened beneath `dirfd`, and that component, for
 // the calls that act on a name (mkdir, unlink, rename, readlink, symlink, link, times without
@@ -468,6 +464,11 @@ class host_directory final : public resource {
 };
 
 }  // namespace
+
+result<unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bool follow) {
+  if (have_openat2() && !force_walk.load(std::memory_order_relaxed)) return openat2_beneath(dirfd, path, flags, follow);
+  return walk_beneath(dirfd, path, flags, follow);
+}
 
 void use_fallback_resolution(bool on) { force_walk.store(on, std::memory_order_relaxed); }
 

@@ -5,9 +5,11 @@
 #include <time.h>
 
 #include <array>
+#include <string>
 
 #include <asio/awaitable.hpp>
 
+#include "async/unique_fd.hpp"
 #include "src/wasi/abi.hpp"
 #include "wasio/result.hpp"
 
@@ -71,5 +73,9 @@ result<void> host_fd_set_times(int fd, timestamp atim, timestamp mtim, uint16_t 
 result<void> host_fd_advise(int fd, filesize offset, filesize len, uint8_t advice);
 result<void> host_fd_allocate(int fd, filesize offset, filesize len);
 asio::awaitable<result<void>> host_fd_sync(int fd, bool data_only);
+
+// Opens `path` beneath directory `dirfd` and confined to it (openat2's RESOLVE_BENEATH, or a
+// component walk where the kernel has no openat2): host_directory.cpp.
+result<async::unique_fd> open_beneath(int dirfd, const std::string& path, int flags, bool follow);
 
 }  // namespace wasio::wasi

@@ -171,6 +171,33 @@ TEST(cli, preopened_directories) {
   EXPECT_EQ(r.out, "preopen 3 /data\npreopen 4 " + dir.string() + "\nshort_buf_errno 37\n");
 }
 
+// --dir-overlay: the guest works on the host directory's contents, and the host sees none of
+// its changes; --dir-mem: an empty directory in memory. Both are listed as preopens in order.
+TEST(cli, overlay_and_memory_directories) {
+  auto dir = std::filesystem::temp_directory_path() / ("wasio-cli-ov-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "in.txt") << "host\n";
+  auto r = run_process(wasio_run({"--dir-overlay", dir.string() + "::/ov", "--dir-mem", "/mem", guest("preopen")}));
+  EXPECT_EQ(r.out, "preopen 3 /ov\npreopen 4 /mem\nshort_buf_errno 37\n") << r.err;
+  r = run_process(wasio_run({"--dir-overlay", dir.string() + "::/ov", guest("copy_file"), "/ov/in.txt", "/ov/out.txt", "more"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "copied 5\n");
+  r = run_process(wasio_run({"--dir-mem", "/mem", guest("copy_file"), "/mem/none", "/mem/out.txt"}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("No such file"), std::string::npos) << r.err;
+  std::vector<std::string> left;
+  for (auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"in.txt"});
+  std::ifstream f(dir / "in.txt");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(f), {}), "host\n");
+  r = run_process(wasio_run({"--dir-overlay", "/no/such/dir::/x", guest("hello")}));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("/no/such/dir"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(cli, missing_preopen_is_a_clear_error) {
   auto r = run_process(wasio_run({"--dir", "/no/such/dir", guest("hello")}));
   EXPECT_EQ(r.status, 1);

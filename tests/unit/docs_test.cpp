@@ -60,7 +60,8 @@ bool in_order_in(const std::vector<std::string>& block, const std::vector<std::s
 
 TEST(docs, every_example_is_in_a_compiled_source) {
   const std::vector<std::string> compiled = {"tests/consumer/main.cpp", "tests/consumer/CMakeLists.txt",
-                                             "samples/plugin_server.cpp", "samples/echo_server.cpp"};
+                                             "samples/plugin_server.cpp", "samples/echo_server.cpp",
+                                             "tests/unit/embedding_test.cpp"};
   for (const char* doc : {"README.md", "docs/embedding.md"}) {
     auto blocks = examples_of(doc);
     EXPECT_FALSE(blocks.empty()) << doc;

@@ -19,6 +19,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -483,6 +485,85 @@ TEST_P(embedding, a_guest_waiting_on_an_embedders_stream_can_be_stopped) {
   in.feed("too late");
   in.close();
   EXPECT_EQ(in.written(), "");  // (a round trip through the stream's executor: the feed was served)
+}
+
+// A memory_fs call's text, or its errno's name: for EXPECT_EQ without aborting on the wrong one.
+std::string text_of(const wasio::result<std::string>& r) { return r ? r.value() : "errno " + std::string(wasio::name(r.error())); }
+template <class T>
+wasio::errc errno_of(const wasio::result<T>& r) { return r ? wasio::errc::success : r.error(); }
+
+// A memory_fs given to guests as a preopen is the embedder's too: what it put there the guest
+// reads, what the guest wrote it reads back; two guests share it.
+TEST_P(embedding, guests_and_the_embedder_share_a_memory_fs) {
+  wasio::runtime rt(options({}));
+  auto copy = rt.load_file(guest("copy_file")).value();
+  auto fs = wasio::memory_fs::make();
+  ASSERT_TRUE(fs->create_directory("in"));
+  ASSERT_TRUE(fs->write_file("in/a.txt", "from the embedder\n"));
+  auto run_copy = [&](std::vector<std::string> args) {
+    wasio::config cfg;
+    cfg.args = std::move(args);
+    cfg.preopens.push_back(wasio::preopen::of(fs, "/data"));
+    return rt.async_run(copy, std::move(cfg), asio::use_future).get();
+  };
+  EXPECT_EQ(run_copy({"copy_file", "/data/in/a.txt", "/data/b.txt", "more\n"}), wasio::exit_status{});
+  EXPECT_EQ(run_copy({"copy_file", "/data/b.txt", "/data/c.txt"}), wasio::exit_status{});  // a second guest
+  EXPECT_EQ(text_of(fs->read_file("in/a.txt")), "from the embedder\nmore\n");
+  EXPECT_EQ(text_of(fs->read_file("c.txt")), "from the embedder\n");
+  EXPECT_EQ(fs->list("").value(), (std::vector<std::string>{"in", "b.txt", "c.txt"}));
+  EXPECT_EQ(errno_of(fs->read_file("../outside")), wasio::errc::notcapable);  // the embedder's paths are confined too
+  EXPECT_TRUE(fs->remove("c.txt"));
+  EXPECT_EQ(errno_of(fs->read_file("c.txt")), wasio::errc::noent);
+  EXPECT_GT(fs->bytes(), 0u);
+}
+
+// An overlay: the guest reads the host's files and changes them, the changes stay in the tree
+// (the next guest given the same tree sees them), and the host directory is never written.
+TEST_P(embedding, an_overlay_keeps_every_change_off_the_host) {
+  auto dir = std::filesystem::temp_directory_path() / ("wasio-overlay-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "in");
+  std::ofstream(dir / "in" / "a.txt") << "host text\n";
+  wasio::runtime rt(options({}));
+  auto copy = rt.load_file(guest("copy_file")).value();
+  auto fs = wasio::memory_fs::overlay(dir.string()).value();
+  for (int i = 0; i < 2; ++i) {
+    wasio::config cfg;
+    cfg.args = {"copy_file", "/data/in/a.txt", "/data/b.txt", "guest\n"};
+    cfg.preopens.push_back(wasio::preopen::of(fs, "/data"));
+    EXPECT_EQ(rt.async_run(copy, std::move(cfg), asio::use_future).get(), wasio::exit_status{});
+  }
+  EXPECT_EQ(text_of(fs->read_file("in/a.txt")), "host text\nguest\nguest\n");
+  EXPECT_EQ(text_of(fs->read_file("b.txt")), "host text\nguest\n");
+  // A guest of its own overlay (preopen::overlay) starts from the host's state again.
+  wasio::config cfg;
+  cfg.args = {"copy_file", "/data/in/a.txt", "/data/b.txt"};
+  cfg.preopens.push_back(wasio::preopen::overlay(dir.string(), "/data"));
+  EXPECT_EQ(rt.async_run(copy, std::move(cfg), asio::use_future).get(), wasio::exit_status{});
+  std::ifstream f(dir / "in" / "a.txt");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(f), {}), "host text\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / "b.txt"));
+  EXPECT_EQ(errno_of(wasio::memory_fs::overlay((dir / "none").string())), wasio::errc::noent);
+  std::filesystem::remove_all(dir);
+}
+
+// Contents beyond the tree's limits are refused as on a full disk (the guest's write fails with
+// ENOSPC, the embedder's with nospc); nothing is lost of what fit.
+TEST_P(embedding, a_memory_fs_refuses_what_exceeds_its_limits) {
+  wasio::runtime rt(options({}));
+  auto copy = rt.load_file(guest("copy_file")).value();
+  auto fs = wasio::memory_fs::make({64 * 1024, 4});
+  ASSERT_TRUE(fs->write_file("a", std::string(40 * 1024, 'x')));
+  wasio::config cfg;
+  cfg.args = {"copy_file", "/data/a", "/data/b"};
+  cfg.preopens.push_back(wasio::preopen::of(fs, "/data"));
+  auto st = rt.async_run(copy, std::move(cfg), asio::use_future).get();
+  EXPECT_EQ(st.code, 1);  // "FAIL: copy: No space left on device"
+  EXPECT_EQ(text_of(fs->read_file("a")).size(), 40u * 1024);
+  EXPECT_EQ(errno_of(fs->write_file("c", std::string(64 * 1024, 'y'))), wasio::errc::nospc);
+  EXPECT_EQ(errno_of(fs->create_directory("d")), wasio::errc::nospc);  // the root, a, b and c are 4 entries
+  ASSERT_TRUE(fs->remove("c"));
+  EXPECT_TRUE(fs->create_directory("d"));
 }
 
 TEST_P(embedding, imports_are_checked_before_any_guest_code_runs) {

@@ -1,0 +1,69 @@
+// memory_fs: a directory tree held in memory, that guests are given as a preopen
+// (preopen::of(fs, "/data")) and the embedder reads and writes from its side.
+//
+//  - memory_fs::make(): an empty tree;
+//  - memory_fs::overlay(host_path): the host directory read through: its entries, attributes
+//    and symlinks are read when the guest first looks at a directory, a file's contents are
+//    read from the host until it is first changed (then copied into memory), and every change
+//    (create, write, truncate, rename, remove, link, symlink, set-times) stays in the tree.
+//    Nothing is ever written to the host directory.
+//
+// A guest cannot tell it from a host directory by what preview1 shows (errnos, readdir cookies,
+// nanosecond times, symlinks), except ino and dev numbers, which are the tree's own. The sandbox
+// is the same: paths never leave the tree (`..` above the preopen, absolute symlinks:
+// notcapable). Contents beyond `limits` are refused with nospc, as a full disk.
+//
+// One tree may be given to many guests at once, on any workers, and used by the embedder from
+// any thread: every call takes the tree's lock. A preopen::memory or preopen::overlay instead
+// gives each guest a tree of its own, dropped when the guest ends.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wasio/result.hpp"
+
+namespace wasio {
+namespace wasi {
+class memory_tree;
+}
+
+class memory_fs {
+ public:
+  struct limits {
+    uint64_t max_bytes = 1ull << 30;  // file contents held in memory
+    uint64_t max_entries = 1u << 20;  // files, directories and symlinks
+  };
+
+  static std::shared_ptr<memory_fs> make(const limits& l);
+  static std::shared_ptr<memory_fs> make() { return make(limits{}); }
+  // The host directory's errno when it cannot be opened (noent, notdir, acces, ...).
+  static result<std::shared_ptr<memory_fs>> overlay(const std::string& host_path, const limits& l);
+  static result<std::shared_ptr<memory_fs>> overlay(const std::string& host_path) { return overlay(host_path, limits{}); }
+
+  // The embedder's side, with paths relative to the root, resolved as a guest's are (symlinks
+  // followed, confined to the tree) and the errnos a guest would get.
+  // Creates the file or replaces its contents.
+  result<void> write_file(std::string_view path, std::string_view contents);
+  result<std::string> read_file(std::string_view path);
+  result<void> create_directory(std::string_view path);
+  result<void> symlink(std::string_view target, std::string_view path);
+  // A file or symlink, or an empty directory.
+  result<void> remove(std::string_view path);
+  // The names in a directory ("" or "." for the root), `.` and `..` left out, in the order
+  // they were made (fd_readdir's).
+  result<std::vector<std::string>> list(std::string_view path);
+  // Bytes of file contents held in memory now.
+  uint64_t bytes() const;
+
+  // For wasio: the tree behind it.
+  const std::shared_ptr<wasi::memory_tree>& tree() const { return tree_; }
+  explicit memory_fs(std::shared_ptr<wasi::memory_tree> t) : tree_(std::move(t)) {}
+
+ private:
+  std::shared_ptr<wasi::memory_tree> tree_;
+};
+
+}  // namespace wasio
