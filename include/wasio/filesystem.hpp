@@ -17,8 +17,11 @@
 // any thread: every call takes the tree's lock. A preopen::memory or preopen::overlay instead
 // gives each guest a tree of its own, dropped when the guest ends.
 #pragma once
+#include <asio/awaitable.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +32,24 @@ namespace wasio {
 namespace wasi {
 class memory_tree;
 }
+
+// A file of the embedder's own, placed in a memory_fs (memory_fs::add_file): the guest's reads
+// and writes of it are these calls, made on the guest's worker thread. Each is an awaitable on
+// that worker's executor and may suspend the guest (not the worker) while it waits for, say, a
+// database or the network. Everything else (its names, links, times, listing) is the tree's.
+// An fd with NONBLOCK on it answers `again` (its calls cannot complete without waiting).
+class guest_file {
+ public:
+  virtual ~guest_file() = default;
+  // Its size now, for stat, seek and APPEND. Called under the tree's lock: keep it quick.
+  virtual uint64_t size() const = 0;
+  // Up to buf.size() bytes from `offset`; fewer only at the end, 0 past it.
+  virtual asio::awaitable<result<std::size_t>> read_at(uint64_t offset, std::span<std::byte> buf) = 0;
+  // A file that is not writable is refused to an open for writing (acces, as without permission).
+  virtual bool writable() const { return false; }
+  virtual asio::awaitable<result<std::size_t>> write_at(uint64_t offset, std::span<const std::byte> buf);
+  virtual result<void> resize(uint64_t size);
+};
 
 class memory_fs {
  public:
@@ -45,11 +66,13 @@ class memory_fs {
 
   // The embedder's side, with paths relative to the root, resolved as a guest's are (symlinks
   // followed, confined to the tree) and the errnos a guest would get.
-  // Creates the file or replaces its contents.
+  // Creates the file or replaces its contents; read_file reads one (not a guest_file: notsup).
   result<void> write_file(std::string_view path, std::string_view contents);
   result<std::string> read_file(std::string_view path);
   result<void> create_directory(std::string_view path);
   result<void> symlink(std::string_view target, std::string_view path);
+  // `file` under a new name (exist if the name is taken).
+  result<void> add_file(std::string_view path, std::shared_ptr<guest_file> file);
   // A file or symlink, or an empty directory.
   result<void> remove(std::string_view path);
   // The names in a directory ("" or "." for the root), `.` and `..` left out, in the order

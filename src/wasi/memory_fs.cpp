@@ -73,8 +73,10 @@ struct node {
   uint64_t host_nlink = 0;  // a directory's link count while its entries are the host's
   filesize size = 0;
 
-  // A regular file: its pages (index -> kPage bytes); a page not held reads as zeros.
+  // A regular file: its pages (index -> kPage bytes); a page not held reads as zeros. Or the
+  // embedder's own file, whose contents are its business.
   std::map<uint64_t, std::unique_ptr<std::byte[]>> pages;
+  std::shared_ptr<guest_file> custom;
 
   // A directory: its entries by name and in listing order (seq: the cookie after `.` and `..`,
   // so that cookies stay valid while entries come and go).
@@ -159,7 +161,7 @@ class memory_tree {
         for (auto& [name, e] : n.names) nlink += e.n->is_dir();
       }
     }
-    uint64_t size = n.type == filetype::symbolic_link ? n.target.size() : n.size;
+    uint64_t size = n.type == filetype::symbolic_link ? n.target.size() : n.custom ? n.custom->size() : n.size;
     return filestat{dev_, n.ino, n.type, nlink, size, n.atim, n.mtim, n.ctim};
   }
 
@@ -517,6 +519,113 @@ result<void> follow_trailing_slash(memory_tree& t, const node_ptr& base, std::st
   return ok();
 }
 
+// lseek(2) of `pos` in a file of `size` bytes.
+result<filesize> seek_in(filesize& pos, int64_t offset, whence w, filesize size) {
+  if (w != whence::set && w != whence::cur && w != whence::end) return errc::inval;
+  int64_t from = w == whence::set ? 0 : w == whence::cur ? static_cast<int64_t>(pos) : static_cast<int64_t>(size);
+  int64_t to = 0;
+  if (__builtin_add_overflow(from, offset, &to) || to < 0) return errc::inval;
+  pos = static_cast<filesize>(to);
+  return pos;
+}
+
+// ---- an embedder's file (guest_file) opened ---------------------------------------------------
+class embedder_file final : public resource {
+ public:
+  embedder_file(std::shared_ptr<memory_tree> t, node_ptr n, bool append)
+      : tree_(std::move(t)), n_(std::move(n)), f_(n_->custom), append_(append) {}
+
+  filetype type() const override { return filetype::regular_file; }
+  uint64_t rights() const override { return rights::regular_file; }
+
+  asio::awaitable<result<size>> read(std::span<const ::iovec> iov, uint16_t flags) override {
+    auto r = co_await pread(iov, offset_, flags);
+    if (r) offset_ += r.value();
+    co_return r;
+  }
+  asio::awaitable<result<size>> write(std::span<const ::iovec> iov, uint16_t) override {
+    if (async::iov_total(iov) == 0) co_return 0;
+    if (append_) offset_ = f_->size();
+    auto r = co_await write_all(iov, offset_);
+    if (r) offset_ += r.value();
+    co_return r;
+  }
+  result<size> try_read(std::span<const ::iovec>) override { return errc::again; }
+  result<size> try_write(std::span<const ::iovec>) override { return errc::again; }
+  asio::awaitable<result<size>> pread(std::span<const ::iovec> iov, filesize offset, uint16_t) override {
+    if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
+    size_t done = 0;
+    for (auto& v : iov) {
+      if (v.iov_len == 0) continue;
+      auto r = co_await f_->read_at(offset + done, {static_cast<std::byte*>(v.iov_base), v.iov_len});
+      if (!r) co_return done ? result<size>(static_cast<size>(done)) : r.error();
+      done += std::min(r.value(), v.iov_len);
+      if (r.value() < v.iov_len) break;
+    }
+    co_return static_cast<size>(done);
+  }
+  asio::awaitable<result<size>> pwrite(std::span<const ::iovec> iov, filesize offset, uint16_t) override {
+    if (offset > static_cast<filesize>(INT64_MAX)) co_return errc::inval;
+    co_return co_await write_all(iov, append_ ? f_->size() : offset);
+  }
+  result<filesize> seek(int64_t offset, whence w) override { return seek_in(offset_, offset, w, f_->size()); }
+  result<filestat> stat() override {
+    std::lock_guard lock(tree_->mu);
+    return tree_->stat(*n_);
+  }
+  result<void> set_size(filesize size) override {
+    if (size > static_cast<filesize>(INT64_MAX)) return errc::inval;
+    BOOST_OUTCOME_TRYV(f_->resize(size));
+    touch();
+    return ok();
+  }
+  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
+    std::lock_guard lock(tree_->mu);
+    return apply_times(*n_, atim, mtim, fl);
+  }
+  result<void> advise(filesize offset, filesize len, uint8_t) override {
+    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
+    return ok();
+  }
+  result<void> allocate(filesize offset, filesize len) override {
+    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX) - offset) return errc::inval;
+    if (len == 0) return errc::inval;
+    return offset + len <= f_->size() ? ok() : set_size(offset + len);
+  }
+  asio::awaitable<result<void>> sync(bool) override { co_return ok(); }
+  result<void> set_append(bool on) override {
+    append_ = on;
+    return ok();
+  }
+  async::readiness poll(bool) override { return async::readiness{true, false, 0, 0}; }
+  asio::awaitable<void> wait(bool) override { co_return; }
+
+ private:
+  // Each iovec in turn, until one is taken short.
+  asio::awaitable<result<size>> write_all(std::span<const ::iovec> iov, filesize offset) {
+    size_t done = 0;
+    for (auto& v : iov) {
+      if (v.iov_len == 0) continue;
+      auto r = co_await f_->write_at(offset + done, {static_cast<const std::byte*>(v.iov_base), v.iov_len});
+      if (!r) co_return done ? result<size>(static_cast<size>(done)) : r.error();
+      done += std::min(r.value(), v.iov_len);
+      if (r.value() < v.iov_len) break;
+    }
+    if (done) touch();
+    co_return static_cast<size>(done);
+  }
+  void touch() {
+    std::lock_guard lock(tree_->mu);
+    n_->mtim = n_->ctim = now();
+  }
+
+  std::shared_ptr<memory_tree> tree_;
+  node_ptr n_;
+  std::shared_ptr<guest_file> f_;
+  bool append_;
+  filesize offset_ = 0;
+};
+
 // ---- an open file ---------------------------------------------------------------------------
 class memory_file final : public resource {
  public:
@@ -578,12 +687,7 @@ class memory_file final : public resource {
   }
   result<filesize> seek(int64_t offset, whence w) override {
     std::lock_guard lock(tree_->mu);
-    int64_t from = w == whence::set ? 0 : w == whence::cur ? static_cast<int64_t>(offset_) : static_cast<int64_t>(n_->size);
-    if (w != whence::set && w != whence::cur && w != whence::end) return errc::inval;
-    int64_t to = 0;
-    if (__builtin_add_overflow(from, offset, &to) || to < 0) return errc::inval;
-    offset_ = static_cast<filesize>(to);
-    return offset_;
+    return seek_in(offset_, offset, w, n_->size);
   }
   result<filestat> stat() override {
     std::lock_guard lock(tree_->mu);
@@ -683,6 +787,13 @@ class memory_directory final : public resource {
       }
     }
     if (n->type != filetype::regular_file) return open_special(*n, r);
+    if (n->custom) {
+      if (r.write && !n->custom->writable()) return errc::acces;
+      if (trunc) {
+        BOOST_OUTCOME_TRYV(n->custom->resize(0));
+      }
+      return std::shared_ptr<resource>(std::make_shared<embedder_file>(tree_, std::move(n), r.fdflags & fdflags::append));
+    }
     if (trunc && n->size) {
       BOOST_OUTCOME_TRYV(tree_->set_size(*n, 0));
     }
@@ -915,6 +1026,19 @@ class memory_directory final : public resource {
 
 }  // namespace
 
+// memory_fs::add_file: `file` as a new name, beneath the root as a guest's path would be.
+result<void> add_guest_file(memory_tree& t, std::string_view path, std::shared_ptr<guest_file> file) {
+  if (!file) return errc::inval;
+  std::lock_guard lock(t.mu);
+  WASIO_TRY(p, parent_of(t, t.root(), path));
+  if (p.trailing_slash) return errc::isdir;  // "name/" is no file's name
+  BOOST_OUTCOME_TRYV(can_create(t, p));
+  WASIO_TRY(n, t.make_node(filetype::regular_file));
+  n->custom = std::move(file);
+  t.add_entry(p.dir, p.name, std::move(n));
+  return ok();
+}
+
 std::shared_ptr<memory_tree> make_memory_tree(const memory_tree_limits& limits, async::unique_fd host_root) {
   return std::make_shared<memory_tree>(limits, std::move(host_root));
 }
@@ -955,7 +1079,9 @@ result<std::shared_ptr<wasi::resource>> open_file(wasi::resource& root, std::str
     if (st.type == wasi::filetype::directory) return errc::isdir;
     if (st.type != wasi::filetype::regular_file) return errc::inval;
   }
-  return root.open_at(path, r);
+  WASIO_TRY(f, root.open_at(path, r));
+  if (dynamic_cast<wasi::embedder_file*>(f.get())) return errc::notsup;  // the embedder's own: it has it
+  return f;
 }
 }  // namespace
 
@@ -980,6 +1106,13 @@ result<std::string> memory_fs::read_file(std::string_view path) {
     out.append(buf, n);
   }
 }
+
+result<void> memory_fs::add_file(std::string_view path, std::shared_ptr<guest_file> file) {
+  return wasi::add_guest_file(*tree_, path, std::move(file));
+}
+
+asio::awaitable<result<std::size_t>> guest_file::write_at(uint64_t, std::span<const std::byte>) { co_return errc::acces; }
+result<void> guest_file::resize(uint64_t) { return errc::acces; }
 
 result<void> memory_fs::create_directory(std::string_view path) {
   return wasi::memory_tree_root(tree_)->create_directory(path);

@@ -9,6 +9,7 @@
 
 #include "async/unique_fd.hpp"
 #include "src/wasi/resource.hpp"
+#include "wasio/filesystem.hpp"
 #include "wasio/result.hpp"
 
 namespace wasio::wasi {
@@ -32,5 +33,8 @@ std::shared_ptr<resource> memory_tree_root(const std::shared_ptr<memory_tree>& t
 
 // The bytes of file contents the tree holds in memory now (copied-up overlay files included).
 uint64_t memory_tree_bytes(const memory_tree& tree);
+
+// An embedder's file (include/wasio/filesystem.hpp) under a new name `path` in the tree.
+result<void> add_guest_file(memory_tree& tree, std::string_view path, std::shared_ptr<guest_file> file);
 
 }  // namespace wasio::wasi

@@ -517,6 +517,64 @@ TEST_P(embedding, guests_and_the_embedder_share_a_memory_fs) {
   EXPECT_GT(fs->bytes(), 0u);
 }
 
+// An embedder's own files in a tree (guest_file): the guest's reads and writes are the
+// embedder's awaitable calls (here each waits on a timer first, suspending the guest).
+class string_file final : public wasio::guest_file {
+ public:
+  string_file(std::string text, bool writable) : text_(std::move(text)), writable_(writable) {}
+  uint64_t size() const override { return text_.size(); }
+  asio::awaitable<wasio::result<size_t>> read_at(uint64_t offset, std::span<std::byte> buf) override {
+    co_await pause();
+    if (offset >= text_.size()) co_return 0;
+    size_t n = std::min<size_t>(buf.size(), text_.size() - offset);
+    std::memcpy(buf.data(), text_.data() + offset, n);
+    co_return n;
+  }
+  bool writable() const override { return writable_; }
+  asio::awaitable<wasio::result<size_t>> write_at(uint64_t offset, std::span<const std::byte> buf) override {
+    co_await pause();
+    if (text_.size() < offset + buf.size()) text_.resize(offset + buf.size());
+    std::memcpy(text_.data() + offset, buf.data(), buf.size());
+    co_return buf.size();
+  }
+  wasio::result<void> resize(uint64_t size) override {
+    text_.resize(size);
+    return wasio::ok();
+  }
+  const std::string& text() const { return text_; }
+
+ private:
+  static asio::awaitable<void> pause() {
+    asio::steady_timer t(co_await asio::this_coro::executor, 1ms);
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  std::string text_;
+  bool writable_;
+};
+
+TEST_P(embedding, a_guest_reads_and_writes_the_embedders_own_files) {
+  wasio::runtime rt(options({}));
+  auto copy = rt.load_file(guest("copy_file")).value();
+  auto fs = wasio::memory_fs::make();
+  auto source = std::make_shared<string_file>(std::string(100'000, 'a') + "end\n", false);
+  auto sink = std::make_shared<string_file>("old contents", true);
+  ASSERT_TRUE(fs->add_file("source", source));
+  ASSERT_TRUE(fs->add_file("sink", sink));
+  EXPECT_EQ(errno_of(fs->add_file("sink", sink)), wasio::errc::exist);
+  auto run_copy = [&](std::vector<std::string> args) {
+    wasio::config cfg;
+    cfg.args = std::move(args);
+    cfg.preopens.push_back(wasio::preopen::of(fs, "/data"));
+    return rt.async_run(copy, std::move(cfg), asio::use_future).get();
+  };
+  EXPECT_EQ(run_copy({"copy_file", "/data/source", "/data/sink"}), wasio::exit_status{});
+  EXPECT_EQ(sink->text(), source->text());  // truncated, then written
+  // The source is not writable: the append's open is refused.
+  EXPECT_EQ(run_copy({"copy_file", "/data/source", "/data/copy", "more"}).code, 1u);
+  EXPECT_EQ(text_of(fs->read_file("copy")), source->text());
+  EXPECT_EQ(errno_of(fs->read_file("source")), wasio::errc::notsup);
+}
+
 // An overlay: the guest reads the host's files and changes them, the changes stay in the tree
 // (the next guest given the same tree sees them), and the host directory is never written.
 TEST_P(embedding, an_overlay_keeps_every_change_off_the_host) {
