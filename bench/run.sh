@@ -35,6 +35,8 @@
 #      64-byte buffer (about one record per call) and of a 4 KiB one (tests/guests/
 #      readdir_bench.c); baseline node running the same .wasm.
 #  15. Tracing: clock_time_get with every call traced (--trace=/dev/null) against untraced.
+#  16. --dir-overlay and --dir-mem against --dir: 4 KiB reads and appends (section 3) and a
+#      directory listing (section 14).
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -229,3 +231,17 @@ echo "== 15. clock_time_get traced (--trace=/dev/null: a line formatted and writ
 plain=$(for i in 1 2 3 4 5; do "$wasio" run "$g/clock_bench.wasm" 1000000 | awk '{print $2}'; done | median)
 traced=$(for i in 1 2 3 4 5; do "$wasio" run --trace=/dev/null "$g/clock_bench.wasm" 1000000 | awk '{print $2}'; done | median)
 echo "untraced $plain ns   traced $traced ns   traced/untraced = $(ratio "$traced" "$plain")"
+
+echo "== 16. In-memory and overlay directories against the host directory (median of 3): section 3's 4 KiB"
+echo "      transfers (a read of an overlay's file still the host's; appends to a file in memory) and"
+echo "      section 14's listing of $rn entries (an overlay reads them all from the host first)"
+hr=$(fb "$wasio" run --dir "$fdir::/d" "$g/file_bench.wasm" /d/in read 4096 "$fcount")
+or=$(fb "$wasio" run --dir-overlay "$fdir::/d" "$g/file_bench.wasm" /d/in read 4096 "$fcount")
+hw=$(fb "$wasio" run --dir "$fdir::/d" "$g/file_bench.wasm" /d/out write 4096 "$fcount")
+mw=$(fb "$wasio" run --dir-mem /d "$g/file_bench.wasm" /d/out write 4096 "$fcount")
+echo "read: host $hr ns   overlay $or ns (x$(ratio "$or" "$hr"))   write: host $hw ns   memory $mw ns (x$(ratio "$mw" "$hw"))"
+for size in 64 4096; do
+  h=$(for i in 1 2 3; do "$wasio" run --dir "$rdir::/d" "$g/readdir_bench.wasm" /d "$size" | awk '{print $4}'; done | median)
+  o=$(for i in 1 2 3; do "$wasio" run --dir-overlay "$rdir::/d" "$g/readdir_bench.wasm" /d "$size" | awk '{print $4}'; done | median)
+  echo "$rn entries, $size-byte buffer: host $h ns   overlay $o ns per call (x$(ratio "$o" "$h"))"
+done

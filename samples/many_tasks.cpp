@@ -36,6 +36,14 @@ long rss_kib(const char* field) {
   return 0;
 }
 
+// The kernel mappings this process holds now (vm.max_map_count bounds them).
+long mappings() {
+  std::ifstream f("/proc/self/maps");
+  long n = 0;
+  for (std::string line; std::getline(f, line);) ++n;
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +77,7 @@ int main(int argc, char** argv) {
   one.args = {"waiter", "sleep", "0"};
   rt.async_run(mod.value(), std::move(one), asio::use_future).get();
   long base_kib = rss_kib("VmRSS:");
+  long base_maps = mappings();
 
   std::mutex mu;
   std::condition_variable cv;
@@ -87,7 +96,7 @@ int main(int argc, char** argv) {
   }
   double submit_s = std::chrono::duration<double>(clock::now() - t0).count();
 
-  long peak_kib = 0;
+  long peak_kib = 0, peak_maps = 0;
   if (mode == "read") {
     // Wait until every guest has started and blocked: the resident size stops growing (or,
     // under a sanitizer that keeps allocating, until ample time for N starts has passed).
@@ -102,6 +111,7 @@ int main(int argc, char** argv) {
       if (done == n) break;  // they all failed or ended early
     }
     peak_kib = rss_kib("VmRSS:");
+    peak_maps = mappings();
     ::close(idle[1]);  // EOF: every guest finishes
   }
   {
@@ -115,6 +125,10 @@ int main(int argc, char** argv) {
               mode.c_str(), rt.worker_count(), total_s, n / submit_s);
   std::printf("peak RSS %ld MiB; %.1f KiB per waiting guest beyond one guest (%ld MiB)\n", peak_kib / 1024,
               double(peak_kib - base_kib) / n, base_kib / 1024);
+  if (peak_maps) {
+    std::printf("%ld kernel mappings at the peak; %.2f per waiting guest\n", peak_maps,
+                double(peak_maps - base_maps) / n);
+  }
   if (failed) {
     std::printf("%ld guests failed; the first: %s\n", failed, first_failure.c_str());
     return 1;
