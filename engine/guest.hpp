@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/admission.hpp"
 #include "engine/guest_control.hpp"
 #include "engine/memory.hpp"
 #include "engine/wasm_summary.hpp"
@@ -44,6 +45,9 @@ class guest final : private memory_source {
   guest(worker& w, std::shared_ptr<const detail::module_data> mod,
         std::shared_ptr<detail::guest_control> control);
   ~guest();
+
+  // Its room in the runtime (engine/admission.hpp), given back when the guest goes.
+  admission::ticket admission_ticket;
 
   // Builds the WASI context and the instance, then runs `_start` to its end.
   asio::awaitable<exit_status> run(config cfg);

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "async/unique_fd.hpp"
+#include "engine/admission.hpp"
 #include "engine/disk_cache.hpp"
 #include "engine/instance.hpp"
 #include "engine/module.hpp"
@@ -105,7 +106,8 @@ engine::mode_choice choose_mode(suspension_mode m) {
 class runtime_impl {
  public:
   explicit runtime_impl(runtime_options opts)
-      : disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)),
+      : admission_(opts.max_guests, opts.max_waiting),
+        disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)),
         mode_(choose_mode(opts.mode)),
         host_(std::make_shared<const host_functions>(std::move(opts.host))) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
@@ -121,7 +123,9 @@ class runtime_impl {
   ~runtime_impl() {
     // The guests computing now are stopped from here: a worker reads its queue only between
     // guests' segments. Then the watchdog stops looking (it would look at workers being
-    // destroyed); the object stays: the workers' guests still tell it they ended.
+    // destroyed); the object stays: the workers' guests still tell it they ended. Guests still
+    // waiting for room are started first, to be stopped with the rest.
+    admission_.release_waiting();
     for (auto& w : workers_) w->stop_all_now();
     watchdog_.stop();
     workers_.clear();
@@ -162,25 +166,53 @@ class runtime_impl {
     return module(it->second);
   }
 
+  // Each guest and instance is started once admission_ has room for it (engine/admission.hpp).
   void start(const module& m, config cfg, std::shared_ptr<guest_control> control,
              std::function<void(exit_status)> done) {
-    unsigned i = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-    workers_[i]->spawn(m.data(), std::move(cfg), std::move(control), std::move(done));
+    struct pending {
+      std::shared_ptr<const module_data> m;
+      config cfg;
+      std::shared_ptr<guest_control> control;
+      std::function<void(exit_status)> done;
+    };
+    auto p = std::make_shared<pending>(pending{m.data(), std::move(cfg), std::move(control), std::move(done)});
+    admission_.enter(
+        [this, p](engine::admission::ticket t) {
+          next_worker().spawn(std::move(p->m), std::move(p->cfg), std::move(p->control), std::move(p->done), std::move(t));
+        },
+        [p](std::string why) { p->done(exit_status{exit_status::kind::failed, 0, std::move(why)}); });
   }
 
   void start_instance(const module& m, config cfg, std::shared_ptr<guest_control> control,
                       std::function<void(guest_result<instance>)> done) {
-    unsigned i = next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
-    workers_[i]->spawn_instance(m.data(), std::move(cfg), std::move(control),
-                                [done = std::move(done)](guest_result<std::shared_ptr<instance_link>> r) {
-                                  if (!r) return done(std::move(r).error());
-                                  done(make_instance(std::move(r).value()));
-                                });
+    struct pending {
+      std::shared_ptr<const module_data> m;
+      config cfg;
+      std::shared_ptr<guest_control> control;
+      std::function<void(guest_result<instance>)> done;
+    };
+    auto p = std::make_shared<pending>(pending{m.data(), std::move(cfg), std::move(control), std::move(done)});
+    admission_.enter(
+        [this, p](engine::admission::ticket t) {
+          next_worker().spawn_instance(
+              std::move(p->m), std::move(p->cfg), std::move(p->control),
+              [done = std::move(p->done)](guest_result<std::shared_ptr<instance_link>> r) {
+                if (!r) return done(std::move(r).error());
+                done(make_instance(std::move(r).value()));
+              },
+              std::move(t));
+        },
+        [p](std::string why) { p->done(exit_status{exit_status::kind::failed, 0, std::move(why)}); });
   }
 
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
 
  private:
+  engine::worker& next_worker() {
+    return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
+  }
+
+  engine::admission admission_;
   engine::watchdog watchdog_;  // declared first: it outlives the workers that report to it
   std::vector<std::unique_ptr<engine::worker>> workers_;
   std::atomic<unsigned> next_worker_{0};

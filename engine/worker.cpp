@@ -167,13 +167,15 @@ void worker::finish_if_idle() {
 }
 
 void worker::spawn(std::shared_ptr<const detail::module_data> m, config cfg,
-                   std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done) {
-  enqueue(new_guest{std::move(m), std::move(cfg), std::move(control), std::move(done), nullptr});
+                   std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done,
+                   admission::ticket ticket) {
+  enqueue(new_guest{std::move(m), std::move(cfg), std::move(control), std::move(done), nullptr, std::move(ticket)});
 }
 
 void worker::spawn_instance(std::shared_ptr<const detail::module_data> m, config cfg,
-                            std::shared_ptr<detail::guest_control> control, opened_fn done) {
-  enqueue(new_guest{std::move(m), std::move(cfg), std::move(control), nullptr, std::move(done)});
+                            std::shared_ptr<detail::guest_control> control, opened_fn done,
+                            admission::ticket ticket) {
+  enqueue(new_guest{std::move(m), std::move(cfg), std::move(control), nullptr, std::move(done), std::move(ticket)});
 }
 
 void worker::enqueue(new_guest g) {
@@ -209,6 +211,8 @@ void worker::drain_arrivals() {
 void worker::start(new_guest n) {
   if (stopping_) n.control->mark(detail::guest_control::reason::cancelled);  // ends at once
   auto g = std::make_shared<guest>(*this, std::move(n.module), n.control);
+  if (n.ticket) n.ticket->started();
+  g->admission_ticket = std::move(n.ticket);
   // The watchdog looks after every guest: their time slices, and the time limits of some.
   bool watched = dog_ != nullptr;
   if (watched) dog_->guest_started();

@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "async/host_stream.hpp"
+#include "engine/admission.hpp"
 #include "engine/guest_control.hpp"
 #include "engine/memory_pool.hpp"
 #include "engine/vm.hpp"
@@ -49,14 +50,17 @@ class worker {
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
-  // Runs a new guest of `m` with `cfg` here; `done` is called on this worker's thread.
+  // Runs a new guest of `m` with `cfg` here; `done` is called on this worker's thread. The guest
+  // holds `ticket` (its room in the runtime, engine/admission.hpp) while it lives.
   void spawn(std::shared_ptr<const detail::module_data> m, config cfg,
-             std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done);
+             std::shared_ptr<detail::guest_control> control, std::function<void(exit_status)> done,
+             admission::ticket ticket = nullptr);
   // Instantiates `m` with `cfg` here (guest::open); `done` gets the new instance's link, or how
   // it ended instead, on this worker's thread.
   using opened_fn = std::function<void(guest_result<std::shared_ptr<detail::instance_link>>)>;
   void spawn_instance(std::shared_ptr<const detail::module_data> m, config cfg,
-                      std::shared_ptr<detail::guest_control> control, opened_fn done);
+                      std::shared_ptr<detail::guest_control> control, opened_fn done,
+                      admission::ticket ticket = nullptr);
   // For an instance_host that has closed and ended its last call: it goes (posted).
   void instance_closed(instance_host* h);
 
@@ -112,6 +116,7 @@ class worker {
     std::shared_ptr<detail::guest_control> control;
     std::function<void(exit_status)> done;  // a command
     opened_fn opened;                        // or an instance
+    admission::ticket ticket;                // its room in the runtime
   };
   void enqueue(new_guest g);
   void start(new_guest g);

@@ -5,9 +5,9 @@
 // `read`: every guest blocks reading an idle pipe; once all have started the pipe is closed and
 // they finish. `sleep MS`: every guest sleeps MS milliseconds. Prints how long it took, the
 // guests started per second, the peak RSS and the memory per waiting guest beyond one guest.
-// 100,000 guests need `sysctl -w vm.max_map_count=400000` (each guest memory is a few
-// mappings) and, on V8 10.2, WASIO_V8_FLAGS=--wasm-max-mem-pages=16384 (each memory without a
-// declared maximum reserves 4 GiB of address space).
+// Beyond what the kernel's mappings allow at once (vm.max_map_count: about 29,000 guests at
+// Linux's default), the runtime holds the rest back until guests end (docs/why-admission.md):
+// to have 100,000 blocked at once, raise it (`sysctl -w vm.max_map_count=400000`).
 #include <unistd.h>
 
 #include <asio/use_future.hpp>

@@ -399,6 +399,13 @@ struct runtime_options {
   // The embedder's functions that its guests may import (host.hpp). Fixed for the runtime's
   // life: a module is instrumented for the awaitable ones it imports when it is loaded.
   host_functions host;
+  // Guests and instances alive at once. Beyond `max_guests` (0: as many as the kernel's limit
+  // on mappings, vm.max_map_count, allows: about 29,000 in asyncify mode and 3,500 in fiber mode
+  // at Linux's default), a new one waits until one ends; beyond `max_waiting` waiting, it fails
+  // at once (exit_status::kind::failed, with the reason). Never does one guest too many bring
+  // the process down.
+  size_t max_guests = 0;
+  size_t max_waiting = SIZE_MAX;
 };
 
 // Loading errors are one-line messages fit for a user.

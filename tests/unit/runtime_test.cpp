@@ -126,6 +126,50 @@ TEST(runtime, a_blocked_guest_does_not_hold_its_worker) {
   for (int fd : {in[0], out[0], out[1], null}) ::close(fd);
 }
 
+// runtime_options::max_guests: beyond it a guest waits for one to end, beyond max_waiting it
+// fails at once with the reason; a runtime destroyed with guests waiting stops them too.
+TEST(runtime, guests_beyond_the_limit_wait_or_fail_cleanly) {
+  using kind = wasio::exit_status::kind;
+  int pipes[3][2];
+  for (auto& p : pipes) ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  auto cat_on = [](int in) {
+    wasio::config cfg;
+    cfg.args = {"cat"};
+    cfg.stdio.in = in;
+    return cfg;
+  };
+  wasio::runtime_options o;
+  o.workers = 1;
+  o.max_guests = 2;
+  o.max_waiting = 1;
+  std::optional<wasio::runtime> rt(std::in_place, o);
+  auto cat = rt->load_file(guest("cat")).value();
+  auto a = rt->async_run(cat, cat_on(pipes[0][0]), asio::use_future);
+  auto b = rt->async_run(cat, cat_on(pipes[1][0]), asio::use_future);
+  auto c = rt->async_run(cat, cat_on(pipes[2][0]), asio::use_future);  // waits
+  auto d = rt->async_run(cat, cat_on(pipes[2][0]), asio::use_future);  // one waits already: fails
+  ASSERT_EQ(d.wait_for(10s), std::future_status::ready);
+  auto refused = d.get();
+  EXPECT_EQ(refused.how, kind::failed);
+  EXPECT_NE(refused.message.find("too many guests"), std::string::npos) << refused.message;
+  ::close(pipes[2][1]);  // c's stdin at EOF: it would end at once, were it running
+  EXPECT_EQ(c.wait_for(300ms), std::future_status::timeout);
+  ::close(pipes[0][1]);
+  EXPECT_EQ(a.get(), wasio::exit_status{});
+  ASSERT_EQ(c.wait_for(10s), std::future_status::ready);  // a ended: c started and read EOF
+  EXPECT_EQ(c.get(), wasio::exit_status{});
+  // b still runs (its stdin stays open), e joins it, f waits: the runtime's end stops all three.
+  auto e = rt->async_run(cat, cat_on(pipes[1][0]), asio::use_future);
+  auto f = rt->async_run(cat, cat_on(pipes[1][0]), asio::use_future);
+  EXPECT_EQ(f.wait_for(100ms), std::future_status::timeout);
+  rt.reset();
+  EXPECT_EQ(b.get().how, kind::stopped);
+  EXPECT_EQ(e.get().how, kind::stopped);
+  EXPECT_EQ(f.get().how, kind::stopped);
+  ::close(pipes[1][1]);
+  for (auto& p : pipes) ::close(p[0]);
+}
+
 TEST(runtime, traps_and_bad_preopens_are_statuses) {
   auto& rt = shared_runtime();
   auto trap = rt.load_file(guest("trap")).value();

@@ -1,0 +1,144 @@
+// engine/admission.hpp
+#include "engine/admission.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace wasio::engine {
+
+size_t process_mappings() {
+  int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t lines = 0;
+  char buf[64 * 1024];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) lines += static_cast<size_t>(std::count(buf, buf + n, '\n'));
+  ::close(fd);
+  return lines;
+}
+
+size_t max_mappings() {
+  int fd = ::open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+  char buf[32] = {};
+  ssize_t n = fd < 0 ? -1 : ::read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) ::close(fd);
+  long v = n > 0 ? std::atol(buf) : 0;
+  return v > 0 ? static_cast<size_t>(v) : 65530;  // Linux's default
+}
+
+struct admission::state : std::enable_shared_from_this<state> {
+  // Until this many guests have started, a guest is taken to cost this many mappings (more
+  // than fiber mode's 17).
+  static constexpr size_t kLearnFrom = 16, kAssumedCost = 24, kFirstBatch = 64;
+
+  std::mutex mu;
+  size_t max_guests = 0;  // the embedder's cap, 0: none
+  size_t max_waiting = 0;
+  size_t usable = 0;      // mappings the guests may use: 90% of the kernel's limit (the rest: V8's heaps, the embedder)
+  size_t base = 0;        // mappings when the runtime started
+  size_t live = 0;        // guests admitted and not ended
+  size_t started = 0;     // of which started
+  size_t allowed = 0;     // guests that may be admitted before counting again
+  size_t measured_started = 0;
+  std::deque<std::function<void(ticket)>> waiting;
+  bool closing = false;
+
+  // Counts the mappings and sets how many guests may be admitted; mu held.
+  void measure() {
+    size_t now = process_mappings();
+    measured_started = started;
+    // Guests' mappings per started guest, as a fraction grown/started (at least 2).
+    size_t grown = now > base ? now - base : 0, per = started;
+    if (started < kLearnFrom) grown = kAssumedCost, per = 1;
+    grown = std::max(grown, 2 * per);
+    size_t pending = live - started;
+    size_t room = now < usable ? (usable - now) * per / grown : 0;
+    room = room > pending ? room - pending : 0;
+    allowed = live + std::min(room / 2 + (room == 1), std::max(kFirstBatch, started));
+    if (max_guests) allowed = std::min(allowed, max_guests);
+  }
+
+  bool has_room() {
+    if (max_guests && live >= max_guests) return false;
+    if (live < allowed) return true;
+    // Counting again is worth it once enough more guests have started to tell their cost
+    // better (reading /proc/self/maps takes ~10 ms at 60,000 mappings): not for every start.
+    if (started < measured_started + std::max(kLearnFrom, measured_started / 8)) return false;
+    measure();
+    return live < allowed;
+  }
+
+  ticket make_ticket() {
+    ++live;
+    return std::make_shared<slot>(shared_from_this());
+  }
+
+  // Starts what may start now, outside the lock (a start posts to a worker).
+  void admit_waiting(std::unique_lock<std::mutex>& lock) {
+    std::vector<std::pair<std::function<void(ticket)>, ticket>> go;
+    while (!waiting.empty() && (closing || has_room())) {
+      go.emplace_back(std::move(waiting.front()), make_ticket());
+      waiting.pop_front();
+    }
+    lock.unlock();
+    for (auto& [start, t] : go) start(std::move(t));
+  }
+};
+
+admission::slot::~slot() {
+  std::unique_lock lock(st_->mu);
+  --st_->live;
+  if (started_) --st_->started;
+  st_->admit_waiting(lock);
+}
+
+void admission::slot::started() {
+  std::unique_lock lock(st_->mu);
+  if (started_) return;
+  started_ = true;
+  ++st_->started;
+  st_->admit_waiting(lock);
+}
+
+admission::admission(size_t max_guests, size_t max_waiting) : st_(std::make_shared<state>()) {
+  st_->max_guests = max_guests;
+  st_->max_waiting = max_waiting;
+  st_->usable = max_mappings() / 10 * 9;
+  st_->base = process_mappings();
+  st_->measure();
+}
+
+void admission::enter(std::function<void(ticket)> start, const std::function<void(std::string)>& refused) {
+  ticket t;
+  std::string why;
+  {
+    std::lock_guard lock(st_->mu);
+    if (st_->closing || (st_->waiting.empty() && st_->has_room())) {
+      t = st_->make_ticket();
+    } else if (st_->waiting.size() < st_->max_waiting) {
+      st_->waiting.push_back(std::move(start));
+      return;
+    } else if (st_->max_guests && st_->live >= st_->max_guests) {
+      why = "too many guests: " + std::to_string(st_->live) + " running (runtime_options::max_guests) and " +
+            std::to_string(st_->waiting.size()) + " waiting";
+    } else {
+      why = "out of kernel mappings for another guest (" + std::to_string(st_->live) +
+            " running): raise vm.max_map_count or run fewer at once";
+    }
+  }
+  if (!why.empty()) return refused(std::move(why));
+  start(std::move(t));
+}
+
+void admission::release_waiting() {
+  std::unique_lock lock(st_->mu);
+  st_->closing = true;
+  st_->admit_waiting(lock);
+}
+
+}  // namespace wasio::engine
