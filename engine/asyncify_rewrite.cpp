@@ -1,174 +1,35 @@
-// The asyncify rewrite, in a child process.
-//
-// binaryen (108, Debian) calls abort() on modules it cannot handle (seen: a GHC-compiled module,
-// "unexpected expression type"), and its pass settings are process globals. A forked child makes
-// both harmless: the parent never calls binaryen, and a crash there is an error message here.
-#include <binaryen-c.h>
+// The asyncify rewrite, in a helper process (engine/rewrite_helper.cpp says why), with a
+// deadline, its messages in the error; its record kept in the disk cache.
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <algorithm>
 #include <cstring>
-#include <set>
+#include <mutex>
 #include <string>
-#include <vector>
 
 #include "async/unique_fd.hpp"
 #include "engine/disk_cache.hpp"
 #include "engine/imports.hpp"
 #include "engine/module.hpp"
+#include "engine/rewrite_record.hpp"
+
+extern char** environ;
+
+// The helper's executable, embedded in the library by the build (cmake/embed_binary.cmake).
+extern const unsigned char wasio_rewrite_helper[];
+extern const unsigned long wasio_rewrite_helper_size;
 
 namespace wasio::engine {
-namespace {
 
-constexpr uint32_t kMagic = 0x77617369;  // "wasi"
-enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16 };
-
-struct header {
-  uint32_t magic;
-  uint32_t flags;
-  uint32_t error_len;
-  uint32_t bytes_len;
-  uint32_t stack_start;  // the stack pointer's initial value, with has_sp
-};
-
-// Whether `e`, a function's statement, is wasm-ld's prologue on global `sp`:
-// global.set sp (local.tee x (i32.sub (global.get sp) N)): the frame taken below the pointer.
-bool is_prologue(BinaryenExpressionRef e, const char* sp) {
-  if (BinaryenExpressionGetId(e) != BinaryenGlobalSetId() || std::strcmp(BinaryenGlobalSetGetName(e), sp) != 0) {
-    return false;
-  }
-  BinaryenExpressionRef v = BinaryenGlobalSetGetValue(e);
-  if (BinaryenExpressionGetId(v) == BinaryenLocalSetId() && BinaryenLocalSetIsTee(v)) v = BinaryenLocalSetGetValue(v);
-  if (BinaryenExpressionGetId(v) != BinaryenBinaryId() || BinaryenBinaryGetOp(v) != BinaryenSubInt32()) return false;
-  BinaryenExpressionRef l = BinaryenBinaryGetLeft(v);
-  return BinaryenExpressionGetId(l) == BinaryenGlobalGetId() && std::strcmp(BinaryenGlobalGetGetName(l), sp) == 0;
-}
-
-// wasm-ld puts the shadow-stack pointer in global 0 (C, C++, Rust, Zig): a mutable, defined i32
-// with a constant start, below which the stack's free space lies. Other producers'
-// global 0 may be anything else (a bump allocator's next free byte, in AssemblyScript-style and
-// hand-written modules), and a buffer put below it would overwrite the guest's data. So the
-// global counts as a stack pointer only when it is one: named __stack_pointer, or used as one,
-// some function taking its frame below it in wasm-ld's prologue (the name section is often
-// stripped). `*start` receives its initial value.
-bool find_stack_pointer(BinaryenModuleRef m, const char** name, uint32_t* start) {
-  if (BinaryenGetNumGlobals(m) == 0) return false;
-  BinaryenGlobalRef g = BinaryenGetGlobalByIndex(m, 0);
-  const char* import_module = BinaryenGlobalImportGetModule(g);
-  if (import_module && *import_module) return false;
-  if (!BinaryenGlobalIsMutable(g) || BinaryenGlobalGetType(g) != BinaryenTypeInt32()) return false;
-  BinaryenExpressionRef init = BinaryenGlobalGetInitExpr(g);
-  if (!init || BinaryenExpressionGetId(init) != BinaryenConstId()) return false;
-  *name = BinaryenGlobalGetName(g);
-  *start = static_cast<uint32_t>(BinaryenConstGetValueI32(init));
-  if (std::strcmp(*name, "__stack_pointer") == 0) return true;
-  for (BinaryenIndex i = 0, n = BinaryenGetNumFunctions(m); i < n; ++i) {
-    BinaryenExpressionRef body = BinaryenFunctionGetBody(BinaryenGetFunctionByIndex(m, i));
-    if (!body) continue;  // an import
-    if (BinaryenExpressionGetId(body) != BinaryenBlockId()) {
-      if (is_prologue(body, *name)) return true;
-      continue;
-    }
-    // The prologue is among a function's first statements (after saving arguments).
-    for (BinaryenIndex c = 0, nc = std::min<BinaryenIndex>(BinaryenBlockGetNumChildren(body), 4); c < nc; ++c) {
-      if (is_prologue(BinaryenBlockGetChildAt(body, c), *name)) return true;
-    }
-  }
-  return false;
-}
-
-bool imports_any_of(BinaryenModuleRef m, const std::set<std::string>& wanted) {
-  for (BinaryenIndex i = 0, n = BinaryenGetNumFunctions(m); i < n; ++i) {
-    BinaryenFunctionRef f = BinaryenGetFunctionByIndex(m, i);
-    const char* mod = BinaryenFunctionImportGetModule(f);
-    if (mod && *mod && wanted.count(std::string(mod) + "." + BinaryenFunctionImportGetBase(f))) {
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
-  for (BinaryenIndex i = 0, n = BinaryenGetNumExports(m); i < n; ++i) {
-    BinaryenExportRef e = BinaryenGetExportByIndex(m, i);
-    if (BinaryenExportGetKind(e) == BinaryenExternalGlobal() &&
-        std::strcmp(BinaryenExportGetValue(e), internal_name) == 0) {
-      return BinaryenExportGetName(e);
-    }
-  }
-  return nullptr;
-}
-
-// The child's work. Writes a header, an error text and the module bytes to `out`.
-[[noreturn]] void child_main(std::span<const uint8_t> wasm, const rewrite_settings& settings, int out) {
-  std::string imports = asyncify_import_list();
-  if (!settings.extra_blocking.empty()) imports += "," + settings.extra_blocking;
-  std::set<std::string> blocking;
-  for (size_t b = 0, e; b < imports.size(); b = e + 1) {
-    e = imports.find(',', b);
-    if (e == std::string::npos) e = imports.size();
-    blocking.insert(imports.substr(b, e - b));
-  }
-
-  BinaryenModuleRef m = BinaryenModuleRead(reinterpret_cast<char*>(const_cast<uint8_t*>(wasm.data())), wasm.size());
-  BinaryenModuleSetFeatures(m, BinaryenFeatureAll());
-  uint32_t flags = 0;
-  bool changed = false;
-  const char* sp = nullptr;
-  uint32_t stack_start = 0;
-  if (find_stack_pointer(m, &sp, &stack_start)) flags |= has_sp;
-  if (imports_any_of(m, blocking)) flags |= blocks;
-  if (BinaryenGetExport(m, "asyncify_start_unwind")) {
-    flags |= asyncified;  // done by its producer: never twice
-  } else {
-    // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
-    // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
-    // wrappers this adds are instrumented too; never on a module already asyncified.
-    std::vector<const char*> passes;
-    if (settings.legalize) passes.push_back("legalize-js-interface");
-    if ((flags & blocks) && (flags & has_sp)) {
-      std::string all_imports = asyncify_import_list(true);
-      if (!settings.extra_all.empty()) all_imports += "," + settings.extra_all;
-      BinaryenSetPassArgument("asyncify-imports", all_imports.c_str());
-      passes.push_back("asyncify");
-      flags |= asyncified | every_import;
-    }
-    // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
-    BinaryenSetOptimizeLevel(1);
-    BinaryenSetShrinkLevel(0);
-    BinaryenModuleRunPasses(m, passes.data(), static_cast<BinaryenIndex>(passes.size()));
-    changed = true;
-  }
-  if ((flags & asyncified) && (flags & has_sp)) {
-    const char* exported = exported_global(m, sp);
-    if (!exported) {
-      BinaryenAddGlobalExport(m, sp, "__stack_pointer");
-      changed = true;
-    } else if (std::strcmp(exported, "__stack_pointer") != 0) {
-      flags &= ~has_sp;  // exported under another name: leave the module alone
-    }
-  }
-  if (settings.import_memory) {
-    // The host supplies (and recycles) the memory: wasio.memory, same limits, still exported.
-    BinaryenAddMemoryImport(m, "0", "wasio", "memory", 0);
-    flags |= memory_imported;
-    changed = true;
-  }
-  header h{kMagic, flags, 0, 0, stack_start};
-  if (!changed) {
-    async::write_all(out, &h, sizeof h);
-    ::_exit(0);
-  }
-  BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, nullptr);
-  h.bytes_len = static_cast<uint32_t>(r.binaryBytes);
-  bool ok = async::write_all(out, &h, sizeof h) && async::write_all(out, r.binary, r.binaryBytes);
-  ::_exit(ok ? 0 : 1);
-}
-
-}  // namespace
+using namespace rewrite_record;
 
 namespace {
 
@@ -191,6 +52,125 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
     res.bytes = std::move(data);
   }
   return true;
+}
+
+// The helper's executable, written once per process into a sealed memfd and run from there
+// (/proc/self/fd/N), so that it needs no installed path: the library may be linked into any
+// program, anywhere. -1 (with errno) if it could not be made.
+int helper_executable() {
+  static int fd = [] {
+    int f = ::memfd_create("wasio-rewrite", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (f < 0) return -1;
+    if (!async::write_all(f, wasio_rewrite_helper, wasio_rewrite_helper_size) ||
+        ::fcntl(f, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+      int e = errno;
+      ::close(f);
+      errno = e;
+      return -1;
+    }
+    return f;
+  }();
+  return fd;
+}
+
+// How long binaryen may take on one module (170 s were seen on a 31 MB one).
+constexpr auto kRewriteDeadline = std::chrono::minutes(15);
+
+struct helper_output {
+  std::string record;
+  std::string error;  // empty: the helper succeeded
+};
+
+// Runs the helper on `wasm`: its stdin a memfd with the module, its stdout and stderr pipes read
+// until it exits or the deadline passes (then it is killed).
+helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& settings) {
+  helper_output out;
+  auto fail = [&out](std::string what) {
+    out.error = "asyncify rewrite: " + what;
+    return out;
+  };
+  int exe = helper_executable();
+  if (exe < 0) return fail(std::string("cannot make its helper: ") + std::strerror(errno));
+  async::unique_fd input(::memfd_create("wasio-rewrite-input", MFD_CLOEXEC));
+  if (!input || !async::write_all(input.get(), wasm.data(), wasm.size()) || ::lseek(input.get(), 0, SEEK_SET) != 0) {
+    return fail(std::string("cannot pass it the module: ") + std::strerror(errno));
+  }
+  int o[2], e[2];
+  if (::pipe2(o, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
+  async::unique_fd out_r(o[0]), out_w(o[1]);
+  if (::pipe2(e, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
+  async::unique_fd err_r(e[0]), err_w(e[1]);
+
+  std::string blocking = asyncify_import_list(), all = asyncify_import_list(true);
+  if (!settings.extra_blocking.empty()) blocking += "," + settings.extra_blocking;
+  if (!settings.extra_all.empty()) all += "," + settings.extra_all;
+  std::string path = "/proc/self/fd/" + std::to_string(exe);
+  std::string memory = settings.import_memory ? "1" : "0", legalize = settings.legalize ? "1" : "0";
+  char* argv[] = {const_cast<char*>("wasio-rewrite"), memory.data(), legalize.data(), blocking.data(), all.data(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, input.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
+  // Signals as a fresh process has them: the embedder may block or ignore some.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all_signals;
+  sigemptyset(&none);
+  sigfillset(&all_signals);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all_signals);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  int spawned = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (spawned != 0) return fail(std::string("cannot start its helper: ") + std::strerror(spawned));
+  out_w.reset();
+  err_w.reset();
+
+  std::string messages;
+  auto deadline = std::chrono::steady_clock::now() + kRewriteDeadline;
+  bool timed_out = false;
+  for (bool out_open = true, err_open = true; out_open || err_open;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd fds[2] = {{out_open ? out_r.get() : -1, POLLIN, 0}, {err_open ? err_r.get() : -1, POLLIN, 0}};
+    int n = ::poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 60'000)));
+    if (n < 0 && errno != EINTR) return fail(std::string("poll: ") + std::strerror(errno));
+    char buf[65536];
+    for (int i = 0; i < 2 && n > 0; ++i) {
+      if (!fds[i].revents) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (got <= 0) {
+        (i == 0 ? out_open : err_open) = false;
+      } else if (i == 0) {
+        out.record.append(buf, static_cast<size_t>(got));
+      } else if (messages.size() < 4096) {
+        messages.append(buf, static_cast<size_t>(got));
+      }
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  // binaryen's last message, on one line.
+  while (!messages.empty() && (messages.back() == '\n' || messages.back() == ' ')) messages.pop_back();
+  if (auto nl = messages.rfind('\n'); nl != std::string::npos) messages.erase(0, nl + 1);
+  std::string said = messages.empty() ? "" : ": " + messages;
+  if (timed_out) {
+    return fail("binaryen took longer than " + std::to_string(kRewriteDeadline.count()) + " minutes on this module");
+  }
+  if (WIFSIGNALED(status)) {
+    return fail("binaryen crashed on this module (signal " + std::to_string(WTERMSIG(status)) + ")" + said);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail("binaryen failed on this module" + said);
+  return out;
 }
 
 // Everything the rewrite's output depends on besides the input: a change to any of it is
@@ -224,44 +204,14 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_set
     res.error = "not in the cache";
     return res;
   }
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) {
-    res.error = std::string("asyncify rewrite: pipe: ") + std::strerror(errno);
-    return res;
-  }
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    res.error = std::string("asyncify rewrite: fork: ") + std::strerror(errno);
-    ::close(p[0]);
-    ::close(p[1]);
-    return res;
-  }
-  if (pid == 0) {
-    ::close(p[0]);
-    child_main(wasm, settings, p[1]);
-  }
-  ::close(p[1]);
-  std::string data;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(p[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  ::close(p[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-      !parse_record(byte_buffer::copy_of({reinterpret_cast<const uint8_t*>(data.data()), data.size()}), res)) {
+  auto out = run_helper(wasm, settings);
+  if (!out.error.empty() ||
+      !parse_record(byte_buffer::copy_of({reinterpret_cast<const uint8_t*>(out.record.data()), out.record.size()}), res)) {
     res = {};
-    res.error = WIFSIGNALED(status)
-                    ? "asyncify rewrite: binaryen crashed on this module (signal " +
-                          std::to_string(WTERMSIG(status)) + ")"
-                    : "asyncify rewrite failed";
+    res.error = out.error.empty() ? "asyncify rewrite failed" : out.error;
     return res;
   }
+  std::string& data = out.record;
   if (cache) cache->dir->put(key, data);
   return res;
 }

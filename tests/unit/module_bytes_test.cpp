@@ -202,4 +202,18 @@ TEST(wasm_summary, reads_imports_and_exports_with_their_signatures) {
 }
 
 }  // namespace
+// The asyncify rewrite runs binaryen in a helper process of its own (engine/rewrite_helper.cpp):
+// a module it rejects is an error with binaryen's own last words, and the process carries on;
+// a valid one is rewritten.
+TEST(asyncify_rewrite, binaryen_runs_in_a_helper_and_its_failure_is_a_message) {
+  auto bad = header + bytes_t{0x01, 0x7f};  // a type section that ends at once
+  auto r = asyncify_rewrite(bad, rewrite_settings{});
+  EXPECT_NE(r.error.find("asyncify rewrite: binaryen failed on this module: "), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("pars"), std::string::npos) << r.error;  // its parse error, whatever its words
+  EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;
+  auto good = asyncify_rewrite(header + types + functions + memory + code, rewrite_settings{true, true, {}, {}});
+  EXPECT_TRUE(good.error.empty()) << good.error;
+  EXPECT_TRUE(good.memory_imported);
+}
+
 }  // namespace wasio::engine
