@@ -47,6 +47,8 @@ struct admission::state : std::enable_shared_from_this<state> {
   size_t measured_started = 0;
   std::deque<std::function<void(ticket)>> waiting;
   bool closing = false;
+  std::string refusing;           // drain(): why new guests are refused
+  std::function<void()> on_idle;  // drain(): called once nothing is alive or waiting
 
   // Counts the mappings and sets how many guests may be admitted; mu held.
   void measure() {
@@ -78,15 +80,19 @@ struct admission::state : std::enable_shared_from_this<state> {
     return std::make_shared<slot>(shared_from_this());
   }
 
-  // Starts what may start now, outside the lock (a start posts to a worker).
+  // Starts what may start now, outside the lock (a start posts to a worker); then, if nothing
+  // is alive or waiting and drain() asked, says so.
   void admit_waiting(std::unique_lock<std::mutex>& lock) {
     std::vector<std::pair<std::function<void(ticket)>, ticket>> go;
     while (!waiting.empty() && (closing || has_room())) {
       go.emplace_back(std::move(waiting.front()), make_ticket());
       waiting.pop_front();
     }
+    std::function<void()> idle;
+    if (live == 0 && waiting.empty()) std::swap(idle, on_idle);
     lock.unlock();
     for (auto& [start, t] : go) start(std::move(t));
+    if (idle) idle();
   }
 };
 
@@ -118,7 +124,9 @@ void admission::enter(std::function<void(ticket)> start, const std::function<voi
   std::string why;
   {
     std::lock_guard lock(st_->mu);
-    if (st_->closing || (st_->waiting.empty() && st_->has_room())) {
+    if (!st_->refusing.empty()) {
+      why = st_->refusing;
+    } else if (st_->closing || (st_->waiting.empty() && st_->has_room())) {
       t = st_->make_ticket();
     } else if (st_->waiting.size() < st_->max_waiting) {
       st_->waiting.push_back(std::move(start));
@@ -133,6 +141,18 @@ void admission::enter(std::function<void(ticket)> start, const std::function<voi
   }
   if (!why.empty()) return refused(std::move(why));
   start(std::move(t));
+}
+
+void admission::drain(std::string why, std::function<void()> idle) {
+  std::unique_lock lock(st_->mu);
+  st_->refusing = std::move(why);
+  st_->on_idle = std::move(idle);
+  st_->admit_waiting(lock);
+}
+
+size_t admission::alive() const {
+  std::lock_guard lock(st_->mu);
+  return st_->live + st_->waiting.size();
 }
 
 void admission::release_waiting() {

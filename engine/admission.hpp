@@ -47,6 +47,11 @@ class admission {
   void enter(std::function<void(ticket)> start, const std::function<void(std::string)>& refused);
   // The runtime is going away: the waiting guests are started at once (they end as stopped).
   void release_waiting();
+  // From now on each new guest is refused with `why`; `idle` is called once, when no guest is
+  // alive or waiting any more (at once if none is), on the thread that ends the last one.
+  void drain(std::string why, std::function<void()> idle);
+  // Guests alive (admitted and not ended) and waiting.
+  size_t alive() const;
 
  private:
   std::shared_ptr<state> st_;

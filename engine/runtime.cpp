@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -124,7 +125,15 @@ class runtime_impl {
     // The guests computing now are stopped from here: a worker reads its queue only between
     // guests' segments. Then the watchdog stops looking (it would look at workers being
     // destroyed); the object stays: the workers' guests still tell it they ended. Guests still
-    // waiting for room are started first, to be stopped with the rest.
+    // waiting for room are started first, to be stopped with the rest; a shutdown still
+    // waiting for its grace period ends now.
+    {
+      std::lock_guard lock(shutdown_mu_);
+      destroying_ = true;
+    }
+    shutdown_cv_.notify_all();
+    if (shutdown_thread_.joinable()) shutdown_thread_.join();
+    admission_.drain("the runtime was destroyed", nullptr);  // and no idle callback into *this
     admission_.release_waiting();
     for (auto& w : workers_) w->stop_all_now();
     watchdog_.stop();
@@ -207,12 +216,52 @@ class runtime_impl {
 
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
 
+  // runtime::async_shutdown: new guests refused; a thread of its own waits for the rest to end,
+  // or for the grace period, then stops them.
+  void shutdown(std::chrono::nanoseconds grace, std::function<void(size_t)> done) {
+    {
+      std::lock_guard lock(shutdown_mu_);
+      if (shutdown_thread_.joinable()) {  // a second call: it completes with the first
+        later_.push_back(std::move(done));
+        return;
+      }
+    }
+    admission_.drain("the runtime is shutting down", [this] {
+      std::lock_guard lock(shutdown_mu_);
+      idle_ = true;
+      shutdown_cv_.notify_all();
+    });
+    std::lock_guard lock(shutdown_mu_);
+    shutdown_thread_ = std::thread([this, grace, done = std::move(done)] {
+      std::unique_lock lock(shutdown_mu_);
+      auto over = [this] { return idle_ || destroying_; };
+      size_t stopped = 0;
+      if (!shutdown_cv_.wait_for(lock, grace, over)) {
+        stopped = admission_.alive();
+        lock.unlock();
+        admission_.release_waiting();
+        for (auto& w : workers_) w->stop_every_guest("the runtime was shut down");
+        lock.lock();
+        shutdown_cv_.wait(lock, over);
+      }
+      auto others = std::move(later_);
+      lock.unlock();
+      done(stopped);
+      for (auto& d : others) d(stopped);
+    });
+  }
+
  private:
   engine::worker& next_worker() {
     return *workers_[next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_.size()];
   }
 
   engine::admission admission_;
+  std::mutex shutdown_mu_;
+  std::condition_variable shutdown_cv_;
+  std::thread shutdown_thread_;
+  bool idle_ = false, destroying_ = false;
+  std::vector<std::function<void(size_t)>> later_;
   engine::watchdog watchdog_;  // declared first: it outlives the workers that report to it
   std::vector<std::unique_ptr<engine::worker>> workers_;
   std::atomic<unsigned> next_worker_{0};
@@ -267,5 +316,9 @@ void runtime::start_instance(const module& m, config cfg, std::shared_ptr<detail
 }
 
 unsigned runtime::worker_count() const noexcept { return impl_->worker_count(); }
+
+void runtime::shutdown(std::chrono::nanoseconds grace, std::function<void(size_t)> done) {
+  impl_->shutdown(grace, std::move(done));
+}
 
 }  // namespace wasio

@@ -132,10 +132,19 @@ void worker::give_back_vm(std::unique_ptr<vm> v) {
 
 void worker::begin_shutdown() {
   stopping_ = true;
+  stop_guests("the runtime was destroyed");
+  finish_if_idle();
+}
+
+void worker::stop_guests(const char* why) {
   for (auto& g : arrivals_) g.control->mark(detail::guest_control::reason::cancelled);
   for (auto* c : live_) c->request_stop(detail::guest_control::reason::cancelled);
-  for (auto& [p, h] : instances_) h->close("the runtime was destroyed");  // erased later, by a post
-  finish_if_idle();
+  for (auto& [p, h] : instances_) h->close(why);  // erased later, by a post
+}
+
+void worker::stop_every_guest(const char* why) {
+  stop_all_now();  // a guest computing now, from this thread
+  asio::post(*io_, [this, why] { stop_guests(why); });
 }
 
 void worker::stop_all_now() {

@@ -61,6 +61,9 @@ class worker {
   void spawn_instance(std::shared_ptr<const detail::module_data> m, config cfg,
                       std::shared_ptr<detail::guest_control> control, opened_fn done,
                       admission::ticket ticket = nullptr);
+  // Stops every guest and instance of this worker, computing or suspended, from any thread
+  // (runtime::async_shutdown's deadline); every later guest too.
+  void stop_every_guest(const char* why);
   // For an instance_host that has closed and ended its last call: it goes (posted).
   void instance_closed(instance_host* h);
 
@@ -108,6 +111,7 @@ class worker {
   void dispose_isolate();
   static void ignore_default_sigpipe();
   void begin_shutdown();
+  void stop_guests(const char* why);  // on the worker's thread
   bool idle() const;
   void finish_if_idle();
   struct new_guest {

@@ -450,6 +450,19 @@ class runtime {
         token, m, std::move(cfg));
   }
 
+  // A graceful end: stops taking guests (each new one completes at once as failed, "the runtime
+  // is shutting down"), lets those running or waiting for room end by themselves, and once
+  // `grace` has passed stops the rest, computing or suspended, as ~runtime does. Completes with
+  // how many were stopped (0: all ended by themselves); the runtime may then be destroyed.
+  template <class CompletionToken>
+  auto async_shutdown(std::chrono::nanoseconds grace, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(size_t)>(
+        [this](auto handler, std::chrono::nanoseconds grace) {
+          shutdown(grace, detail::completion<size_t>(std::move(handler)));
+        },
+        token, grace);
+  }
+
   unsigned worker_count() const noexcept;
 
  private:
@@ -465,6 +478,7 @@ class runtime {
              std::function<void(exit_status)> done);
   void start_instance(const module& m, config cfg, std::shared_ptr<detail::guest_control> control,
                       std::function<void(guest_result<instance>)> done);
+  void shutdown(std::chrono::nanoseconds grace, std::function<void(size_t)> done);
   std::unique_ptr<detail::runtime_impl> impl_;
 };
 

@@ -170,6 +170,53 @@ TEST(runtime, guests_beyond_the_limit_wait_or_fail_cleanly) {
   for (auto& p : pipes) ::close(p[0]);
 }
 
+// async_shutdown: no new guests; the running ones may end by themselves during the grace
+// period, and the rest (blocked, or computing without WASI calls) are stopped at its end.
+TEST(runtime, async_shutdown_lets_guests_end_then_stops_the_rest) {
+  using kind = wasio::exit_status::kind;
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  // Two workers, given guests in turn: the computing guest has the second to itself (a guest
+  // that makes no WASI call is not preempted), so that the sleeper's timer is served.
+  std::optional<wasio::runtime> rt(std::in_place, wasio::runtime_options{2});
+  auto sleeper = rt->load_file(guest("sleeper")).value();
+  auto cat = rt->load_file(guest("cat")).value();
+  auto spin = rt->load_file(guest("spin")).value();
+  wasio::config s;
+  s.args = {"sleeper", "100"};
+  auto ends = rt->async_run(sleeper, std::move(s), asio::use_future);
+  wasio::config p;
+  p.args = {"spin", "1000000"};  // hours of computing
+  auto computing = rt->async_run(spin, std::move(p), asio::use_future);
+  wasio::config c;
+  c.args = {"cat"};
+  c.stdio.in = in[0];
+  auto blocked = rt->async_run(cat, std::move(c), asio::use_future);
+  std::this_thread::sleep_for(50ms);
+  auto done = rt->async_shutdown(std::chrono::milliseconds(500), asio::use_future);
+  wasio::config late;
+  late.args = {"sleeper", "1"};
+  auto refused = rt->async_run(sleeper, std::move(late), asio::use_future).get();
+  EXPECT_EQ(refused.how, kind::failed);
+  EXPECT_EQ(refused.message, "the runtime is shutting down");
+  ASSERT_EQ(done.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(done.get(), 2u);
+  EXPECT_EQ(ends.get(), wasio::exit_status{});
+  EXPECT_EQ(blocked.get().how, kind::stopped);
+  EXPECT_EQ(computing.get().how, kind::stopped);
+  rt.reset();
+  // With nothing left to stop, it completes as soon as the guests have ended.
+  rt.emplace(wasio::runtime_options{1});
+  wasio::config s2;
+  s2.args = {"sleeper", "20"};
+  auto quick = rt->async_run(rt->load_file(guest("sleeper")).value(), std::move(s2), asio::use_future);
+  auto all_ended = rt->async_shutdown(std::chrono::hours(1), asio::use_future);
+  ASSERT_EQ(all_ended.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(all_ended.get(), 0u);
+  EXPECT_EQ(quick.get(), wasio::exit_status{});
+  for (int fd : in) ::close(fd);
+}
+
 TEST(runtime, traps_and_bad_preopens_are_statuses) {
   auto& rt = shared_runtime();
   auto trap = rt.load_file(guest("trap")).value();
