@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "src/wasi/host_file.hpp"
+#include "src/wasi/path_parts.hpp"
 #include "src/wasi/resource.hpp"
 
 namespace wasio::wasi {
@@ -34,12 +35,6 @@ using async::unique_fd;
 // A lookup that tried to leave its directory: EXDEV from RESOLVE_BENEATH, ELOOP from a magic
 // link. The guest was not given that capability.
 errc path_errno(int e) { return e == EXDEV ? errc::notcapable : from_host_errno(e); }
-
-result<void> check_path(std::string_view path) {
-  if (path.find('\0') != std::string_view::npos) return errc::inval;
-  if (path.empty()) return errc::noent;
-  return ok();
-}
 
 result<unique_fd> openat2_beneath(int dirfd, const std::string& path, int flags, bool follow) {
   ::open_how how{};
@@ -64,17 +59,7 @@ result<unique_fd> openat2_beneath(int dirfd, const std::string& path, int flags,
 result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bool follow) {
   if (!path.empty() && path[0] == '/') return errc::notcapable;
   std::deque<std::string> todo;
-  auto push_components = [&todo](const std::string& p, bool front) {
-    std::vector<std::string> parts;
-    for (size_t b = 0, e; b <= p.size(); b = e + 1) {
-      e = p.find('/', b);
-      if (e == std::string::npos) e = p.size();
-      if (e > b) parts.push_back(p.substr(b, e - b));
-    }
-    if (front) todo.insert(todo.begin(), parts.begin(), parts.end());
-    else todo.insert(todo.end(), parts.begin(), parts.end());
-  };
-  push_components(path, false);
+  push_components(todo, path, false);
   bool want_dir = !path.empty() && path.back() == '/';
   std::vector<unique_fd> held;  // directories below dirfd, innermost last
   auto cur = [&] { return held.empty() ? dirfd : held.back().get(); };
@@ -131,7 +116,7 @@ result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bo
       if (t.empty()) return errc::noent;
       if (t[0] == '/') return errc::notcapable;
       if (last && t.back() == '/') want_dir = true;
-      push_components(t, true);
+      push_components(todo, t, true);
     }
   }
   // Only `.` and `..` were left: the directory reached is the file.
@@ -173,21 +158,9 @@ struct parent {
 };
 result<parent> open_parent(int dirfd, std::string_view path) {
   if (auto r = check_path(path); !r) return r.error();
-  std::string p(path);
-  bool trailing_slash = false;
-  while (p.size() > 1 && p.back() == '/') {
-    p.pop_back();
-    trailing_slash = true;
-  }
-  auto slash = p.rfind('/');
-  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
-  if (name.empty() || name == "." || name == "..") {
-    WASIO_TRY(fd, open_beneath(dirfd, p, O_PATH | O_DIRECTORY, true));
-    return parent{std::move(fd), ".", true};
-  }
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
-  WASIO_TRY(fd, open_beneath(dirfd, dir, O_PATH | O_DIRECTORY, true));
-  return parent{std::move(fd), std::move(name), trailing_slash};
+  last_name l = split_last(path);
+  WASIO_TRY(fd, open_beneath(dirfd, l.dir, O_PATH | O_DIRECTORY, true));
+  return parent{std::move(fd), std::move(l.name), l.trailing_slash};
 }
 
 // What `p`'s name is, not following a symlink there: its stat, or the lookup's errno.

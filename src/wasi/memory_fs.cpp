@@ -28,6 +28,7 @@
 
 #include "src/wasi/context.hpp"
 #include "src/wasi/host_file.hpp"
+#include "src/wasi/path_parts.hpp"
 #include "wasio/filesystem.hpp"
 
 namespace wasio::wasi {
@@ -372,24 +373,6 @@ result<void> apply_times(node& n, timestamp atim, timestamp mtim, uint16_t fl) {
   return ok();
 }
 
-// The checks of host_directory.cpp, and the kernel's limits on a path and a name.
-result<void> check_path(std::string_view path) {
-  if (path.find('\0') != std::string_view::npos) return errc::inval;
-  if (path.empty()) return errc::noent;
-  if (path.size() >= PATH_MAX) return errc::nametoolong;
-  return ok();
-}
-
-void push_components(std::deque<std::string>& todo, std::string_view p, bool front) {
-  std::vector<std::string> parts;
-  for (size_t b = 0, e; b <= p.size(); b = e + 1) {
-    e = p.find('/', b);
-    if (e == std::string_view::npos) e = p.size();
-    if (e > b) parts.emplace_back(p.substr(b, e - b));
-  }
-  todo.insert(front ? todo.begin() : todo.end(), parts.begin(), parts.end());
-}
-
 // What a path resolved to: the directory its last name is in and that name, and what it names
 // (null: nothing yet, for a call that creates it). A path of only `.` and `..` components names
 // the directory reached, with no name.
@@ -452,9 +435,8 @@ result<found> walk(memory_tree& t, const node_ptr& base, std::string_view path, 
   return found{nullptr, std::string(), cur()};
 }
 
-// The directory a name-taking call (mkdir, unlink, rename, ...) acts in, and the name: as
-// open_parent in host_directory.cpp. Trailing slashes are taken off (`trailing_slash` keeps that
-// they were there); a path ending in `.` or `..` is resolved as a whole, and named ".".
+// The directory a name-taking call (mkdir, unlink, rename, ...) acts in, and the name
+// (split_last), as open_parent in host_directory.cpp.
 struct parent {
   node_ptr dir;
   std::string name;
@@ -462,27 +444,11 @@ struct parent {
 };
 result<parent> parent_of(memory_tree& t, const node_ptr& base, std::string_view path) {
   BOOST_OUTCOME_TRYV(check_path(path));
-  std::string p(path);
-  bool trailing_slash = false;
-  while (p.size() > 1 && p.back() == '/') {
-    p.pop_back();
-    trailing_slash = true;
-  }
-  auto slash = p.rfind('/');
-  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
-  auto directory = [&](std::string_view dir_path) -> result<node_ptr> {
-    WASIO_TRY(f, walk(t, base, dir_path, true));
-    if (!f.n) return errc::noent;
-    if (!f.n->is_dir()) return errc::notdir;
-    return f.n;
-  };
-  if (name.empty() || name == "." || name == "..") {
-    WASIO_TRY(d, directory(p));
-    return parent{std::move(d), ".", true};
-  }
-  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
-  WASIO_TRY(d, directory(dir));
-  return parent{std::move(d), std::move(name), trailing_slash};
+  last_name l = split_last(path);
+  WASIO_TRY(f, walk(t, base, l.dir, true));
+  if (!f.n) return errc::noent;
+  if (!f.n->is_dir()) return errc::notdir;
+  return parent{std::move(f.n), std::move(l.name), l.trailing_slash};
 }
 
 // What `p` names, not following a symlink there (the directory itself for "."): noent if nothing.
@@ -529,20 +495,60 @@ result<filesize> seek_in(filesize& pos, int64_t offset, whence w, filesize size)
   return pos;
 }
 
-// ---- an embedder's file (guest_file) opened ---------------------------------------------------
-class embedder_file final : public resource {
+// What every resource on a node of the tree answers alike: its stat and times, advice, sync.
+class tree_resource : public resource {
  public:
-  embedder_file(std::shared_ptr<memory_tree> t, node_ptr n, bool append)
-      : tree_(std::move(t)), n_(std::move(n)), f_(n_->custom), append_(append) {}
+  tree_resource(std::shared_ptr<memory_tree> t, node_ptr n) : tree_(std::move(t)), n_(std::move(n)) {}
+
+  result<filestat> stat() override {
+    std::lock_guard lock(tree_->mu);
+    return tree_->stat(*n_);
+  }
+  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
+    std::lock_guard lock(tree_->mu);
+    return apply_times(*n_, atim, mtim, fl);
+  }
+  result<void> advise(filesize offset, filesize len, uint8_t) override {
+    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
+    return ok();
+  }
+  asio::awaitable<result<void>> sync(bool) override { co_return ok(); }
+  asio::awaitable<void> wait(bool) override { co_return; }
+
+ protected:
+  std::shared_ptr<memory_tree> tree_;
+  node_ptr n_;
+};
+
+// An open file of the tree: its own offset and APPEND; always ready, as a file is.
+class tree_file : public tree_resource {
+ public:
+  tree_file(std::shared_ptr<memory_tree> t, node_ptr n, bool append) : tree_resource(std::move(t), std::move(n)), append_(append) {}
 
   filetype type() const override { return filetype::regular_file; }
   uint64_t rights() const override { return rights::regular_file; }
-
   asio::awaitable<result<size>> read(std::span<const ::iovec> iov, uint16_t flags) override {
     auto r = co_await pread(iov, offset_, flags);
     if (r) offset_ += r.value();
     co_return r;
   }
+  result<void> set_append(bool on) override {
+    append_ = on;
+    return ok();
+  }
+  async::readiness poll(bool) override { return async::readiness{true, false, 0, 0}; }
+
+ protected:
+  bool append_;
+  filesize offset_ = 0;
+};
+
+// ---- an embedder's file (guest_file) opened ---------------------------------------------------
+class embedder_file final : public tree_file {
+ public:
+  embedder_file(std::shared_ptr<memory_tree> t, node_ptr n, bool append)
+      : tree_file(std::move(t), std::move(n), append), f_(n_->custom) {}
+
   asio::awaitable<result<size>> write(std::span<const ::iovec> iov, uint16_t) override {
     if (async::iov_total(iov) == 0) co_return 0;
     if (append_) offset_ = f_->size();
@@ -569,22 +575,10 @@ class embedder_file final : public resource {
     co_return co_await write_all(iov, append_ ? f_->size() : offset);
   }
   result<filesize> seek(int64_t offset, whence w) override { return seek_in(offset_, offset, w, f_->size()); }
-  result<filestat> stat() override {
-    std::lock_guard lock(tree_->mu);
-    return tree_->stat(*n_);
-  }
   result<void> set_size(filesize size) override {
     if (size > static_cast<filesize>(INT64_MAX)) return errc::inval;
     BOOST_OUTCOME_TRYV(f_->resize(size));
     touch();
-    return ok();
-  }
-  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
-    std::lock_guard lock(tree_->mu);
-    return apply_times(*n_, atim, mtim, fl);
-  }
-  result<void> advise(filesize offset, filesize len, uint8_t) override {
-    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
     return ok();
   }
   result<void> allocate(filesize offset, filesize len) override {
@@ -592,13 +586,6 @@ class embedder_file final : public resource {
     if (len == 0) return errc::inval;
     return offset + len <= f_->size() ? ok() : set_size(offset + len);
   }
-  asio::awaitable<result<void>> sync(bool) override { co_return ok(); }
-  result<void> set_append(bool on) override {
-    append_ = on;
-    return ok();
-  }
-  async::readiness poll(bool) override { return async::readiness{true, false, 0, 0}; }
-  asio::awaitable<void> wait(bool) override { co_return; }
 
  private:
   // Each iovec in turn, until one is taken short.
@@ -619,27 +606,15 @@ class embedder_file final : public resource {
     n_->mtim = n_->ctim = now();
   }
 
-  std::shared_ptr<memory_tree> tree_;
-  node_ptr n_;
   std::shared_ptr<guest_file> f_;
-  bool append_;
-  filesize offset_ = 0;
 };
 
 // ---- an open file ---------------------------------------------------------------------------
-class memory_file final : public resource {
+class memory_file final : public tree_file {
  public:
   memory_file(std::shared_ptr<memory_tree> t, node_ptr n, std::shared_ptr<resource> host, bool append)
-      : tree_(std::move(t)), n_(std::move(n)), host_(std::move(host)), append_(append) {}
+      : tree_file(std::move(t), std::move(n), append), host_(std::move(host)) {}
 
-  filetype type() const override { return filetype::regular_file; }
-  uint64_t rights() const override { return rights::regular_file; }
-
-  asio::awaitable<result<size>> read(std::span<const ::iovec> iov, uint16_t flags) override {
-    auto r = co_await pread(iov, offset_, flags);
-    if (r) offset_ += r.value();
-    co_return r;
-  }
   asio::awaitable<result<size>> write(std::span<const ::iovec> iov, uint16_t) override { co_return try_write(iov); }
   result<size> try_read(std::span<const ::iovec> iov) override {
     std::lock_guard lock(tree_->mu);
@@ -689,21 +664,9 @@ class memory_file final : public resource {
     std::lock_guard lock(tree_->mu);
     return seek_in(offset_, offset, w, n_->size);
   }
-  result<filestat> stat() override {
-    std::lock_guard lock(tree_->mu);
-    return tree_->stat(*n_);
-  }
   result<void> set_size(filesize size) override {
     std::lock_guard lock(tree_->mu);
     return tree_->set_size(*n_, size);
-  }
-  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
-    std::lock_guard lock(tree_->mu);
-    return apply_times(*n_, atim, mtim, fl);
-  }
-  result<void> advise(filesize offset, filesize len, uint8_t) override {
-    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
-    return ok();
   }
   result<void> allocate(filesize offset, filesize len) override {
     if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX) - offset) return errc::inval;
@@ -712,26 +675,15 @@ class memory_file final : public resource {
     if (offset + len <= n_->size) return ok();
     return tree_->set_size(*n_, offset + len);
   }
-  asio::awaitable<result<void>> sync(bool) override { co_return ok(); }
-  result<void> set_append(bool on) override {
-    append_ = on;
-    return ok();
-  }
-  async::readiness poll(bool) override { return async::readiness{true, false, 0, 0}; }  // as a file
-  asio::awaitable<void> wait(bool) override { co_return; }
 
  private:
-  std::shared_ptr<memory_tree> tree_;
-  node_ptr n_;
   std::shared_ptr<resource> host_;  // an overlay file opened while still the host's: read through this
-  bool append_;
-  filesize offset_ = 0;
 };
 
 // ---- a directory ----------------------------------------------------------------------------
-class memory_directory final : public resource {
+class memory_directory final : public tree_resource {
  public:
-  memory_directory(std::shared_ptr<memory_tree> t, node_ptr n) : tree_(std::move(t)), n_(std::move(n)) {}
+  memory_directory(std::shared_ptr<memory_tree> t, node_ptr n) : tree_resource(std::move(t), std::move(n)) {}
 
   filetype type() const override { return filetype::directory; }
   uint64_t rights() const override { return rights::directory; }
@@ -743,23 +695,9 @@ class memory_directory final : public resource {
   asio::awaitable<result<size>> pread(std::span<const ::iovec>, filesize, uint16_t) override { co_return errc::isdir; }
   asio::awaitable<result<size>> pwrite(std::span<const ::iovec>, filesize, uint16_t) override { co_return errc::isdir; }
   result<filesize> seek(int64_t, whence) override { return errc::isdir; }
-  result<filestat> stat() override {
-    std::lock_guard lock(tree_->mu);
-    return tree_->stat(*n_);
-  }
-  result<void> set_times(timestamp atim, timestamp mtim, uint16_t fl) override {
-    std::lock_guard lock(tree_->mu);
-    return apply_times(*n_, atim, mtim, fl);
-  }
-  result<void> advise(filesize offset, filesize len, uint8_t) override {
-    if (offset > static_cast<filesize>(INT64_MAX) || len > static_cast<filesize>(INT64_MAX)) return errc::inval;
-    return ok();
-  }
   result<void> allocate(filesize, filesize) override { return errc::isdir; }  // fallocate(2) on a directory
   result<void> set_size(filesize) override { return errc::isdir; }
-  asio::awaitable<result<void>> sync(bool) override { co_return ok(); }
   async::readiness poll(bool) override { return async::readiness{true, false, 0, EBADF}; }  // as host_directory
-  asio::awaitable<void> wait(bool) override { co_return; }
 
   result<std::shared_ptr<resource>> open_at(std::string_view path, const open_request& r) override {
     BOOST_OUTCOME_TRYV(check_path(path));
@@ -1019,9 +957,6 @@ class memory_directory final : public resource {
     if (!s) return from_host_errno(err);
     return host_resource(std::move(s), true);
   }
-
-  std::shared_ptr<memory_tree> tree_;
-  node_ptr n_;
 };
 
 }  // namespace
