@@ -106,7 +106,9 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
   if (!settings.extra_all.empty()) all += "," + settings.extra_all;
   std::string path = "/proc/self/fd/" + std::to_string(exe);
   std::string memory = settings.import_memory ? "1" : "0", legalize = settings.legalize ? "1" : "0";
-  char* argv[] = {const_cast<char*>("wasio-rewrite"), memory.data(), legalize.data(), blocking.data(), all.data(), nullptr};
+  std::string always = settings.always ? "1" : "0";
+  char* argv[] = {const_cast<char*>("wasio-rewrite"), memory.data(), legalize.data(), always.data(),
+                  blocking.data(), all.data(), nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, input.get(), 0);
@@ -176,7 +178,7 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
 // Everything the rewrite's output depends on besides the input: a change to any of it is
 // another cache key.
 std::string settings_of(const rewrite_settings& s) {
-  return "wasio-asyncify-4;level=1;memory=" + std::to_string(s.import_memory) + ";legalize=" +
+  return "wasio-asyncify-5;level=1;always=" + std::to_string(s.always) + ";memory=" + std::to_string(s.import_memory) + ";legalize=" +
          std::to_string(s.legalize) + ";imports=" + asyncify_import_list(true) + ";blocking=" + asyncify_import_list() +
          ";host=" + s.extra_all + ";host-blocking=" + s.extra_blocking;
 }

@@ -81,6 +81,9 @@ struct rewrite_settings {
   bool import_memory = false;
   bool legalize = true;
   std::string extra_all, extra_blocking;
+  // Instrumented even when none of its imports blocks, so that its guests can yield at the end
+  // of a time slice (runtime_options::time_slice): off only without time slices.
+  bool always = true;
 };
 rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_settings& settings,
                                 const rewrite_cache* cache = nullptr, bool cached_only = false);
@@ -132,7 +135,7 @@ struct prepared_module {
 // and instrumented for.
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner = nullptr,
                                const rewrite_cache* cache = nullptr, mode_choice mode = mode_choice::automatic,
-                               const host_functions* host = nullptr);
+                               const host_functions* host = nullptr, bool time_slices = true);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();

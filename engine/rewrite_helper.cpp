@@ -1,10 +1,11 @@
 // wasio's asyncify rewrite, as a process of its own: the library runs it (embedded in the library,
 // from a memfd, engine/asyncify_rewrite.cpp) for each module it rewrites.
 //
-//   wasio-rewrite IMPORT_MEMORY LEGALIZE BLOCKING ALL  < module.wasm  > record
+//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS BLOCKING ALL  < module.wasm  > record
 //
-// IMPORT_MEMORY and LEGALIZE are 0 or 1; BLOCKING and ALL are the comma-separated imports that
-// may suspend and that asyncify instruments ("module.name,..."). The record
+// IMPORT_MEMORY, LEGALIZE and ALWAYS are 0 or 1 (ALWAYS: instrument a module even when none of
+// its imports blocks, so that it can yield at a time slice); BLOCKING and ALL are the
+// comma-separated imports that may suspend and that asyncify instruments ("module.name,..."). The record
 // (engine/rewrite_record.hpp) goes to stdout; binaryen's messages to stderr.
 //
 // Why a process: binaryen (108, Debian) calls abort() on modules it cannot handle (seen: a
@@ -35,6 +36,7 @@ using namespace rewrite_record;
 struct settings {
   bool import_memory = false;
   bool legalize = true;
+  bool always = true;
   std::string blocking, all;
 };
 
@@ -132,7 +134,7 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
     // wrappers this adds are instrumented too; never on a module already asyncified.
     std::vector<const char*> passes;
     if (settings.legalize) passes.push_back("legalize-js-interface");
-    if ((flags & blocks) && (flags & has_sp)) {
+    if (((flags & blocks) || settings.always) && (flags & has_sp)) {
       BinaryenSetPassArgument("asyncify-imports", settings.all.c_str());
       passes.push_back("asyncify");
       flags |= asyncified | every_import;
@@ -175,11 +177,12 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 
 int main(int argc, char** argv) {
   using namespace wasio::engine;
-  if (argc != 5) {
-    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE BLOCKING ALL < module.wasm > record\n", stderr);
+  if (argc != 6) {
+    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS BLOCKING ALL < module.wasm > record\n", stderr);
     return 2;
   }
-  settings s{std::strcmp(argv[1], "1") == 0, std::strcmp(argv[2], "1") == 0, argv[3], argv[4]};
+  auto on = [](const char* a) { return std::strcmp(a, "1") == 0; };
+  settings s{on(argv[1]), on(argv[2]), on(argv[3]), argv[4], argv[5]};
   std::vector<uint8_t> wasm;
   uint8_t buf[1 << 16];
   for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {

@@ -110,6 +110,7 @@ class runtime_impl {
       : admission_(opts.max_guests, opts.max_waiting),
         disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)),
         mode_(choose_mode(opts.mode)),
+        time_slices_(opts.time_slice.count() > 0),
         host_(std::make_shared<const host_functions>(std::move(opts.host))) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
@@ -153,7 +154,8 @@ class runtime_impl {
     // Outside the lock: a rewrite takes 0.1 s for a small module, seconds for a large one.
     engine::rewrite_cache rc{disk_cache_.get(), key};
     engine::prepared_module p =
-        engine::prepare_module(bytes, owner, disk_cache_ ? &rc : nullptr, mode_, host_->definitions().empty() ? nullptr : host_.get());
+        engine::prepare_module(bytes, owner, disk_cache_ ? &rc : nullptr, mode_,
+                               host_->definitions().empty() ? nullptr : host_.get(), time_slices_);
     if (!p.error.empty()) return name + ": " + p.error;
     auto d = std::make_shared<module_data>();
     static std::atomic<uint64_t> next_id{1};
@@ -267,6 +269,7 @@ class runtime_impl {
   std::atomic<unsigned> next_worker_{0};
   std::shared_ptr<const engine::disk_cache> disk_cache_;  // null: disabled
   engine::mode_choice mode_;
+  bool time_slices_;
   std::shared_ptr<const host_functions> host_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by SHA-256 of the input

@@ -451,6 +451,24 @@ TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   EXPECT_EQ(spinner.get().how, wasio::exit_status::kind::stopped);
 }
 
+// The same for a module none of whose imports blocks (the clock, its arguments, proc_exit): it
+// is instrumented all the same, so that it yields at its slice (in fiber mode, it switches out).
+TEST(runtime, a_guest_that_never_blocks_yields_to_its_siblings_too) {
+  wasio::runtime rt(wasio::runtime_options{1});
+  auto spin = rt.load_file(guest("quiet_spin")).value();
+  auto ticks = rt.load_file(guest("tick_lag")).value();
+  wasio::config hot, calm;
+  hot.args = {"quiet_spin", "1000000"};  // hours, unless stopped
+  calm.args = {"tick_lag", "20", "10"};
+  asio::cancellation_signal stop_spinner;
+  auto spinner = rt.async_run(spin, std::move(hot), asio::bind_cancellation_slot(stop_spinner.slot(), asio::use_future));
+  auto sleeper = rt.async_run(ticks, std::move(calm), asio::use_future);
+  EXPECT_EQ(sleeper.get(), wasio::exit_status{});
+  EXPECT_EQ(spinner.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  stop_spinner.emit(asio::cancellation_type::terminal);
+  EXPECT_EQ(spinner.get().how, wasio::exit_status::kind::stopped);
+}
+
 // Embedded: a guest submitted but never run (the loop did not turn before the runtime went)
 // still completes, as stopped, and nothing is left behind.
 TEST(runtime, embedded_runtime_destroyed_before_its_loop_ran) {
