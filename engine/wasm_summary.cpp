@@ -115,35 +115,48 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
   auto sig_of = [&](uint64_t type) -> std::optional<func_sig> {
     return type < types.size() ? types[type] : std::nullopt;
   };
+  uint8_t last_rank = 0;  // of the last non-custom section read
   while (r.ok && r.at < bytes.size()) {
     uint8_t id = r.byte();
     uint64_t size = r.leb();
     if (!r.ok || size > bytes.size() - r.at) return {};  // (not r.at + size: a 64-bit size wraps)
+    // The known sections, each at most once and in the spec's order (custom ones anywhere):
+    // anything else is invalid, and import_own_memory's edit would place its import wrongly.
+    // Ranks by id: type, import, function, table, memory, tag, global, export, start, element,
+    // data count, code, data.
+    static constexpr uint8_t rank[14] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
+    if (id > 13) return {};
+    if (id != 0) {
+      if (rank[id] <= last_rank) return {};
+      last_rank = rank[id];
+    }
     size_t end = r.at + size;
+    // Each section is read within its own bounds: an entry running past the section's end (an
+    // invalid module, which V8 will refuse) must not be read from the sections after it.
+    reader sec{bytes.first(end)};
+    sec.at = r.at;
     if (id == 1) {  // types
-      reader t{bytes.first(end)};
-      t.at = r.at;
-      for (uint64_t n = t.leb(); t.ok && n > 0; --n) types.push_back(t.functype());
+      for (uint64_t n = sec.leb(); sec.ok && n > 0; --n) types.push_back(sec.functype());
     } else if (id == 3) {  // functions: a type index each
-      for (uint64_t n = r.leb(); r.ok && n > 0 && r.at < end; --n) functions.push_back(static_cast<uint32_t>(r.leb()));
+      for (uint64_t n = sec.leb(); sec.ok && n > 0 && sec.at < end; --n) functions.push_back(static_cast<uint32_t>(sec.leb()));
     } else if (id == 7) {  // exports: name, kind, index
-      for (uint64_t n = r.leb(); r.ok && n > 0 && r.at < end; --n) {
+      for (uint64_t n = sec.leb(); sec.ok && n > 0 && sec.at < end; --n) {
         export_entry e;
-        e.name = r.name();
-        e.kind = r.byte();
-        uint64_t index = r.leb();
+        e.name = sec.name();
+        e.kind = sec.byte();
+        uint64_t index = sec.leb();
         if (e.kind == 0 && index < functions.size()) e.sig = sig_of(functions[index]);
         s.exports.push_back(std::move(e));
       }
     } else if (id == 2) {  // imports: module, name, kind, description
-      for (uint64_t n = r.leb(); r.ok && n > 0; --n) {
+      for (uint64_t n = sec.leb(); sec.ok && n > 0; --n) {
         import_entry imp;
-        imp.module = r.name();
-        imp.name = r.name();
-        uint8_t kind = imp.kind = r.byte();
+        imp.module = sec.name();
+        imp.name = sec.name();
+        uint8_t kind = imp.kind = sec.byte();
         switch (kind) {
           case 0: {  // function: type index
-            uint64_t type = r.leb();
+            uint64_t type = sec.leb();
             functions.push_back(static_cast<uint32_t>(type));
             if (auto sig = sig_of(type)) {
               imp.sig = std::move(*sig);
@@ -151,23 +164,24 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
             }
             break;
           }
-          case 1: r.byte(); r.read_limits(); break;         // table: reftype, limits
-          case 2: s.imports_memory = true; r.read_limits(); break;
-          case 3: r.byte(); r.byte(); break;                // global: valtype, mutability
-          case 4: r.byte(); r.leb(); break;                 // tag: attribute, type index
+          case 1: sec.byte(); sec.read_limits(); break;     // table: reftype, limits
+          case 2: s.imports_memory = true; sec.read_limits(); break;
+          case 3: sec.byte(); sec.byte(); break;            // global: valtype, mutability
+          case 4: sec.byte(); sec.leb(); break;             // tag: attribute, type index
           default: return {};
         }
-        s.imports.push_back(std::move(imp));
+        if (sec.ok) s.imports.push_back(std::move(imp));
       }
+      if (!sec.ok || sec.at != end) return {};
     } else if (id == 5) {  // memories
-      for (uint64_t n = r.leb(); r.ok && n > 0; --n) {
-        mem = r.read_limits();
+      for (uint64_t n = sec.leb(); sec.ok && n > 0; --n) {
+        mem = sec.read_limits();
         ++memories;
       }
+      if (!sec.ok || sec.at != end) return {};
     } else if (id == 11) {  // data: flags (0: active, memory 0; 1: passive; 2: active, memory
                             // given), [memory], [offset expression], bytes
-      reader d{bytes.first(end)};
-      d.at = r.at;
+      reader& d = sec;
       for (uint64_t n = d.leb(); d.ok && n > 0; --n) {
         uint64_t flags = d.leb();
         uint64_t memory = flags == 2 ? d.leb() : 0;

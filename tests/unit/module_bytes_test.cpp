@@ -202,6 +202,25 @@ TEST(wasm_summary, reads_imports_and_exports_with_their_signatures) {
 }
 
 }  // namespace
+// Shapes fuzz/wasm_summary_fuzz.cpp found: invalid modules the reader must refuse as a whole
+// (V8 refuses them next), not read across section bounds or edit into a second import section.
+TEST(wasm_summary, refuses_entries_past_their_section_and_sections_out_of_place) {
+  // Two imports counted, one in the section: the second would be read from the memory section.
+  const bytes_t short_imports = {0x02, 0x07, 0x02, 0x01, 'm', 0x01, 'f', 0x00, 0x00};
+  auto s = summarize(header + types + short_imports + functions + memory + code);
+  EXPECT_FALSE(s.complete);
+  EXPECT_TRUE(s.imports.empty());
+  EXPECT_FALSE(s.own_memory);
+  for (const bytes_t& m : {header + types + functions + memory + memory + code,   // twice
+                           header + types + memory + functions + code,            // out of order
+                           header + types + functions + bytes_t{0x5d, 0x00} + memory + code}) {  // unknown id
+    auto t = summarize(m);
+    EXPECT_FALSE(t.own_memory);
+    EXPECT_FALSE(import_own_memory(m, t));
+  }
+  EXPECT_TRUE(summarize(header + types + functions + memory + custom + code).own_memory);  // custom: anywhere
+}
+
 // The asyncify rewrite runs binaryen in a helper process of its own (engine/rewrite_helper.cpp):
 // a module it rejects is an error with binaryen's own last words, and the process carries on;
 // a valid one is rewritten.
