@@ -34,7 +34,7 @@ size_t max_mappings() {
 struct admission::state : std::enable_shared_from_this<state> {
   // Until this many guests have started, a guest is taken to cost this many mappings (more
   // than fiber mode's 17).
-  static constexpr size_t kLearnFrom = 16, kAssumedCost = 24, kFirstBatch = 64;
+  static constexpr size_t kLearnFrom = 16, kAssumedCost = 24, kFirstBatch = 1024;
 
   std::mutex mu;
   size_t max_guests = 0;  // the embedder's cap, 0: none

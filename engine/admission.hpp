@@ -7,8 +7,9 @@
 // The room is measured, not assumed: a guest costs 2 mappings in asyncify mode and about 17 in
 // fiber mode (its own isolate and stack), the embedder has mappings of its own. So the process's
 // mappings are counted (/proc/self/maps) when the runtime starts and again whenever the guests
-// started since the last count could have used half the room left (at most twice as many as
-// were running, so that the cost per guest is learnt before it matters); a guest's cost is the
+// started since the last count could have used half the room left (at most 1,024 more, or as
+// many more as were running, so that the cost per guest is learnt before it matters, at 24
+// assumed until 16 have started); a guest's cost is the
 // growth since the start over the guests that have started, and the guests admitted but not yet
 // started are counted at that cost too.
 #pragma once
