@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -178,15 +179,20 @@ class runtime_impl {
   }
 
   // Each guest and instance is started once admission_ has room for it (engine/admission.hpp).
+  // What a guest waiting for room keeps (in a shared_ptr: a config is move-only, and both the
+  // start and the refusal need it).
+  template <class Done>
+  struct pending {
+    std::shared_ptr<const module_data> m;
+    config cfg;
+    std::shared_ptr<guest_control> control;
+    Done done;
+  };
+
   void start(const module& m, config cfg, std::shared_ptr<guest_control> control,
              std::function<void(exit_status)> done) {
-    struct pending {
-      std::shared_ptr<const module_data> m;
-      config cfg;
-      std::shared_ptr<guest_control> control;
-      std::function<void(exit_status)> done;
-    };
-    auto p = std::make_shared<pending>(pending{m.data(), std::move(cfg), std::move(control), std::move(done)});
+    auto p = std::make_shared<pending<std::function<void(exit_status)>>>(
+        m.data(), std::move(cfg), std::move(control), std::move(done));
     admission_.enter(
         [this, p](engine::admission::ticket t) {
           next_worker().spawn(std::move(p->m), std::move(p->cfg), std::move(p->control), std::move(p->done), std::move(t));
@@ -196,13 +202,8 @@ class runtime_impl {
 
   void start_instance(const module& m, config cfg, std::shared_ptr<guest_control> control,
                       std::function<void(guest_result<instance>)> done) {
-    struct pending {
-      std::shared_ptr<const module_data> m;
-      config cfg;
-      std::shared_ptr<guest_control> control;
-      std::function<void(guest_result<instance>)> done;
-    };
-    auto p = std::make_shared<pending>(pending{m.data(), std::move(cfg), std::move(control), std::move(done)});
+    auto p = std::make_shared<pending<std::function<void(guest_result<instance>)>>>(
+        m.data(), std::move(cfg), std::move(control), std::move(done));
     admission_.enter(
         [this, p](engine::admission::ticket t) {
           next_worker().spawn_instance(
@@ -223,10 +224,12 @@ class runtime_impl {
   void shutdown(std::chrono::nanoseconds grace, std::function<void(size_t)> done) {
     {
       std::lock_guard lock(shutdown_mu_);
-      if (shutdown_thread_.joinable()) {  // a second call: it completes with the first
+      if (shut_down_) return done(*shut_down_);  // a later call: what the first found
+      if (shutting_down_) {                       // a second call: it completes with the first
         later_.push_back(std::move(done));
         return;
       }
+      shutting_down_ = true;
     }
     admission_.drain("the runtime is shutting down", [this] {
       std::lock_guard lock(shutdown_mu_);
@@ -247,6 +250,7 @@ class runtime_impl {
         shutdown_cv_.wait(lock, over);
       }
       auto others = std::move(later_);
+      shut_down_ = stopped;
       lock.unlock();
       done(stopped);
       for (auto& d : others) d(stopped);
@@ -262,7 +266,8 @@ class runtime_impl {
   std::mutex shutdown_mu_;
   std::condition_variable shutdown_cv_;
   std::thread shutdown_thread_;
-  bool idle_ = false, destroying_ = false;
+  bool idle_ = false, destroying_ = false, shutting_down_ = false;
+  std::optional<size_t> shut_down_;  // once the shutdown completed: how many it stopped
   std::vector<std::function<void(size_t)>> later_;
   engine::watchdog watchdog_;  // declared first: it outlives the workers that report to it
   std::vector<std::unique_ptr<engine::worker>> workers_;

@@ -201,6 +201,7 @@ TEST(runtime, async_shutdown_lets_guests_end_then_stops_the_rest) {
   EXPECT_EQ(refused.message, "the runtime is shutting down");
   ASSERT_EQ(done.wait_for(30s), std::future_status::ready);
   EXPECT_EQ(done.get(), 2u);
+  EXPECT_EQ(rt->async_shutdown(std::chrono::hours(1), asio::use_future).get(), 2u);  // once done: what it found
   EXPECT_EQ(ends.get(), wasio::exit_status{});
   EXPECT_EQ(blocked.get().how, kind::stopped);
   EXPECT_EQ(computing.get().how, kind::stopped);
