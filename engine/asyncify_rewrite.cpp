@@ -143,7 +143,11 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
     }
     pollfd fds[2] = {{out_open ? out_r.get() : -1, POLLIN, 0}, {err_open ? err_r.get() : -1, POLLIN, 0}};
     int n = ::poll(fds, 2, static_cast<int>(std::min<long>(left.count(), 60'000)));
-    if (n < 0 && errno != EINTR) return fail(std::string("poll: ") + std::strerror(errno));
+    if (n < 0 && errno != EINTR) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      return fail(std::string("poll: ") + std::strerror(errno));
+    }
     char buf[65536];
     for (int i = 0; i < 2 && n > 0; ++i) {
       if (!fds[i].revents) continue;
@@ -153,8 +157,9 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
         (i == 0 ? out_open : err_open) = false;
       } else if (i == 0) {
         out.record.append(buf, static_cast<size_t>(got));
-      } else if (messages.size() < 4096) {
+      } else {
         messages.append(buf, static_cast<size_t>(got));
+        if (messages.size() > 8192) messages.erase(0, messages.size() - 4096);  // its last words are what count
       }
     }
   }
