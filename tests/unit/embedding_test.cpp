@@ -585,6 +585,7 @@ TEST_P(embedding, an_overlay_keeps_every_change_off_the_host) {
   wasio::runtime rt(options({}));
   auto copy = rt.load_file(guest("copy_file")).value();
   auto fs = wasio::memory_fs::overlay(dir.string()).value();
+  EXPECT_EQ(text_of(fs->read_file("in/a.txt")), "host text\n");  // still the host's file, read there
   for (int i = 0; i < 2; ++i) {
     wasio::config cfg;
     cfg.args = {"copy_file", "/data/in/a.txt", "/data/b.txt", "guest\n"};
