@@ -16,15 +16,19 @@ codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 case "$codename" in
   trixie)
     llvm=19 libnode=libnode115
+    # clang's own runtimes (libFuzzer for scripts/fuzz.sh), apart from clang here; Debian 12's
+    # clang-14 brings them.
+    extra=("libclang-rt-19-dev")
     # The runtime libraries libnode links against, needed when it is unpacked by hand.
     node_rt=(libuv1t64 libicu76 libc-ares2 libnghttp2-14 libbrotli1 libssl3t64 zlib1g) ;;
   *)  # bookworm, and what this script knew first
     llvm=14 libnode=libnode108
+    extra=()
     node_rt=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g) ;;
 esac
 pkgs=(cmake make pkg-config g++ "clang-$llvm" "lld-$llvm" wasi-libc "libclang-rt-$llvm-dev-wasm32"
       libasio-dev libboost-dev libboost-context-dev binaryen libgtest-dev libcli11-dev libfmt-dev
-      liburing-dev libssl-dev wabt time)
+      liburing-dev libssl-dev wabt time "${extra[@]}")
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done; }
