@@ -12,8 +12,8 @@
 #include <chrono>
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 #include <string>
+#include <vector>
 
 #include "async/unique_fd.hpp"
 #include "engine/disk_cache.hpp"
@@ -76,6 +76,18 @@ int helper_executable() {
 // How long binaryen may take on one module (170 s were seen on a 31 MB one).
 constexpr auto kRewriteDeadline = std::chrono::minutes(15);
 
+// The helper's arguments for `settings` (rewrite_helper.cpp): IMPORT_MEMORY LEGALIZE ALWAYS
+// BLOCKING ALL. They are all its output depends on besides the module, so the cache key is made
+// of them too.
+std::vector<std::string> helper_arguments(const rewrite_settings& settings) {
+  std::string blocking = asyncify_import_list(), all = asyncify_import_list(true);
+  if (!settings.extra_blocking.empty()) blocking += "," + settings.extra_blocking;
+  if (!settings.extra_all.empty()) all += "," + settings.extra_all;
+  auto flag = [](bool b) { return std::string(b ? "1" : "0"); };
+  return {flag(settings.import_memory), flag(settings.legalize), flag(settings.always), std::move(blocking),
+          std::move(all)};
+}
+
 struct helper_output {
   std::string record;
   std::string error;  // empty: the helper succeeded
@@ -101,14 +113,11 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
   if (::pipe2(e, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
   async::unique_fd err_r(e[0]), err_w(e[1]);
 
-  std::string blocking = asyncify_import_list(), all = asyncify_import_list(true);
-  if (!settings.extra_blocking.empty()) blocking += "," + settings.extra_blocking;
-  if (!settings.extra_all.empty()) all += "," + settings.extra_all;
   std::string path = "/proc/self/fd/" + std::to_string(exe);
-  std::string memory = settings.import_memory ? "1" : "0", legalize = settings.legalize ? "1" : "0";
-  std::string always = settings.always ? "1" : "0";
-  char* argv[] = {const_cast<char*>("wasio-rewrite"), memory.data(), legalize.data(), always.data(),
-                  blocking.data(), all.data(), nullptr};
+  std::vector<std::string> args = helper_arguments(settings);
+  std::vector<char*> argv = {const_cast<char*>("wasio-rewrite")};
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, input.get(), 0);
@@ -124,7 +133,7 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
   posix_spawnattr_setsigdefault(&attr, &all_signals);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  int spawned = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv, environ);
+  int spawned = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (spawned != 0) return fail(std::string("cannot start its helper: ") + std::strerror(spawned));
@@ -180,12 +189,12 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
   return out;
 }
 
-// Everything the rewrite's output depends on besides the input: a change to any of it is
-// another cache key.
+// Everything the rewrite's output depends on besides the input (the helper's arguments, and
+// the version of what it does with them): a change to any of it is another cache key.
 std::string settings_of(const rewrite_settings& s) {
-  return "wasio-asyncify-5;level=1;always=" + std::to_string(s.always) + ";memory=" + std::to_string(s.import_memory) + ";legalize=" +
-         std::to_string(s.legalize) + ";imports=" + asyncify_import_list(true) + ";blocking=" + asyncify_import_list() +
-         ";host=" + s.extra_all + ";host-blocking=" + s.extra_blocking;
+  std::string text = "wasio-asyncify-5;level=1";
+  for (const auto& a : helper_arguments(s)) text += ";" + a;
+  return text;
 }
 
 }  // namespace
@@ -218,8 +227,7 @@ rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_set
     res.error = out.error.empty() ? "asyncify rewrite failed" : out.error;
     return res;
   }
-  std::string& data = out.record;
-  if (cache) cache->dir->put(key, data);
+  if (cache) cache->dir->put(key, out.record);
   return res;
 }
 
