@@ -117,21 +117,13 @@ std::optional<std::string> guest::build_context(const config& cfg) {
     return v && std::string_view(v) == "overlay";
   }();
   for (auto& p : cfg.preopens) {
-    std::shared_ptr<wasi::memory_tree> tree;
-    if (p.fs) {
-      tree = p.fs->tree();
-    } else if (p.as == preopen::kind::memory) {
-      tree = wasi::make_memory_tree({});
-    } else if (p.as == preopen::kind::overlay || all_overlays) {
-      async::unique_fd dir(::open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dir) return "cannot open directory '" + p.host_path + "': " + std::strerror(errno);
-      tree = wasi::make_memory_tree({}, std::move(dir));
-    }
-    if (tree) {
+    if (p.fs || p.as == preopen::kind::memory) {
+      auto tree = p.fs ? p.fs->tree() : wasi::make_memory_tree({});
       wasi_.fds.append(wasi::preopen_entry(wasi::memory_tree_root(tree), p.guest_path, p.read_only));
       continue;
     }
-    auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only);
+    bool overlay = p.as == preopen::kind::overlay || all_overlays;
+    auto e = wasi::open_preopen(p.host_path, p.guest_path, p.read_only, overlay);
     if (!e) {
       return "cannot open directory '" + p.host_path + "': " + std::strerror(e.error().host_errno);
     }

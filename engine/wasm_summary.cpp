@@ -181,10 +181,9 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
       if (!sec.ok || sec.at != end) return {};
     } else if (id == 11) {  // data: flags (0: active, memory 0; 1: passive; 2: active, memory
                             // given), [memory], [offset expression], bytes
-      reader& d = sec;
-      for (uint64_t n = d.leb(); d.ok && n > 0; --n) {
-        uint64_t flags = d.leb();
-        uint64_t memory = flags == 2 ? d.leb() : 0;
+      for (uint64_t n = sec.leb(); sec.ok && n > 0; --n) {
+        uint64_t flags = sec.leb();
+        uint64_t memory = flags == 2 ? sec.leb() : 0;
         if (flags > 2) {
           s.data_unplaced = true;
           break;
@@ -192,20 +191,20 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
         std::optional<uint64_t> offset;
         if (flags != 1) {
           // Only the plain form (i32.const N; end) is read; another expression ends the walk.
-          if (d.byte() != 0x41) {
+          if (sec.byte() != 0x41) {
             s.data_unplaced |= memory == 0;
             break;
           }
-          offset = d.sleb32();  // the u32 address an i32 stands for
-          if (d.byte() != 0x0b) {
+          offset = sec.sleb32();  // the u32 address an i32 stands for
+          if (sec.byte() != 0x0b) {
             s.data_unplaced |= memory == 0;
             break;
           }
         }
-        uint64_t len = d.leb();
-        d.skip(len);
-        if (!d.ok) s.data_unplaced = true;
-        if (d.ok && offset && memory == 0) {
+        uint64_t len = sec.leb();
+        sec.skip(len);
+        if (!sec.ok) s.data_unplaced = true;
+        if (sec.ok && offset && memory == 0) {
           s.data_end = std::max(s.data_end, *offset + len);
           s.data_start = std::min(s.data_start, *offset);
         }

@@ -1,4 +1,5 @@
 #include "src/wasi/context.hpp"
+#include "src/wasi/memory_fs.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -63,10 +64,11 @@ fd_entry entry_for(std::shared_ptr<resource> r) {
 }
 
 outcome::result<fd_entry, preopen_error, outcome::policy::terminate> open_preopen(
-    const std::string& host_path, std::string guest_path, bool read_only) {
-  int fd = ::open(host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return preopen_error{errno};
-  return preopen_entry(directory_resource(async::unique_fd(fd)), std::move(guest_path), read_only);
+    const std::string& host_path, std::string guest_path, bool read_only, bool overlay) {
+  async::unique_fd fd(::open(host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return preopen_error{errno};
+  auto dir = overlay ? memory_tree_root(make_memory_tree({}, std::move(fd))) : directory_resource(std::move(fd));
+  return preopen_entry(std::move(dir), std::move(guest_path), read_only);
 }
 
 fd_entry preopen_entry(std::shared_ptr<resource> dir, std::string guest_path, bool read_only) {

@@ -74,11 +74,11 @@ inline std::span<const ::iovec> clamp_iov(std::span<const ::iovec> iov) {
 // its type, and APPEND if its host description has it.
 fd_entry entry_for(std::shared_ptr<resource> r);
 
-// Opens host directory `host_path` as a preopen named `guest_path`. Returns the host errno on
-// failure, for the embedder's message.
+// Opens host directory `host_path` as a preopen named `guest_path`, or an overlay of it
+// (memory_fs.hpp). Returns the host errno on failure, for the embedder's message.
 struct preopen_error { int host_errno; };
 outcome::result<fd_entry, preopen_error, outcome::policy::terminate> open_preopen(
-    const std::string& host_path, std::string guest_path, bool read_only);
+    const std::string& host_path, std::string guest_path, bool read_only, bool overlay = false);
 // Any directory resource as a preopen named `guest_path` (an in-memory tree's root, say).
 fd_entry preopen_entry(std::shared_ptr<resource> dir, std::string guest_path, bool read_only);
 

@@ -18,7 +18,6 @@
 #include <optional>
 #include <thread>
 
-#include "src/wasi/memory_fs.hpp"
 #include "src/wasi/wasi.hpp"
 
 namespace wasio::wasi {
@@ -431,9 +430,7 @@ enum class preopen_as { openat2, walk, overlay };
 class path_fixture : public wasi_fixture, public ::testing::WithParamInterface<preopen_as> {
  protected:
   fd_entry preopen(const std::filesystem::path& dir, std::string name, bool read_only) {
-    if (GetParam() != preopen_as::overlay) return open_preopen(dir.string(), std::move(name), read_only).value();
-    async::unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return preopen_entry(memory_tree_root(make_memory_tree({}, std::move(fd))), std::move(name), read_only);
+    return open_preopen(dir.string(), std::move(name), read_only, GetParam() == preopen_as::overlay).value();
   }
   bool on_host() const { return GetParam() != preopen_as::overlay; }
   std::filesystem::path root = std::filesystem::temp_directory_path() / ("wasio-path-" + std::to_string(::getpid()));
