@@ -97,6 +97,16 @@ class asyncify_suspension final : public suspension {
   }
 
   std::optional<int32_t> block(asio::awaitable<errc> op) override {
+    // Told to unwind, the guest has gone on and made another call instead: its instrumentation
+    // does not cover the path to the call it was suspended in (a module asyncified by its
+    // producer, which may be broken or hostile: its asyncify exports may do nothing). A second
+    // operation for one guest must not start: the guest ends here, trapped.
+    if (state_ == state::unwinding || !ops_.done()) {
+      v8::Isolate* iso = g_.isolate();
+      iso->ThrowException(v8::Exception::Error(v8::String::NewFromUtf8Literal(
+          iso, "the guest went on instead of unwinding (its asyncify instrumentation does not reach this call)")));
+      return std::nullopt;
+    }
     // The operation runs inline up to its first real wait, so a call that need not wait is
     // complete when start returns (the fast path).
     if (auto v = ops_.start(std::move(op))) return v;

@@ -297,6 +297,19 @@ TEST_P(cli_odd, leaves_the_worker_clean_for_the_next_guest) {
   }
 }
 
+// A module asyncified by its producer whose unwind does nothing (fake_asyncify.wat) goes on
+// after each blocking call instead of unwinding. Each guest traps at its second call, named so,
+// instead of having the host start one more operation for it per call: a module that did not
+// unwind from a time-slice yield crashed the host that way (a segfault in Asio's timer service).
+TEST(cli, a_guest_that_does_not_unwind_when_told_is_trapped) {
+  auto r = run_process(wasio_run({"--mode", "asyncify", "--instances", "3", guest("fake_asyncify")}));
+  EXPECT_EQ(r.status, 134);
+  EXPECT_EQ(count_lines(r.err), 3u) << r.err;
+  size_t named = 0;
+  for (size_t at = 0; (at = r.err.find("went on instead of unwinding", at)) != std::string::npos; ++at) ++named;
+  EXPECT_EQ(named, 3u) << r.err;
+}
+
 TEST(cli, asyncify_mode_refuses_what_only_fiber_mode_can_run) {
   auto r = run_process(wasio_run({"--mode", "asyncify", guest("no_stack_pointer")}));
   EXPECT_EQ(r.status, 1);
