@@ -37,6 +37,9 @@
 #  15. Tracing: clock_time_get with every call traced (--trace=/dev/null) against untraced.
 #  16. --dir-overlay and --dir-mem against --dir: 4 KiB reads and appends (section 3) and a
 #      directory listing (section 14).
+#  17. Counting ticks: compute-bound kernels (tests/guests/compute_bench.c) with --count-ticks,
+#      counted only (--time-slice 0) and in fiber mode (preempted by interrupts), against wasio
+#      not counting; baselines native code and node running the same .wasm.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -245,3 +248,18 @@ for size in 64 4096; do
   o=$(for i in 1 2 3; do "$wasio" run --dir-overlay "$rdir::/d" "$g/readdir_bench.wasm" /d "$size" | awk '{print $4}'; done | median)
   echo "$rn entries, $size-byte buffer: host $h ns   overlay $o ns per call (x$(ratio "$o" "$h"))"
 done
+
+echo "== 17. Counting ticks (--count-ticks, --fuel): compute-bound kernels without WASI calls"
+echo "      (tests/guests/compute_bench.c, the fastest of 5 runs each, ms); baselines the same C"
+echo "      compiled natively (cc -O2), node running the same .wasm, and wasio not counting"
+cc -O2 -o "$tf.native" "$root/tests/guests/compute_bench.c"
+"$tf.native" > "$tf.n"
+"${node_host[@]}" "$g/compute_bench.wasm" > "$tf.j"
+"$wasio" run "$g/compute_bench.wasm" > "$tf.0"
+"$wasio" run --time-slice 0 --count-ticks "$g/compute_bench.wasm" > "$tf.1"   # counted only (fuel)
+"$wasio" run --count-ticks "$g/compute_bench.wasm" > "$tf.2"                  # counted, may yield
+"$wasio" run --mode fiber "$g/compute_bench.wasm" > "$tf.f"                    # yields by interrupt
+paste "$tf.n" "$tf.j" "$tf.0" "$tf.1" "$tf.2" "$tf.f" | awk '{
+  printf "%-9s native %6.1f  node %6.1f  wasio %6.1f  counted %6.1f (x%.2f)  counted+yield %6.1f (x%.2f)  fiber %6.1f (x%.2f)\n",
+    $1, $2, $5, $8, $11, $11 / $8, $14, $14 / $8, $17, $17 / $8 }'
+rm -f "$tf.native" "$tf.n" "$tf.j" "$tf.0" "$tf.1" "$tf.2" "$tf.f"

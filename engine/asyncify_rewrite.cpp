@@ -47,6 +47,7 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
   res.unwinds_at_every_import = h.flags & every_import;
   res.imports_blocking = h.flags & blocks;
   res.memory_imported = h.flags & memory_imported;
+  res.counts_ticks = h.flags & ticks;
   if (h.bytes_len) {
     data.narrow(sizeof h + h.error_len, h.bytes_len);
     res.bytes = std::move(data);
@@ -77,15 +78,16 @@ int helper_executable() {
 constexpr auto kRewriteDeadline = std::chrono::minutes(15);
 
 // The helper's arguments for `settings` (rewrite_helper.cpp): IMPORT_MEMORY LEGALIZE ALWAYS
-// BLOCKING ALL. They are all its output depends on besides the module, so the cache key is made
+// TICKS BLOCKING ALL. They are all its output depends on besides the module, so the cache key is made
 // of them too.
 std::vector<std::string> helper_arguments(const rewrite_settings& settings) {
   std::string blocking = asyncify_import_list(), all = asyncify_import_list(true);
   if (!settings.extra_blocking.empty()) blocking += "," + settings.extra_blocking;
   if (!settings.extra_all.empty()) all += "," + settings.extra_all;
   auto flag = [](bool b) { return std::string(b ? "1" : "0"); };
-  return {flag(settings.import_memory), flag(settings.legalize), flag(settings.always), std::move(blocking),
-          std::move(all)};
+  std::string ticks = settings.ticks ? (settings.tick_yields ? "2" : "1") : "0";
+  return {flag(settings.import_memory), flag(settings.legalize), flag(settings.always), std::move(ticks),
+          std::move(blocking), std::move(all)};
 }
 
 struct helper_output {
@@ -192,7 +194,7 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
 // Everything the rewrite's output depends on besides the input (the helper's arguments, and
 // the version of what it does with them): a change to any of it is another cache key.
 std::string settings_of(const rewrite_settings& s) {
-  std::string text = "wasio-asyncify-5;level=1";
+  std::string text = "wasio-asyncify-7;level=1";
   for (const auto& a : helper_arguments(s)) text += ";" + a;
   return text;
 }

@@ -169,9 +169,10 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
     if (!made.ToLocal(&mem)) return "cannot allocate the guest's memory";
     memory_pool::prefer_huge_pages(mem, module_->data_end);
     if (!own_vm_) supplied_memory_.Reset(iso, mem);
-    auto own = v8::Object::New(iso);
+    // The shared namespaces, with this guest's memory in a copy of wasio's.
+    auto own = imports->Get(ctx, str(iso, "wasio")).ToLocalChecked().As<v8::Object>()->Clone();
     own->Set(ctx, str(iso, "memory"), mem).Check();
-    imports = imports->Clone();  // the shared WASI namespace, plus this guest's memory
+    imports = imports->Clone();
     imports->Set(ctx, str(iso, "wasio"), own).Check();
   }
   v8::Local<v8::Value> args[2] = {mod, imports};
@@ -390,6 +391,16 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
   trace_ = cfg.trace;
   if (control_->stop_requested()) co_return stopped(*control_);
   if (!module_->link_error.empty()) co_return failed(module_->name + ": " + module_->link_error);
+  if (lim.fuel) {
+    if (!module_->counts_ticks) {
+      co_return failed(module_->name + ": fuel needs a module that counts ticks (runtime_options::count_ticks, "
+                                       "asyncify mode); this one " +
+                       (module_->fiber ? "runs in fiber mode"
+                                       : module_->unwinds_at_every_import ? "was loaded without count_ticks"
+                                                                          : "runs as its producer asyncified it"));
+    }
+    fuel_.left = lim.fuel;
+  }
   if (auto err = build_context(cfg)) co_return failed(*err);
   cfg.stdio = {};  // the guest has its own streams: handed-over fds close (their ends see EOF with the guest's)
   std::optional<exit_status> early;

@@ -17,6 +17,7 @@
 #include "engine/memory.hpp"
 #include "engine/wasm_summary.hpp"
 #include "engine/suspension.hpp"
+#include "engine/ticks.hpp"
 #include "engine/vm.hpp"
 #include "src/wasi/context.hpp"
 #include "wasio/wasio.hpp"
@@ -83,6 +84,8 @@ class guest final : private memory_source {
   guest_memory memory() const { return guest_memory(mem_base_, mem_size_, this); }
 
   detail::guest_control& control() noexcept { return *control_; }
+  // Its fuel (limits::fuel), drawn on by wasio.tick (engine/ticks.hpp).
+  fuel_tank& fuel() noexcept { return fuel_; }
   // Wakes the guest if it is suspended, so that its driver sees the stop request (worker thread).
   void wake_to_stop();
 
@@ -144,6 +147,7 @@ class guest final : private memory_source {
   mutable size_t mem_size_ = 0;
   std::unique_ptr<suspension> suspension_;
   std::optional<uint32_t> exit_code_;
+  fuel_tank fuel_;
   bool rewinding_ = false;
   std::shared_ptr<detail::guest_control> control_;
   memory_limits memory_limits_{};  // of the supplied memory, as given back to the pool

@@ -22,6 +22,7 @@ std::string guest_control::stop_message() const {
     case reason::cpu_time: return "cpu time limit exceeded";
     case reason::wall_time: return "wall time limit exceeded";
     case reason::call_cancelled: return "cancelled";
+    case reason::fuel: return "fuel exhausted";
   }
   return {};
 }

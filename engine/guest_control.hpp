@@ -28,7 +28,7 @@ class guest_control : public std::enable_shared_from_this<guest_control> {
  public:
   // call_cancelled stops one call into an instance (its completion's cancellation), and is
   // cleared when that call has ended; the others stop the guest for good.
-  enum class reason : int { none, cancelled, cpu_time, wall_time, call_cancelled };
+  enum class reason : int { none, cancelled, cpu_time, wall_time, call_cancelled, fuel };
 
   // Records `r` (the first reason wins) and makes the guest stop. Thread-safe.
   void request_stop(reason r);

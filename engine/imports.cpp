@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "engine/ticks.hpp"
 #include "wasio/errno.hpp"
 
 namespace wasio::engine {
@@ -99,6 +100,12 @@ v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx) {
                                               static_cast<int>(name.size())).ToLocalChecked(),
                  make_namespace(ctx, m)).Check();
   }
+  // wasio's own: the tick of a module that counts them (engine/ticks.hpp); guest.cpp adds a
+  // supplied memory.
+  auto own = v8::Object::New(iso);
+  auto tick_fn = v8::Function::New(ctx, tick, {}, 0, v8::ConstructorBehavior::kThrow).ToLocalChecked();
+  own->Set(ctx, v8::String::NewFromUtf8Literal(iso, "tick"), js_trampoline(ctx, tick_fn, 0)).Check();
+  imports->Set(ctx, v8::String::NewFromUtf8Literal(iso, "wasio"), own).Check();
   return imports;
 }
 

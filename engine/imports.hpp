@@ -35,7 +35,7 @@ std::string asyncify_import_list(bool all = false);
 // C++ function imported directly (imports.cpp).
 v8::Local<v8::Function> js_trampoline(v8::Local<v8::Context> ctx, v8::Local<v8::Function> f, int arity);
 
-// Builds {wasi_snapshot_preview1: {...}, wasi_unstable: {...}}.
+// Builds {wasi_snapshot_preview1: {...}, wasi_unstable: {...}, wasio: {tick}}.
 v8::Local<v8::Object> make_import_object(v8::Local<v8::Context> ctx);
 
 // The rows each spec group binds, beside their thunks.

@@ -73,7 +73,8 @@ bool may_legalize(const wasm_summary& s) {
 }  // namespace
 
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner, const rewrite_cache* cache,
-                               mode_choice mode, const host_functions* host, bool time_slices) {
+                               mode_choice mode, const host_functions* host, bool time_slices,
+                               bool count_ticks) {
   ensure_v8();
   prepared_module out;
   scratch_isolate s;
@@ -111,7 +112,8 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   wasm_summary summary = summarize(bytes);
   auto extra = host_imports_of(summary, host);
   rewrite_settings settings{summary.own_memory.has_value(), may_legalize(summary), std::move(extra.all),
-                            std::move(extra.blocking), time_slices};
+                            std::move(extra.blocking), time_slices || count_ticks, count_ticks,
+                            count_ticks && time_slices};
   out.exports = summary.exports;
   if (auto err = check_imports(summary, host)) out.link_error = *err;
   if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {

@@ -24,6 +24,7 @@ struct module_data {
   std::string mode_reason;       // why this mode, for a log line
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
+  bool counts_ticks = false;             // calls wasio.tick as it computes (engine/ticks.hpp)
   bool has_stack_pointer = false;  // exports __stack_pointer (the asyncify buffer lies below it)
   uint32_t stack_floor = 0;        // with has_stack_pointer: where that buffer may start (stack_floor())
   // Set when the module's memory was turned into the import wasio.memory, which the worker
@@ -48,6 +49,7 @@ struct rewrite_result {
   uint32_t stack_floor = 0;       // with has_stack_pointer: the bottom of the stack's region (stack_floor())
   bool imports_blocking = false;  // imports a WASI call that may suspend
   bool memory_imported = false;   // its own memory became the import wasio.memory
+  bool counts_ticks = false;      // calls wasio.tick as it computes (engine/ticks.hpp)
   bool from_cache = false;        // read from the disk cache, not rewritten now
   std::string error;  // non-empty: the rewrite failed
 
@@ -84,6 +86,10 @@ struct rewrite_settings {
   // Instrumented even when none of its imports blocks, so that its guests can yield at the end
   // of a time slice (runtime_options::time_slice): off only without time slices.
   bool always = true;
+  // Counting ticks (engine/ticks.hpp): for fuel, and with `tick_yields` also to yield at the
+  // end of a time slice in loops without any WASI call (runtime_options::count_ticks).
+  bool ticks = false;
+  bool tick_yields = false;
 };
 rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_settings& settings,
                                 const rewrite_cache* cache = nullptr, bool cached_only = false);
@@ -135,7 +141,8 @@ struct prepared_module {
 // and instrumented for.
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner = nullptr,
                                const rewrite_cache* cache = nullptr, mode_choice mode = mode_choice::automatic,
-                               const host_functions* host = nullptr, bool time_slices = true);
+                               const host_functions* host = nullptr, bool time_slices = true,
+                               bool count_ticks = false);
 
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();

@@ -1,12 +1,14 @@
 // wasio's asyncify rewrite, as a process of its own: the library runs it (embedded in the library,
 // from a memfd, engine/asyncify_rewrite.cpp) for each module it rewrites.
 //
-//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS BLOCKING ALL  < module.wasm  > record
+//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL  < module.wasm  > record
 //
 // IMPORT_MEMORY, LEGALIZE and ALWAYS are 0 or 1 (ALWAYS: instrument a module even when none of
-// its imports blocks, so that it can yield at a time slice); BLOCKING and ALL are the
-// comma-separated imports that may suspend and that asyncify instruments ("module.name,..."). The record
-// (engine/rewrite_record.hpp) goes to stdout; binaryen's messages to stderr.
+// its imports blocks, so that it can yield at a time slice); TICKS is 0, 1 (make it count ticks
+// and call wasio.tick, add_ticks) or 2 (and let the guest suspend in wasio.tick); BLOCKING and
+// ALL are the comma-separated imports that may suspend and that asyncify instruments
+// ("module.name,..."). The record (engine/rewrite_record.hpp) goes to stdout; binaryen's
+// messages to stderr.
 //
 // Why a process: binaryen (108, Debian) calls abort() on modules it cannot handle (seen: a
 // GHC-compiled module, "unexpected expression type") and keeps its pass settings in process
@@ -19,6 +21,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <span>
@@ -37,6 +40,7 @@ struct settings {
   bool import_memory = false;
   bool legalize = true;
   bool always = true;
+  int ticks = 0;  // 0: none; 1: counted (fuel); 2: counted, and wasio.tick may suspend the guest
   std::string blocking, all;
 };
 
@@ -108,6 +112,61 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
   return nullptr;
 }
 
+// The guest's tick counter and the import that refills it (engine/ticks.hpp).
+constexpr const char* kTicks = "wasio_ticks";
+constexpr const char* kTickImport = "wasio_tick";
+constexpr const char* kRefill = "wasio_refill";
+constexpr const char* kCheck = "log_execution";  // the name binaryen's log-execution pass calls
+
+// Makes the module count "ticks", in a global of its own, at every function entry, return and
+// loop iteration, and call wasio.tick when its count runs out: that import charges the count to
+// the guest's fuel, ends the guest when its fuel is spent, and (TICKS 2) may suspend it at the
+// end of its time slice, so that a guest computing in a loop without any WASI call still
+// yields, as wasmtime's epoch and fuel checks do.
+//
+// binaryen's own log-execution pass (src/passes/LogExecution.cpp) puts a call to the import
+// env.log_execution(id) at those places, with binaryen's walker, which knows every kind of
+// expression (its C API has no generic one). That import is then replaced by a function of ours,
+// `if (!ticks) wasio_refill(); ticks -= 1`, which the inlining pass copies into every call site.
+// The refill (`ticks = wasio.tick()`) stays out of line, padded with nops past the inlining
+// size: a call in the hot code, even one never taken, made compute-bound code up to 2x slower
+// still (V8 keeps values around a call in memory). Only the check is small enough to be always
+// inlined (9 nodes, the size below), and no guest function is inlined for having one caller, so
+// the guest's code is otherwise left as it was.
+// False (the module unchanged) if the module already has a function or global of these names.
+bool add_ticks(BinaryenModuleRef m) {
+  if (BinaryenGetFunction(m, kCheck) || BinaryenGetFunction(m, kTickImport) || BinaryenGetFunction(m, kRefill) ||
+      BinaryenGetGlobal(m, kTicks)) {
+    return false;
+  }
+  const char* log_pass[] = {"log-execution"};
+  BinaryenModuleRunPasses(m, log_pass, 1);
+  BinaryenRemoveFunction(m, kCheck);  // the import the pass added, called at each place
+  BinaryenType i32 = BinaryenTypeInt32();
+  // 0 at first: the first check asks wasio.tick for the guest's first grant.
+  BinaryenAddGlobal(m, kTicks, i32, true, BinaryenConst(m, BinaryenLiteralInt32(0)));
+  BinaryenAddFunctionImport(m, kTickImport, "wasio", "tick", BinaryenTypeNone(), i32);
+  // The refill, out of line: too big to be inlined (nops), so that the hot code holds no call.
+  BinaryenExpressionRef refill[12];
+  refill[0] = BinaryenGlobalSet(m, kTicks, BinaryenCall(m, kTickImport, nullptr, 0, i32));
+  for (int i = 1; i < 12; ++i) refill[i] = BinaryenNop(m);
+  BinaryenAddFunction(m, kRefill, BinaryenTypeNone(), BinaryenTypeNone(), nullptr, 0,
+                      BinaryenBlock(m, nullptr, refill, 12, BinaryenTypeNone()));
+  BinaryenExpressionRef seq[2] = {
+      BinaryenIf(m, BinaryenUnary(m, BinaryenEqZInt32(), BinaryenGlobalGet(m, kTicks, i32)),
+                 BinaryenCall(m, kRefill, nullptr, 0, BinaryenTypeNone()), nullptr),
+      BinaryenGlobalSet(m, kTicks, BinaryenBinary(m, BinaryenSubInt32(), BinaryenGlobalGet(m, kTicks, i32),
+                                                  BinaryenConst(m, BinaryenLiteralInt32(1))))};
+  BinaryenExpressionRef body = BinaryenBlock(m, nullptr, seq, 2, BinaryenTypeNone());
+  BinaryenAddFunction(m, kCheck, i32, BinaryenTypeNone(), nullptr, 0, body);
+  BinaryenSetAlwaysInlineMaxSize(9);
+  BinaryenSetOneCallerInlineMaxSize(0);
+  BinaryenSetFlexibleInlineMaxSize(0);
+  const char* inline_pass[] = {"inlining"};
+  BinaryenModuleRunPasses(m, inline_pass, 1);
+  return true;
+}
+
 // The rewrite. Writes a header, an error text and the module bytes to `out`.
 [[noreturn]] void rewrite(std::span<const uint8_t> wasm, const settings& settings, int out) {
   const std::string& imports = settings.blocking;
@@ -132,17 +191,26 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
     // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
     // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
     // wrappers this adds are instrumented too; never on a module already asyncified.
-    std::vector<const char*> passes;
-    if (settings.legalize) passes.push_back("legalize-js-interface");
-    if (((flags & blocks) || settings.always) && (flags & has_sp)) {
-      BinaryenSetPassArgument("asyncify-imports", settings.all.c_str());
-      passes.push_back("asyncify");
-      flags |= asyncified | every_import;
-    }
     // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
     BinaryenSetOptimizeLevel(1);
     BinaryenSetShrinkLevel(0);
-    BinaryenModuleRunPasses(m, passes.data(), static_cast<BinaryenIndex>(passes.size()));
+    if (settings.legalize) {
+      const char* legalize[] = {"legalize-js-interface"};
+      BinaryenModuleRunPasses(m, legalize, 1);
+    }
+    if (((flags & blocks) || settings.always) && (flags & has_sp)) {
+      std::string all = settings.all;
+      if (settings.ticks && add_ticks(m)) {
+        flags |= ticks;
+        // Listed to asyncify only where it may suspend: asyncify instruments every function
+        // that may reach a listed import, and nearly every function counts ticks.
+        if (settings.ticks == 2) all += ",wasio.tick";
+      }
+      BinaryenSetPassArgument("asyncify-imports", all.c_str());
+      const char* asyncify[] = {"asyncify"};
+      BinaryenModuleRunPasses(m, asyncify, 1);
+      flags |= asyncified | every_import;
+    }
     changed = true;
   }
   if ((flags & asyncified) && (flags & has_sp)) {
@@ -177,12 +245,12 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 
 int main(int argc, char** argv) {
   using namespace wasio::engine;
-  if (argc != 6) {
-    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS BLOCKING ALL < module.wasm > record\n", stderr);
+  if (argc != 7) {
+    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL < module.wasm > record\n", stderr);
     return 2;
   }
   auto on = [](const char* a) { return std::strcmp(a, "1") == 0; };
-  settings s{on(argv[1]), on(argv[2]), on(argv[3]), argv[4], argv[5]};
+  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6]};
   std::vector<uint8_t> wasm;
   uint8_t buf[1 << 16];
   for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {

@@ -112,6 +112,7 @@ class runtime_impl {
         disk_cache_(engine::disk_cache::open(opts.cache_dir, opts.cache_max_bytes)),
         mode_(choose_mode(opts.mode)),
         time_slices_(opts.time_slice.count() > 0),
+        count_ticks_(opts.count_ticks),
         host_(std::make_shared<const host_functions>(std::move(opts.host))) {
     unsigned n = opts.workers ? opts.workers : std::max(1u, std::thread::hardware_concurrency());
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
@@ -156,7 +157,7 @@ class runtime_impl {
     engine::rewrite_cache rc{disk_cache_.get(), key};
     engine::prepared_module p =
         engine::prepare_module(bytes, owner, disk_cache_ ? &rc : nullptr, mode_,
-                               host_->definitions().empty() ? nullptr : host_.get(), time_slices_);
+                               host_->definitions().empty() ? nullptr : host_.get(), time_slices_, count_ticks_);
     if (!p.error.empty()) return name + ": " + p.error;
     auto d = std::make_shared<module_data>();
     static std::atomic<uint64_t> next_id{1};
@@ -167,6 +168,7 @@ class runtime_impl {
     d->mode_reason = std::move(p.mode_reason);
     d->asyncified = p.info.asyncified;
     d->unwinds_at_every_import = p.info.unwinds_at_every_import;
+    d->counts_ticks = p.info.counts_ticks;
     d->has_stack_pointer = p.info.has_stack_pointer;
     d->stack_floor = p.info.stack_floor;
     d->supplied_memory = p.supplied_memory;
@@ -275,6 +277,7 @@ class runtime_impl {
   std::shared_ptr<const engine::disk_cache> disk_cache_;  // null: disabled
   engine::mode_choice mode_;
   bool time_slices_;
+  bool count_ticks_;
   std::shared_ptr<const host_functions> host_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const module_data>> cache_;  // by SHA-256 of the input

@@ -283,7 +283,17 @@ void worker::check_limits(std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(seg_mu_);
   if (!running_ || terminate_sent_) return;
   // One period early: the watchdog looks only every period, and the slice is a bound.
-  if (slice_.count() > 0 && now - seg_start_ + dog_->period() > slice_) preempt_.store(true, std::memory_order_relaxed);
+  if (slice_.count() > 0 && now - seg_start_ + dog_->period() > slice_) {
+    preempt_.store(true, std::memory_order_relaxed);
+    // A fiber-mode guest may also be suspended wherever V8 looks at interrupts (loop back-edges
+    // and function entries of its wasm): it has a stack and an isolate of its own, so its fiber
+    // can switch out from inside the interrupt, at no cost to its code. On the shared isolate a
+    // guest can only unwind from an import (wasio.tick, in a module that counts ticks).
+    if (running_iso_ != vm_->isolate() && !interrupt_sent_) {
+      interrupt_sent_ = true;
+      running_iso_->RequestInterrupt(yield_in_interrupt, nullptr);
+    }
+  }
   detail::guest_control& c = *running_;
   if (c.cpu_limit.count() > 0 && c.cpu_used + (now - seg_start_) > c.cpu_limit) {
     c.mark(detail::guest_control::reason::cpu_time);
@@ -293,6 +303,15 @@ void worker::check_limits(std::chrono::steady_clock::time_point now) {
     return;
   }
   terminate_running();
+}
+
+// V8 runs an interrupt at its next check in that isolate: in the segment it was meant for, or
+// in a later one (of the same guest, or of the next guest given the isolate), which no longer has
+// a yield due (enter() clears it).
+void worker::yield_in_interrupt(v8::Isolate* iso, void*) {
+  guest* g = current_guest;
+  if (!g || g->isolate() != iso || !g->module().fiber || !g->owner().preempt_due()) return;
+  if (suspension* s = g->suspender()) s->yield_now();  // switches out, and back in here
 }
 
 void worker::terminate_running() {
@@ -307,6 +326,7 @@ void worker::enter(detail::guest_control* c, v8::Isolate* iso) {
   running_iso_ = iso;
   seg_start_ = std::chrono::steady_clock::now();
   preempt_.store(false, std::memory_order_relaxed);
+  interrupt_sent_ = false;
   if (stop_all_) c->mark(detail::guest_control::reason::cancelled);
   // Asked to stop before this segment began: end it at once (V8 checks at its next interrupt).
   if (c->stop_requested()) terminate_running();

@@ -127,6 +127,8 @@ class worker {
   void drain_arrivals();
   // Terminates the running guest's wasm; seg_mu_ held.
   void terminate_running();
+  // The interrupt that yields a fiber-mode guest at the end of its slice (check_limits).
+  static void yield_in_interrupt(v8::Isolate* iso, void*);
 
   unsigned index_;
   watchdog* dog_;
@@ -135,6 +137,7 @@ class worker {
   v8::Isolate* running_iso_ = nullptr;         // and its isolate
   std::chrono::steady_clock::time_point seg_start_;
   bool terminate_sent_ = false;
+  bool interrupt_sent_ = false;  // yield_in_interrupt requested in this segment
   std::chrono::nanoseconds slice_;
   std::atomic<bool> preempt_{false};
   std::optional<asio::io_context> own_io_;  // unless embedded

@@ -202,6 +202,13 @@ struct limits {
   // calls, not the time it spends suspended.
   std::chrono::nanoseconds cpu_time{0};
   std::chrono::nanoseconds wall_time{0};  // from the start of its instantiation
+  // Fuel (0: unlimited): the guest is stopped ("fuel exhausted") once its wasm has counted this
+  // many ticks, one at each function entry, return and loop iteration, like wasmtime's fuel. The
+  // count is the same on every run of the same guest with the same inputs, whatever the machine
+  // and its load. It needs a module that counts ticks (runtime_options::count_ticks, asyncify
+  // mode): a guest of another is refused at its start, saying so. An instance's calls draw on
+  // one tank.
+  uint64_t fuel = 0;
 };
 
 // One WASI call a guest made, as config::trace reports it once the call has completed.
@@ -384,9 +391,11 @@ struct runtime_options {
   // outside the loop's run() (it runs the loop itself until its guests have ended). One
   // embedded runtime per thread: its V8 isolate stays entered on that thread.
   asio::io_context* loop = nullptr;
-  // A guest whose wasm has run this long without suspending yields its worker at its next
-  // WASI call, so that its siblings' timers and I/O are served (0: never). A guest that
-  // computes without any WASI call is not preempted; config::limits::cpu_time stops it.
+  // A guest whose wasm has run this long without suspending yields its worker, so that its
+  // siblings' timers and I/O are served (0: never): at its next WASI call, or in fiber mode
+  // wherever it is (V8 interrupts it at a loop back-edge or a function entry). In asyncify mode
+  // a guest that computes without any WASI call yields only if its module counts ticks
+  // (count_ticks); otherwise config::limits::cpu_time stops it.
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
   // Modules are rewritten for suspension (binaryen's asyncify) once, and the result kept on
   // disk for later runs and other processes: a big module's rewrite takes seconds to minutes.
@@ -406,6 +415,11 @@ struct runtime_options {
   // the process down.
   size_t max_guests = 0;
   size_t max_waiting = SIZE_MAX;
+  // Modules rewritten for asyncify also count ticks (a tick per function entry, return and
+  // loop iteration, like wasmtime's fuel): their guests may then have limits::fuel, and yield
+  // at the end of their time slice in loops without WASI calls too. It costs compute-bound code
+  // 1.3-3.4x in time (docs/why-ticks.md), which is why it is off unless asked for.
+  bool count_ticks = false;
 };
 
 // Loading errors are one-line messages fit for a user.

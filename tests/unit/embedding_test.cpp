@@ -330,6 +330,55 @@ TEST_P(embedding, an_instance_is_held_to_its_limits) {
   EXPECT_EQ(after.error().message, "cpu time limit exceeded");
 }
 
+// Fuel (limits::fuel): an instance's calls draw on one tank, counted in ticks (one per function
+// entry, return and loop iteration), the same on every run: two instances with the same fuel
+// serve the same number of calls. Once it is spent the call is stopped, and so is every later
+// one; a call that never returns (spin) is stopped too. With runtime_options::count_ticks only
+// (asyncify mode): a module in fiber mode counts no ticks, and the instance is refused at its
+// start, saying so.
+TEST_P(embedding, an_instance_runs_on_its_fuel) {
+  host_log log;
+  auto opts = options(reactor_host(log));
+  opts.count_ticks = true;
+  wasio::runtime rt(opts);
+  auto m = rt.load_file(guest("reactor")).value();
+  auto calls_served = [&](uint64_t fuel) {
+    wasio::config cfg;
+    cfg.limits.fuel = fuel;
+    auto inst = instantiate(rt, m, std::move(cfg));
+    int served = 0;
+    for (;; ++served) {
+      auto r = call<int32_t>(inst, "bump");
+      if (!r) {
+        EXPECT_EQ(r.error(), (wasio::exit_status{kind::stopped, 0, "fuel exhausted"}));
+        EXPECT_EQ(call<int32_t>(inst, "bump").error().message, "fuel exhausted");
+        return served;
+      }
+      EXPECT_EQ(r.value(), served + 1);
+    }
+  };
+  if (GetParam() == wasio::suspension_mode::fiber) {
+    wasio::config cfg;
+    cfg.limits.fuel = 1000;
+    auto r = rt.async_instantiate(m, std::move(cfg), asio::use_future).get();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().how, kind::failed);
+    EXPECT_NE(r.error().message.find("fuel needs a module that counts ticks"), std::string::npos) << r.error().message;
+    return;
+  }
+  int served = calls_served(2000);
+  EXPECT_GT(served, 10);
+  EXPECT_EQ(calls_served(2000), served);
+  EXPECT_GT(calls_served(4000), served);
+
+  wasio::config cfg;
+  cfg.limits.fuel = 10'000'000;
+  auto inst = instantiate(rt, m, std::move(cfg));
+  auto spin = call<void>(inst, "spin");
+  ASSERT_FALSE(spin);
+  EXPECT_EQ(spin.error(), (wasio::exit_status{kind::stopped, 0, "fuel exhausted"}));
+}
+
 TEST_P(embedding, host_functions_get_the_guests_host_data) {
   wasio::host_functions h;
   h.define("host", "add", [](wasio::call_context& c, int32_t a, int32_t b) {

@@ -433,9 +433,15 @@ TEST(runtime, embedder_pipes_stream_with_backpressure) {
 // slice, so its sibling's sleeps (20 x 10 ms) are served meanwhile: the sibling ends while the
 // spinner still runs, and the spinner is then stopped. Without yields the sibling could only
 // start once the spinner had ended.
-void expect_spinner_yields_to_its_sibling(std::vector<std::string> spinner_args) {
-  wasio::runtime rt(wasio::runtime_options{1});
+void expect_spinner_yields_to_its_sibling(std::vector<std::string> spinner_args,
+                                          wasio::suspension_mode mode = wasio::suspension_mode::automatic,
+                                          bool count_ticks = false) {
+  wasio::runtime_options opts{1};
+  opts.mode = mode;
+  opts.count_ticks = count_ticks;
+  wasio::runtime rt(opts);
   auto spin = rt.load_file(guest(spinner_args[0])).value();
+  if (mode != wasio::suspension_mode::automatic) EXPECT_EQ(spin.mode(), mode);
   auto ticks = rt.load_file(guest("tick_lag")).value();
   wasio::config hot, calm;
   hot.args = std::move(spinner_args);
@@ -459,6 +465,15 @@ TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
 // is instrumented all the same, so that it yields at its slice (in fiber mode, it switches out).
 TEST(runtime, a_guest_that_never_blocks_yields_to_its_siblings_too) {
   expect_spinner_yields_to_its_sibling({"quiet_spin", "1000000"});  // hours, unless stopped
+}
+
+// And a guest that computes without any WASI call at all: in fiber mode the watchdog's
+// interrupt switches its fiber out at a loop back-edge; in asyncify mode, with count_ticks, its
+// module counts ticks and it yields in wasio.tick (engine/ticks.hpp). Before, it held its worker
+// until it ended (hours, here).
+TEST(runtime, a_guest_computing_without_any_call_yields_to_its_siblings) {
+  expect_spinner_yields_to_its_sibling({"spin", "100000000"}, wasio::suspension_mode::fiber);
+  expect_spinner_yields_to_its_sibling({"spin", "100000000"}, wasio::suspension_mode::asyncify, true);
 }
 
 // Embedded: a guest submitted but never run (the loop did not turn before the runtime went)
