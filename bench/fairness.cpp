@@ -1,5 +1,6 @@
-// fairness: how late a guest's 10 ms timers fire while a sibling on the same worker computes
-// and calls WASI without ever waiting (clock_time_get in a loop). Baselines from the same run:
+// fairness: how late a guest's 10 ms timers fire while a sibling on the same worker computes:
+// calling WASI without ever waiting (clock_time_get in a loop), or making no call at all (spin:
+// in fiber mode, in asyncify mode with and without counted ticks). Baselines from the same run:
 // the timer guest alone, and both guests with time slices off.
 //   fairness GUEST_DIR
 // prints one line per case: "<case> max_lateness_ms <float> done_after_ms <float>" (20 sleeps
@@ -7,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
 #include <cstdio>
@@ -17,14 +19,26 @@
 
 namespace {
 
-// Runs tick_lag (20 sleeps of 10 ms), beside a spinner if asked; returns its output line.
-std::string lateness(const std::string& dir, std::chrono::nanoseconds slice, bool with_spinner) {
+struct spinner {
+  std::string module;  // clock_bench (calls WASI) or spin (no call)
+  wasio::suspension_mode mode = wasio::suspension_mode::automatic;
+  bool count_ticks = false;
+  std::string arg = "100000000";  // iterations (in millions for spin): minutes to hours
+};
+
+// Runs tick_lag (20 sleeps of 10 ms), beside a spinner if given (stopped once tick_lag is
+// done); returns its output line.
+std::string lateness(const std::string& dir, std::chrono::nanoseconds slice, const spinner* with) {
   wasio::runtime_options opts;
   opts.workers = 1;
   opts.time_slice = slice;
+  if (with) {
+    opts.mode = with->mode;
+    opts.count_ticks = with->count_ticks;
+  }
   wasio::runtime rt(opts);
   auto ticks = rt.load_file(dir + "/tick_lag.wasm");
-  auto spin = rt.load_file(dir + "/clock_bench.wasm");
+  auto spin = rt.load_file(dir + "/" + (with ? with->module : "clock_bench") + ".wasm");
   if (!ticks || !spin) return "load failed";
   int out[2];
   if (::pipe(out) != 0) return "pipe failed";
@@ -32,10 +46,11 @@ std::string lateness(const std::string& dir, std::chrono::nanoseconds slice, boo
   wasio::config t, s;
   t.args = {"tick_lag", "20", "10"};
   t.stdio.out = out[1];
-  s.args = {"clock_bench", "100000000"};  // ~4 s, longer than the 20 ticks
+  s.args = {with ? with->module : "", with ? with->arg : ""};
   s.stdio.out = devnull;
-  std::future<wasio::exit_status> spinner;
-  if (with_spinner) spinner = rt.async_run(spin.value(), std::move(s), asio::use_future);
+  std::future<wasio::exit_status> spinning;
+  asio::cancellation_signal stop;
+  if (with) spinning = rt.async_run(spin.value(), std::move(s), asio::bind_cancellation_slot(stop.slot(), asio::use_future));
   auto t0 = std::chrono::steady_clock::now();
   rt.async_run(ticks.value(), std::move(t), asio::use_future).get();
   double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -43,7 +58,10 @@ std::string lateness(const std::string& dir, std::chrono::nanoseconds slice, boo
   char buf[128] = {};
   ssize_t n = ::read(out[0], buf, sizeof buf - 1);
   ::close(out[0]);
-  if (with_spinner) spinner.get();
+  if (with) {
+    stop.emit(asio::cancellation_type::terminal);
+    spinning.get();
+  }
   ::close(devnull);
   std::string line(buf, n > 0 ? static_cast<size_t>(n) : 0);
   if (!line.empty() && line.back() == '\n') line.pop_back();
@@ -60,7 +78,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   using namespace std::chrono_literals;
-  std::printf("alone %s\n", lateness(argv[1], 10ms, false).c_str());
-  std::printf("beside_spinner_slice_10ms %s\n", lateness(argv[1], 10ms, true).c_str());
-  std::printf("beside_spinner_no_slices %s\n", lateness(argv[1], 0ns, true).c_str());
+  using mode = wasio::suspension_mode;
+  std::string dir = argv[1];
+  spinner calls{"clock_bench"}, fiber{"spin", mode::fiber},
+      counted{"spin", mode::asyncify, true},
+      plain{"spin", mode::asyncify, false, "2000"};  // ~3 s: it holds the worker until it ends
+  std::printf("alone %s\n", lateness(dir, 10ms, nullptr).c_str());
+  std::printf("beside_spinner_slice_10ms %s\n", lateness(dir, 10ms, &calls).c_str());
+  std::printf("beside_spinner_no_slices %s\n", lateness(dir, 0ns, &calls).c_str());
+  std::printf("beside_silent_spinner_fiber %s\n", lateness(dir, 10ms, &fiber).c_str());
+  std::printf("beside_silent_spinner_asyncify_counted %s\n", lateness(dir, 10ms, &counted).c_str());
+  std::printf("beside_silent_spinner_asyncify_not_counted %s\n", lateness(dir, 10ms, &plain).c_str());
 }

@@ -15,8 +15,10 @@
 #   8. Streaming through embedder pipes (samples/stream_filter: a file through a wasm filter on
 #      one thread); baseline native `tr a-z A-Z` on the same file.
 #   9. Scaling: 4 computing guests on 1 worker, then on all cores.
-#  10. Fairness: a guest's 10 ms timers beside a sibling that computes and calls WASI without
-#      waiting, on one worker (bench/fairness.cpp); baselines alone and with time slices off.
+#  10. Fairness: a guest's 10 ms timers beside a sibling that computes on one worker
+#      (bench/fairness.cpp), calling WASI without waiting or making no call at all (in fiber
+#      mode, and in asyncify mode with and without --count-ticks); baselines alone and with
+#      time slices off.
 #  11. TCP echo on loopback (samples/echo_server, one thread): connections/s (connect, 64 bytes
 #      there and back, close) and MB/s (streams of 16 KiB blocks) with 100 and 1000 concurrent
 #      clients (bench/echo_bench), for a wasm guest per connection (its fd handed over, or the
@@ -148,7 +150,7 @@ s1=$(cat "$tf")
 sn=$(cat "$tf")
 echo "1 worker ${s1} s   $(nproc) workers ${sn} s   speed-up $(ratio "$s1" "$sn")x"
 
-echo "== 10. fairness: 20 sleeps of 10 ms beside a guest computing with WASI calls, one worker"
+echo "== 10. fairness: 20 sleeps of 10 ms beside a guest computing with WASI calls, or without any, one worker"
 "$root/build/bench/fairness" "$g"
 
 echo "== 11. TCP echo on 127.0.0.1, server on one thread"
