@@ -418,7 +418,7 @@ struct runtime_options {
   // Modules rewritten for asyncify also count ticks (a tick per function entry, return and
   // loop iteration, like wasmtime's fuel): their guests may then have limits::fuel, and yield
   // at the end of their time slice in loops without WASI calls too. It costs compute-bound code
-  // 1.3-3.4x in time (docs/why-ticks.md), which is why it is off unless asked for.
+  // 1.2-3.4x in time (docs/why-ticks.md), which is why it is off unless asked for.
   bool count_ticks = false;
 };
 
