@@ -2,9 +2,11 @@
 #include "engine/admission.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <deque>
 #include <mutex>
@@ -31,6 +33,21 @@ size_t max_mappings() {
   return v > 0 ? static_cast<size_t>(v) : 65530;  // Linux's default
 }
 
+size_t usable_address_space() {
+  size_t limit = size_t{1} << 47;  // x86-64's user half
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) limit = std::min<size_t>(limit, rl.rlim_cur);
+  size_t used = 0;  // VmSize, in KiB
+  int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  char buf[4096] = {};
+  ssize_t n = fd < 0 ? -1 : ::read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) ::close(fd);
+  if (n > 0) {
+    if (const char* v = std::strstr(buf, "VmSize:")) used = static_cast<size_t>(std::atoll(v + 7)) << 10;
+  }
+  return limit > used ? (limit - used) / 4 * 3 : 0;
+}
+
 struct admission::state : std::enable_shared_from_this<state> {
   // Until this many guests have started, a guest is taken to cost this many mappings (more
   // than fiber mode's 17).
@@ -45,7 +62,13 @@ struct admission::state : std::enable_shared_from_this<state> {
   size_t started = 0;     // of which started
   size_t allowed = 0;     // guests that may be admitted before counting again
   size_t measured_started = 0;
-  std::deque<std::function<void(ticket)>> waiting;
+  size_t space_usable = 0;  // address space guests' memories may reserve
+  size_t space_used = 0;    // by the guests admitted and not ended
+  struct waiter {
+    std::function<void(ticket)> start;
+    size_t space;
+  };
+  std::deque<waiter> waiting;
   bool closing = false;
   std::string refusing;           // drain(): why new guests are refused
   std::function<void()> on_idle;  // drain(): called once nothing is alive or waiting
@@ -65,8 +88,9 @@ struct admission::state : std::enable_shared_from_this<state> {
     if (max_guests) allowed = std::min(allowed, max_guests);
   }
 
-  bool has_room() {
+  bool has_room(size_t space) {
     if (max_guests && live >= max_guests) return false;
+    if (space > space_usable - std::min(space_used, space_usable) && live > 0) return false;
     if (live < allowed) return true;
     // Counting again is worth it once enough more guests have started to tell their cost
     // better (reading /proc/self/maps takes ~10 ms at 60,000 mappings): not for every start.
@@ -75,17 +99,18 @@ struct admission::state : std::enable_shared_from_this<state> {
     return live < allowed;
   }
 
-  ticket make_ticket() {
+  ticket make_ticket(size_t space) {
     ++live;
-    return std::make_shared<slot>(shared_from_this());
+    space_used += space;
+    return std::make_shared<slot>(shared_from_this(), space);
   }
 
   // Starts what may start now, outside the lock (a start posts to a worker); then, if nothing
   // is alive or waiting and drain() asked, says so.
   void admit_waiting(std::unique_lock<std::mutex>& lock) {
     std::vector<std::pair<std::function<void(ticket)>, ticket>> go;
-    while (!waiting.empty() && (closing || has_room())) {
-      go.emplace_back(std::move(waiting.front()), make_ticket());
+    while (!waiting.empty() && (closing || has_room(waiting.front().space))) {
+      go.emplace_back(std::move(waiting.front().start), make_ticket(waiting.front().space));
       waiting.pop_front();
     }
     std::function<void()> idle;
@@ -99,6 +124,7 @@ struct admission::state : std::enable_shared_from_this<state> {
 admission::slot::~slot() {
   std::unique_lock lock(st_->mu);
   --st_->live;
+  st_->space_used -= space_;
   if (started_) --st_->started;
   st_->admit_waiting(lock);
 }
@@ -116,24 +142,30 @@ admission::admission(size_t max_guests, size_t max_waiting) : st_(std::make_shar
   st_->max_waiting = max_waiting;
   st_->usable = max_mappings() / 10 * 9;
   st_->base = process_mappings();
+  st_->space_usable = usable_address_space();
   st_->measure();
 }
 
-void admission::enter(std::function<void(ticket)> start, const std::function<void(std::string)>& refused) {
+void admission::enter(std::function<void(ticket)> start, const std::function<void(std::string)>& refused,
+                      size_t space) {
   ticket t;
   std::string why;
   {
     std::lock_guard lock(st_->mu);
     if (!st_->refusing.empty()) {
       why = st_->refusing;
-    } else if (st_->closing || (st_->waiting.empty() && st_->has_room())) {
-      t = st_->make_ticket();
+    } else if (st_->closing || (st_->waiting.empty() && st_->has_room(space))) {
+      t = st_->make_ticket(space);
     } else if (st_->waiting.size() < st_->max_waiting) {
-      st_->waiting.push_back(std::move(start));
+      st_->waiting.push_back({std::move(start), space});
       return;
     } else if (st_->max_guests && st_->live >= st_->max_guests) {
       why = "too many guests: " + std::to_string(st_->live) + " running (runtime_options::max_guests) and " +
             std::to_string(st_->waiting.size()) + " waiting";
+    } else if (space > st_->space_usable - std::min(st_->space_used, st_->space_usable)) {
+      why = "out of address space for another guest's memory (" + std::to_string(st_->live) + " running, " +
+            std::to_string(space >> 20) + " MiB reserved each at most): cap their memory (limits::memory_pages) or "
+            "run fewer at once";
     } else {
       why = "out of kernel mappings for another guest (" + std::to_string(st_->live) +
             " running): raise vm.max_map_count or run fewer at once";

@@ -12,6 +12,11 @@
 // assumed until 16 have started); a guest's cost is the
 // growth since the start over the guests that have started, and the guests admitted but not yet
 // started are counted at that cost too.
+//
+// And address space: each guest's memory holds a reservation of its maximum size (4 GiB for a
+// memory without one, engine/memory_arena.hpp), and the process has 128 TiB. A guest is admitted
+// only while the reservations of those alive fit in 3/4 of what was free when the runtime
+// started (or of RLIMIT_AS).
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -30,7 +35,7 @@ class admission {
   // A guest's room, held while it lives: dropping it lets a waiting guest start.
   class slot {
    public:
-    explicit slot(std::shared_ptr<state> st) : st_(std::move(st)) {}
+    slot(std::shared_ptr<state> st, size_t space) : st_(std::move(st)), space_(space) {}
     ~slot();
     slot(const slot&) = delete;
     slot& operator=(const slot&) = delete;
@@ -39,13 +44,16 @@ class admission {
 
    private:
     std::shared_ptr<state> st_;
+    size_t space_;  // bytes of address space its memory reserves
     bool started_ = false;
   };
   using ticket = std::shared_ptr<slot>;
 
   // Calls `start` with a ticket now if there is room, or later (on a thread that starts or ends
   // a guest) once there is; when it may not wait either, calls `refused` with the reason.
-  void enter(std::function<void(ticket)> start, const std::function<void(std::string)>& refused);
+  // `space`: the address space the guest's memory reserves.
+  void enter(std::function<void(ticket)> start, const std::function<void(std::string)>& refused,
+             size_t space = 0);
   // The runtime is going away: the waiting guests are started at once (they end as stopped).
   void release_waiting();
   // From now on each new guest is refused with `why`; `idle` is called once, when no guest is
@@ -61,5 +69,8 @@ class admission {
 // The kernel mappings this process holds (lines of /proc/self/maps), and the most it may hold.
 size_t process_mappings();
 size_t max_mappings();
+// The address space guests' memories may reserve: 3/4 of what is free of the process's (128 TiB,
+// or RLIMIT_AS).
+size_t usable_address_space();
 
 }  // namespace wasio::engine

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+
+#include "engine/memory_arena.hpp"
 #include <cstring>
 
 namespace wasio::engine {
@@ -59,6 +61,8 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::make(v8::Local<v8::Context> ct
   }
   v8::Local<v8::Value> arg = desc;
   v8::Local<v8::Object> m;
+  // Its reservation comes from the memory arena: no kernel mapping of its own.
+  memory_arena::expect_memory_reservation from_arena(memory_arena::reservation_of(l.maximum ? *l.maximum : 1ull << 32));
   if (!ctor->NewInstance(ctx, 1, &arg).ToLocal(&m) || !m->IsWasmMemoryObject()) return {};
   return m.As<v8::WasmMemoryObject>();
 }

@@ -9,8 +9,38 @@
 #include <mutex>
 
 #include "engine/host_calls.hpp"
+#include "engine/memory_arena.hpp"
 
 namespace wasio::engine {
+namespace {
+
+// The default platform, but with the memory arena as its page allocator (memory_arena.hpp).
+class arena_platform final : public v8::Platform {
+ public:
+  arena_platform(v8::Platform& base, memory_arena& arena) : base_(base), arena_(arena) {}
+  v8::PageAllocator* GetPageAllocator() override { return &arena_; }
+  int NumberOfWorkerThreads() override { return base_.NumberOfWorkerThreads(); }
+  std::shared_ptr<v8::TaskRunner> GetForegroundTaskRunner(v8::Isolate* iso) override {
+    return base_.GetForegroundTaskRunner(iso);
+  }
+  void CallOnWorkerThread(std::unique_ptr<v8::Task> task) override { base_.CallOnWorkerThread(std::move(task)); }
+  void CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay) override {
+    base_.CallDelayedOnWorkerThread(std::move(task), delay);
+  }
+  bool IdleTasksEnabled(v8::Isolate* iso) override { return base_.IdleTasksEnabled(iso); }
+  std::unique_ptr<v8::JobHandle> PostJob(v8::TaskPriority priority, std::unique_ptr<v8::JobTask> task) override {
+    return base_.PostJob(priority, std::move(task));
+  }
+  double MonotonicallyIncreasingTime() override { return base_.MonotonicallyIncreasingTime(); }
+  double CurrentClockTimeMillis() override { return base_.CurrentClockTimeMillis(); }
+  v8::TracingController* GetTracingController() override { return base_.GetTracingController(); }
+
+ private:
+  v8::Platform& base_;
+  memory_arena& arena_;
+};
+
+}  // namespace
 
 void ensure_v8() {
   static std::once_flag once;
@@ -19,8 +49,11 @@ void ensure_v8() {
     // while a late isolate still runs background tasks hangs (ENGINE-FACTS.md, "Threads").
     // WASIO_V8_FLAGS passes extra V8 flags through, for diagnosis (e.g. "--trace-gc").
     if (const char* flags = std::getenv("WASIO_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
-    static std::unique_ptr<v8::Platform> platform = v8::platform::NewDefaultPlatform();
-    v8::V8::InitializePlatform(platform.get());
+    static std::unique_ptr<v8::Platform> base = v8::platform::NewDefaultPlatform();
+    static memory_arena arena(base->GetPageAllocator());
+    static arena_platform platform(*base, arena);
+    memory_arena::install(&arena);
+    v8::V8::InitializePlatform(&platform);
     v8::V8::Initialize();
   });
 }

@@ -15,6 +15,7 @@
 
 #include "async/unique_fd.hpp"
 #include "engine/admission.hpp"
+#include "engine/memory_arena.hpp"
 #include "engine/disk_cache.hpp"
 #include "engine/instance.hpp"
 #include "engine/module.hpp"
@@ -191,6 +192,15 @@ class runtime_impl {
     Done done;
   };
 
+  // The address space a guest of `m` reserves for its memory: its maximum, capped by `lim`
+  // (engine/memory_arena.hpp; guest::build_context applies the same cap).
+  static size_t reserved_space(const module_data& m, const limits& lim) {
+    if (!m.supplied_memory) return 0;
+    uint64_t max = m.supplied_memory->maximum ? *m.supplied_memory->maximum : uint64_t{1} << 32;
+    if (lim.memory_pages) max = std::min<uint64_t>(max, lim.memory_pages);
+    return engine::memory_arena::reservation_of(max);
+  }
+
   void start(const module& m, config cfg, std::shared_ptr<guest_control> control,
              std::function<void(exit_status)> done) {
     auto p = std::make_shared<pending<std::function<void(exit_status)>>>(
@@ -199,7 +209,8 @@ class runtime_impl {
         [this, p](engine::admission::ticket t) {
           next_worker().spawn(std::move(p->m), std::move(p->cfg), std::move(p->control), std::move(p->done), std::move(t));
         },
-        [p](std::string why) { p->done(exit_status{exit_status::kind::failed, 0, std::move(why)}); });
+        [p](std::string why) { p->done(exit_status{exit_status::kind::failed, 0, std::move(why)}); },
+        reserved_space(*p->m, p->cfg.limits));
   }
 
   void start_instance(const module& m, config cfg, std::shared_ptr<guest_control> control,
@@ -216,7 +227,8 @@ class runtime_impl {
               },
               std::move(t));
         },
-        [p](std::string why) { p->done(exit_status{exit_status::kind::failed, 0, std::move(why)}); });
+        [p](std::string why) { p->done(exit_status{exit_status::kind::failed, 0, std::move(why)}); },
+        reserved_space(*p->m, p->cfg.limits));
   }
 
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }

@@ -5,9 +5,10 @@
 // `read`: every guest blocks reading an idle pipe; once all have started the pipe is closed and
 // they finish. `sleep MS`: every guest sleeps MS milliseconds. Prints how long it took, the
 // guests started per second, the peak RSS and the memory per waiting guest beyond one guest.
-// Beyond what the kernel's mappings allow at once (vm.max_map_count: about 29,000 guests at
-// Linux's default), the runtime holds the rest back until guests end (docs/why-admission.md):
-// to have 100,000 blocked at once, raise it (`sysctl -w vm.max_map_count=400000`).
+// Each guest's memory is capped at 16 MiB, as a server would cap its tasks: its address space
+// reservation then lets 100,000 and more wait at once, in a handful of kernel mappings (guest
+// memories live in one arena, docs/why-memory-arena.md). Beyond what fits at once, the runtime
+// holds the rest back until guests end (docs/why-admission.md).
 #include <unistd.h>
 
 #include <asio/use_future.hpp>
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
   cfg.args = mode == "read" ? std::vector<std::string>{"waiter", "read"}
                             : std::vector<std::string>{"waiter", "sleep", ms};
   cfg.stdio.in = 0;
+  // 16 MiB of memory at most each, as a server caps its tasks: each memory reserves address space
+  // of its maximum size (4 GiB without one), and a process has 128 TiB, so uncapped, about 24,000
+  // fit at once and the rest wait (docs/why-memory-arena.md).
+  cfg.limits.memory_pages = 256;
 
   // One guest alone first: the baseline the per-guest figure is measured from.
   auto one = cfg.clone();

@@ -409,8 +409,9 @@ struct runtime_options {
   // life: a module is instrumented for the awaitable ones it imports when it is loaded.
   host_functions host;
   // Guests and instances alive at once. Beyond `max_guests` (0: as many as the kernel's limit
-  // on mappings, vm.max_map_count, allows: about 29,000 in asyncify mode and 3,500 in fiber mode
-  // at Linux's default), a new one waits until one ends; beyond `max_waiting` waiting, it fails
+  // on mappings, vm.max_map_count, and the address space allow: in asyncify mode about 24,000
+  // guests whose memory has no maximum (each reserves 4 GiB) and over 100,000 of 16 MiB
+  // (limits::memory_pages); in fiber mode 3,500 at Linux's default), a new one waits until one ends; beyond `max_waiting` waiting, it fails
   // at once (exit_status::kind::failed, with the reason). Never does one guest too many bring
   // the process down.
   size_t max_guests = 0;
