@@ -49,11 +49,14 @@ void ensure_v8() {
     // while a late isolate still runs background tasks hangs (ENGINE-FACTS.md, "Threads").
     // WASIO_V8_FLAGS passes extra V8 flags through, for diagnosis (e.g. "--trace-gc").
     if (const char* flags = std::getenv("WASIO_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
-    static std::unique_ptr<v8::Platform> base = v8::platform::NewDefaultPlatform();
-    static memory_arena arena(base->GetPageAllocator());
-    static arena_platform platform(*base, arena);
-    memory_arena::install(&arena);
-    v8::V8::InitializePlatform(&platform);
+    // Never destroyed, not even at exit: V8's worker threads may still call the platform and
+    // its page allocator while static objects go (a destroyed wrapper was "pure virtual method
+    // called" at exit).
+    auto* base = v8::platform::NewDefaultPlatform().release();
+    auto* arena = new memory_arena(base->GetPageAllocator());
+    auto* platform = new arena_platform(*base, *arena);
+    memory_arena::install(arena);
+    v8::V8::InitializePlatform(platform);
     v8::V8::Initialize();
   });
 }
