@@ -88,9 +88,11 @@ struct admission::state : std::enable_shared_from_this<state> {
     if (max_guests) allowed = std::min(allowed, max_guests);
   }
 
+  size_t space_left() const { return space_usable - std::min(space_used, space_usable); }
+
   bool has_room(size_t space) {
     if (max_guests && live >= max_guests) return false;
-    if (space > space_usable - std::min(space_used, space_usable) && live > 0) return false;
+    if (space > space_left() && live > 0) return false;
     if (live < allowed) return true;
     // Counting again is worth it once enough more guests have started to tell their cost
     // better (reading /proc/self/maps takes ~10 ms at 60,000 mappings): not for every start.
@@ -162,7 +164,7 @@ void admission::enter(std::function<void(ticket)> start, const std::function<voi
     } else if (st_->max_guests && st_->live >= st_->max_guests) {
       why = "too many guests: " + std::to_string(st_->live) + " running (runtime_options::max_guests) and " +
             std::to_string(st_->waiting.size()) + " waiting";
-    } else if (space > st_->space_usable - std::min(st_->space_used, st_->space_usable)) {
+    } else if (space > st_->space_left()) {
       why = "out of address space for another guest's memory (" + std::to_string(st_->live) + " running, " +
             std::to_string(space >> 20) + " MiB reserved each at most): cap their memory (limits::memory_pages) or "
             "run fewer at once";

@@ -85,7 +85,7 @@ std::optional<std::string> guest::build_context(const config& cfg) {
         return module_->name + ": needs " + std::to_string(memory_limits_.initial) +
                " pages of memory, more than the limit of " + std::to_string(cap);
       }
-      if (!memory_limits_.maximum || *memory_limits_.maximum > cap) memory_limits_.maximum = cap;
+      memory_limits_ = capped(memory_limits_, cap);
     }
   }
   if (cfg.limits.open_fds) wasi_.fds.set_limit(cfg.limits.open_fds);

@@ -2,13 +2,12 @@
 
 #include <sys/mman.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cstdint>
 
 namespace wasio::engine {
 namespace {
 
-std::atomic<memory_arena*> the_arena{nullptr};
 thread_local size_t expected_reservation = 0;
 
 constexpr size_t kWasmPage = 65536;
@@ -30,24 +29,11 @@ memory_arena::~memory_arena() {
   for (auto& c : chunks_) ::munmap(c.base, c.size);
 }
 
-memory_arena* memory_arena::get() { return the_arena.load(std::memory_order_acquire); }
-void memory_arena::install(memory_arena* a) { the_arena.store(a, std::memory_order_release); }
-
 memory_arena::expect_memory_reservation::expect_memory_reservation(size_t bytes) { expected_reservation = bytes; }
 memory_arena::expect_memory_reservation::~expect_memory_reservation() { expected_reservation = 0; }
 
-size_t memory_arena::reservation_of(uint64_t maximum_pages) {
-  return static_cast<size_t>(std::min(maximum_pages, kMaxPages)) * kWasmPage;
-}
-
-size_t memory_arena::reserved_bytes() const {
-  std::lock_guard lock(mu_);
-  return reserved_;
-}
-
-size_t memory_arena::chunks() const {
-  std::lock_guard lock(mu_);
-  return chunks_.size();
+size_t memory_arena::reservation_of(const memory_limits& l) {
+  return static_cast<size_t>(std::min<uint64_t>(l.maximum.value_or(kMaxPages), kMaxPages)) * kWasmPage;
 }
 
 bool memory_arena::owns(const void* p, size_t length) const {
@@ -69,14 +55,12 @@ void* memory_arena::take(size_t length, size_t alignment) {
     free_.erase(it);
     if (lead) free_.emplace(start, lead);
     if (size - lead > length) free_.emplace(aligned + length, size - lead - length);
-    reserved_ += length;
     return aligned;
   }
   return nullptr;
 }
 
 void memory_arena::give(char* p, size_t length) {
-  reserved_ -= length;
   auto next = free_.lower_bound(p);
   if (next != free_.end() && p + length == next->first) {  // merge with the range after
     length += next->second;
@@ -156,26 +140,19 @@ bool memory_arena::SetPermissions(void* address, size_t length, Permission acces
   return platform_->SetPermissions(address, length, access);
 }
 
+bool memory_arena::drop_if_owned(void* p, size_t length) {
+  std::lock_guard lock(mu_);
+  if (!owns(p, length)) return false;
+  drop_pages(p, length);
+  return true;
+}
+
 bool memory_arena::DiscardSystemPages(void* address, size_t size) {
-  {
-    std::lock_guard lock(mu_);
-    if (owns(address, size)) {
-      drop_pages(address, size);
-      return true;
-    }
-  }
-  return platform_->DiscardSystemPages(address, size);
+  return drop_if_owned(address, size) || platform_->DiscardSystemPages(address, size);
 }
 
 bool memory_arena::DecommitPages(void* address, size_t size) {
-  {
-    std::lock_guard lock(mu_);
-    if (owns(address, size)) {
-      drop_pages(address, size);
-      return true;
-    }
-  }
-  return platform_->DecommitPages(address, size);
+  return drop_if_owned(address, size) || platform_->DecommitPages(address, size);
 }
 
 }  // namespace wasio::engine

@@ -22,6 +22,8 @@
 #include <mutex>
 #include <vector>
 
+#include "engine/wasm_summary.hpp"
+
 namespace wasio::engine {
 
 class memory_arena final : public v8::PageAllocator {
@@ -29,10 +31,6 @@ class memory_arena final : public v8::PageAllocator {
   // Chunks are mapped `chunk_bytes` at a time (or bigger, for one memory bigger than that).
   explicit memory_arena(v8::PageAllocator* platform, size_t chunk_bytes = size_t{1} << 40);
   ~memory_arena() override;
-
-  // The process's arena, once V8 is set up (ensure_v8); null before.
-  static memory_arena* get();
-  static void install(memory_arena* a);
 
   // While alive, on this thread, the next reservation of exactly `bytes` with no access is a guest
   // memory's, served from the arena.
@@ -43,12 +41,8 @@ class memory_arena final : public v8::PageAllocator {
     expect_memory_reservation(const expect_memory_reservation&) = delete;
     expect_memory_reservation& operator=(const expect_memory_reservation&) = delete;
   };
-  // The reservation V8 makes for a memory of these limits (pages of 64 KiB; none: 4 GiB).
-  static size_t reservation_of(uint64_t maximum_pages);
-
-  // Bytes of address space the arena has handed out now, and its mappings (chunks).
-  size_t reserved_bytes() const;
-  size_t chunks() const;
+  // The reservation V8 makes for a memory of these limits: its maximum (none: 4 GiB).
+  static size_t reservation_of(const memory_limits& l);
 
   // v8::PageAllocator
   size_t AllocatePageSize() override { return platform_->AllocatePageSize(); }
@@ -68,6 +62,8 @@ class memory_arena final : public v8::PageAllocator {
     size_t size;
   };
   bool owns(const void* p, size_t length) const;  // mu_ held
+  // Drops the pages of [p, p+length) if the arena owns them (DiscardSystemPages, DecommitPages).
+  bool drop_if_owned(void* p, size_t length);
   void* take(size_t length, size_t alignment);     // mu_ held
   void give(char* p, size_t length);               // mu_ held
 
@@ -76,7 +72,6 @@ class memory_arena final : public v8::PageAllocator {
   mutable std::mutex mu_;
   std::vector<chunk> chunks_;
   std::map<char*, size_t> free_;  // by address: free ranges, coalesced
-  size_t reserved_ = 0;
 };
 
 }  // namespace wasio::engine

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/memory_arena.hpp"
-#include <cstring>
 
 namespace wasio::engine {
 namespace {
@@ -62,7 +62,7 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::make(v8::Local<v8::Context> ct
   v8::Local<v8::Value> arg = desc;
   v8::Local<v8::Object> m;
   // Its reservation comes from the memory arena: no kernel mapping of its own.
-  memory_arena::expect_memory_reservation from_arena(memory_arena::reservation_of(l.maximum ? *l.maximum : 1ull << 32));
+  memory_arena::expect_memory_reservation from_arena(memory_arena::reservation_of(l));
   if (!ctor->NewInstance(ctx, 1, &arg).ToLocal(&m) || !m->IsWasmMemoryObject()) return {};
   return m.As<v8::WasmMemoryObject>();
 }

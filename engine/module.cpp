@@ -55,7 +55,6 @@ void ensure_v8() {
     auto* base = v8::platform::NewDefaultPlatform().release();
     auto* arena = new memory_arena(base->GetPageAllocator());
     auto* platform = new arena_platform(*base, *arena);
-    memory_arena::install(arena);
     v8::V8::InitializePlatform(platform);
     v8::V8::Initialize();
   });

@@ -193,12 +193,10 @@ class runtime_impl {
   };
 
   // The address space a guest of `m` reserves for its memory: its maximum, capped by `lim`
-  // (engine/memory_arena.hpp; guest::build_context applies the same cap).
+  // as guest::build_context caps it (engine/memory_arena.hpp).
   static size_t reserved_space(const module_data& m, const limits& lim) {
     if (!m.supplied_memory) return 0;
-    uint64_t max = m.supplied_memory->maximum ? *m.supplied_memory->maximum : uint64_t{1} << 32;
-    if (lim.memory_pages) max = std::min<uint64_t>(max, lim.memory_pages);
-    return engine::memory_arena::reservation_of(max);
+    return engine::memory_arena::reservation_of(engine::capped(*m.supplied_memory, lim.memory_pages));
   }
 
   void start(const module& m, config cfg, std::shared_ptr<guest_control> control,

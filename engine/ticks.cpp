@@ -9,7 +9,7 @@ namespace wasio::engine {
 void tick(const v8::FunctionCallbackInfo<v8::Value>& info) {
   guest* g = current_guest;
   if (!g) {  // called outside a guest run (re-exported and called from JS): grant, count nothing
-    info.GetReturnValue().Set(static_cast<int32_t>(kTickGrant - 1));
+    info.GetReturnValue().Set(static_cast<int32_t>(kTickGrant));
     return;
   }
   // At the end of the time slice, yield here as a WASI call would: the guest unwinds now (its

@@ -16,6 +16,12 @@ struct memory_limits {
   std::optional<uint32_t> maximum;  // pages
 };
 
+// `l` with its maximum lowered to `cap` pages (limits::memory_pages; 0: no cap).
+inline memory_limits capped(memory_limits l, uint32_t cap) {
+  if (cap && (!l.maximum || *l.maximum > cap)) l.maximum = cap;
+  return l;
+}
+
 // A function type as the module declares it: value types by their binary encoding (0x7f i32,
 // 0x7e i64, 0x7d f32, 0x7c f64; anything else, a vector or a reference, is kept as its first
 // byte and callable from nowhere but wasm).
