@@ -1,6 +1,7 @@
 #include "engine/module.hpp"
 
 #include <libplatform/libplatform.h>
+#include <v8-version.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -31,6 +32,12 @@ class arena_platform final : public v8::Platform {
   std::unique_ptr<v8::JobHandle> PostJob(v8::TaskPriority priority, std::unique_ptr<v8::JobTask> task) override {
     return base_.PostJob(priority, std::move(task));
   }
+#if V8_MAJOR_VERSION >= 11
+  // V8 11 makes CreateJob the pure virtual and PostJob its default wrapper (v8-platform.h).
+  std::unique_ptr<v8::JobHandle> CreateJob(v8::TaskPriority priority, std::unique_ptr<v8::JobTask> task) override {
+    return base_.CreateJob(priority, std::move(task));
+  }
+#endif
   double MonotonicallyIncreasingTime() override { return base_.MonotonicallyIncreasingTime(); }
   double CurrentClockTimeMillis() override { return base_.CurrentClockTimeMillis(); }
   v8::TracingController* GetTracingController() override { return base_.GetTracingController(); }
