@@ -32,3 +32,35 @@ function(wasio_add_guests target src_dir out_dir)
   endforeach()
   add_custom_target(${target} ALL DEPENDS ${outputs})
 endfunction()
+
+# wasio_add_go_guests(TARGET SRC_DIR OUT_DIR): every SRC_DIR/*.go (a main package in one file,
+# standard library only) becomes OUT_DIR/go_<name>.wasm (GOOS=wasip1, offline), where a Go of
+# 1.21 or later is found: Debian 13's golang-1.24-go. Debian 12's Go 1.19 has no wasip1, so
+# there TARGET builds nothing and the tests that run these guests skip.
+find_program(WASIO_GO NAMES go PATHS /usr/lib/go-1.24/bin /usr/lib/go/bin)
+function(wasio_add_go_guests target src_dir out_dir)
+  set(outputs)
+  if(WASIO_GO)
+    execute_process(COMMAND ${WASIO_GO} env GOVERSION OUTPUT_VARIABLE go_version OUTPUT_STRIP_TRAILING_WHITESPACE
+                    ERROR_QUIET)
+    if(go_version MATCHES "^go1\\.([0-9]+)" AND CMAKE_MATCH_1 GREATER_EQUAL 21)
+      file(GLOB go_sources CONFIGURE_DEPENDS ${src_dir}/*.go)
+      foreach(src ${go_sources})
+        get_filename_component(name ${src} NAME_WE)
+        set(out ${out_dir}/go_${name}.wasm)
+        add_custom_command(OUTPUT ${out}
+          COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
+          COMMAND ${CMAKE_COMMAND} -E env GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local GOPROXY=off GOFLAGS=
+                  GOCACHE=${PROJECT_BINARY_DIR}/go/cache GOPATH=${PROJECT_BINARY_DIR}/go/path
+                  ${WASIO_GO} build -trimpath -o ${out} ${src}
+          DEPENDS ${src}
+          COMMENT "guest go_${name}.wasm (${go_version})"
+          VERBATIM)
+        list(APPEND outputs ${out})
+      endforeach()
+    else()
+      message(STATUS "wasio: ${WASIO_GO} is ${go_version}, without wasip1: the Go guests are not built")
+    endif()
+  endif()
+  add_custom_target(${target} ALL DEPENDS ${outputs})
+endfunction()

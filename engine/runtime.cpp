@@ -201,8 +201,9 @@ class runtime_impl {
 
   void start(const module& m, config cfg, std::shared_ptr<guest_control> control,
              std::function<void(exit_status)> done) {
+    // Braces, not parentheses: clang before 16 has no parenthesized aggregate initialization.
     auto p = std::make_shared<pending<std::function<void(exit_status)>>>(
-        m.data(), std::move(cfg), std::move(control), std::move(done));
+        pending<std::function<void(exit_status)>>{m.data(), std::move(cfg), std::move(control), std::move(done)});
     admission_.enter(
         [this, p](engine::admission::ticket t) {
           next_worker().spawn(std::move(p->m), std::move(p->cfg), std::move(p->control), std::move(p->done), std::move(t));
@@ -214,7 +215,7 @@ class runtime_impl {
   void start_instance(const module& m, config cfg, std::shared_ptr<guest_control> control,
                       std::function<void(guest_result<instance>)> done) {
     auto p = std::make_shared<pending<std::function<void(guest_result<instance>)>>>(
-        m.data(), std::move(cfg), std::move(control), std::move(done));
+        pending<std::function<void(guest_result<instance>)>>{m.data(), std::move(cfg), std::move(control), std::move(done)});
     admission_.enter(
         [this, p](engine::admission::ticket t) {
           next_worker().spawn_instance(

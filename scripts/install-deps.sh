@@ -18,7 +18,8 @@ case "$codename" in
     llvm=19 libnode=libnode115
     # clang's own runtimes (libFuzzer for scripts/fuzz.sh), apart from clang here; Debian 12's
     # clang-14 brings them.
-    extra=("libclang-rt-19-dev")
+    # Go 1.24 builds the Go guests (tests/guests/go: wasip1 needs Go 1.21; Debian 12 has 1.19).
+    extra=("libclang-rt-19-dev" golang-1.24-go)
     # The runtime libraries libnode links against, needed when it is unpacked by hand.
     node_rt=(libuv1t64 libicu76 libc-ares2 libnghttp2-14 libbrotli1 libssl3t64 zlib1g) ;;
   *)  # bookworm, and what this script knew first

@@ -4,8 +4,10 @@
 // Exit status: the guest's exit code; 134 after a trap (one line on stderr names it); 1 when the
 // module or the command line is wrong (one line on stderr says why).
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +30,16 @@
 #include "wasio/wasio.hpp"
 
 namespace {
+
+// Where a --tcplisten socket listens, as ADDR:PORT.
+std::string listening_on(int fd) {
+  asio::ip::tcp::endpoint ep;
+  socklen_t n = static_cast<socklen_t>(ep.capacity());
+  if (::getsockname(fd, ep.data(), &n) != 0) return "?";
+  ep.resize(n);
+  auto a = ep.address();
+  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+}
 
 // Each guest holds a few fds (its preopens; wasio's stdio streams are shared per worker);
 // thousands of instances need more than the usual soft limit of 1024.
@@ -242,7 +254,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "asyncify", "fiber"}))->type_name("MODE");
   run->add_option("--invoke", invoke_name, "call this export of a reactor module with the numbers after the module, and print its results")
       ->type_name("NAME");
-  run->add_flag("-v,--verbose", verbose, "say which suspension mode the module runs in, and why");
+  run->add_flag("-v,--verbose", verbose, "say which suspension mode the module runs in, and why, and where each --tcplisten socket listens");
   // A flag, so that `--trace module.wasm` never takes the module for its file: a file is given as --trace=FILE.
   run->add_flag("--trace{-}", trace_to, "write each WASI call the guest makes to stderr, or with --trace=FILE to FILE")
       ->type_name("FILE");
@@ -309,6 +321,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     cfg.net.listeners.push_back(fd.value());  // the process's until it ends
+    // Port 0 leaves the port to the kernel: -v says which, for a client to connect to.
+    if (verbose) std::fprintf(stderr, "wasio: --tcplisten %s: listening on %s\n", l.c_str(), listening_on(fd.value()).c_str());
   }
   auto seconds = [](double s) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));

@@ -123,24 +123,15 @@ class running_process {
   running_process& operator=(const running_process&) = delete;
 
   // The next line of stdout without its newline; empty at EOF.
-  std::string read_line() {
-    for (;;) {
-      if (auto nl = pending_.find('\n'); nl != std::string::npos) {
-        std::string line = pending_.substr(0, nl);
-        pending_.erase(0, nl + 1);
-        return line;
-      }
-      char c[256];
-      ssize_t n = ::read(out_, c, sizeof c);
-      if (n <= 0) return std::exchange(pending_, {});
-      pending_.append(c, static_cast<size_t>(n));
-    }
-  }
+  std::string read_line() { return line_of(out_, pending_); }
+  // The same from stderr.
+  std::string read_err_line() { return line_of(err_, pending_err_); }
 
   // Waits for the process to end: its status, the rest of stdout, and stderr.
   process_result finish() {
     process_result r;
     r.out = std::exchange(pending_, {});
+    r.err = std::exchange(pending_err_, {});
     char buf[4096];
     for (int fd : {out_, err_}) {
       ssize_t n;
@@ -155,9 +146,23 @@ class running_process {
   }
 
  private:
+  static std::string line_of(int fd, std::string& pending) {
+    for (;;) {
+      if (auto nl = pending.find('\n'); nl != std::string::npos) {
+        std::string line = pending.substr(0, nl);
+        pending.erase(0, nl + 1);
+        return line;
+      }
+      char c[256];
+      ssize_t n = ::read(fd, c, sizeof c);
+      if (n <= 0) return std::exchange(pending, {});
+      pending.append(c, static_cast<size_t>(n));
+    }
+  }
+
   pid_t pid_ = -1;
   int out_ = -1, err_ = -1;
-  std::string pending_;
+  std::string pending_, pending_err_;
 };
 
 }  // namespace wasio::test

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string>
@@ -161,6 +162,64 @@ TEST(sockets, bad_flags_are_one_line_errors) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find(flags[0]), std::string::npos) << r.err;
   }
+}
+
+// An HTTP/1.1 request on a connected socket; the response's body (by its Content-Length), or
+// empty when the connection ends first.
+std::string http_get(int fd, const std::string& path, bool last) {
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: test\r\n" + (last ? "Connection: close\r\n" : "") + "\r\n";
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return {};
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    if (auto end = got.find("\r\n\r\n"); end != std::string::npos) {
+      auto cl = got.find("Content-Length: ");
+      if (cl != std::string::npos && cl < end) {
+        size_t len = std::stoul(got.substr(cl + 16));
+        if (got.size() >= end + 4 + len) return got.substr(end + 4, len);
+      }
+    }
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    got.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Go's standard way to serve HTTP from a wasip1 program: net.FileListener on the --tcplisten
+// socket, net/http on it (tests/guests/go/http_server.go). Go runs all goroutines on one
+// thread, so an accept that blocked in the host would stop the program after its first
+// connection. Three connections are open at once, each for two requests.
+TEST(sockets, a_go_http_server_answers_every_connection) {
+  std::string wasm = guest("go_http_server");
+  if (::access(wasm.c_str(), R_OK) != 0) GTEST_SKIP() << "no Go 1.21 or later here to build " << wasm;
+  constexpr int conns = 3;
+  running_process server(wasio_run({"-v", "--tcplisten", "127.0.0.1:0", wasm, std::to_string(2 * conns)}));
+  int port = -1;
+  for (std::string line; port < 0 && !(line = server.read_err_line()).empty();) {
+    if (auto at = line.find("listening on 127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 23));
+  }
+  ASSERT_GT(port, 0);
+  int fds[conns];
+  for (int& fd : fds) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval patience{30, 0};  // a server that stopped answering fails the test, not hangs it
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < conns; ++i) {
+      std::string path = "/c" + std::to_string(i) + "r" + std::to_string(round);
+      EXPECT_EQ(http_get(fds[i], path, round == 1), "hello from " + path + "\n");
+    }
+  }
+  for (int fd : fds) ::close(fd);
+  auto r = server.finish();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "served " + std::to_string(2 * conns) + "\n");
 }
 
 }  // namespace
