@@ -116,6 +116,10 @@ void set_result(const v8::FunctionCallbackInfo<v8::Value>& info, const definitio
   }
 }
 
+// The result given to V8 while the guest unwinds: ignored, but it must convert to the result's
+// type, and undefined does not convert to an i64 (a TypeError that would end the guest).
+void unwinding(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d) { set_result(info, d, 0); }
+
 // The text an exception escaping a host function traps its guest with.
 std::string trap_text(const definition& d, std::exception_ptr e) {
   std::string where = d.module + "." + d.name + ": ";
@@ -163,7 +167,7 @@ void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   suspension* s = g->suspender();
   if (attention && s) {
     auto [what, value] = detail::attend(*s);
-    if (what == detail::attended::unwinding) return;
+    if (what == detail::attended::unwinding) return unwinding(info, *d);
     if (what == detail::attended::resumed) {
       deliver(info, *d, g->host_slot());
       return;
@@ -194,7 +198,7 @@ void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return;
   }
   auto op = run_async(d, c, std::vector<uint64_t>(args, args + d->params.size()), &g->host_slot());
-  if (!s->block(std::move(op))) return;  // unwinding: delivered when rewound
+  if (!s->block(std::move(op))) return unwinding(info, *d);  // delivered when rewound
   deliver(info, *d, g->host_slot());
 }
 

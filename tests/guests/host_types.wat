@@ -9,5 +9,13 @@
   (func (export "call_wide") (param i64) (result i64)
     (drop (call $sleep (i32.const 0)))
     (call $wide (local.get 0) (i32.const 7)))
+  ;; $wide called $n times: at a time slice's end the guest yields inside a call whose result
+  ;; is an i64, and the result the host gives V8 while unwinding must still be a BigInt.
+  (func (export "wide_loop") (param $n i32) (result i64)
+    (local $sum i64)
+    (loop $again
+      (local.set $sum (i64.add (local.get $sum) (call $wide (i64.const 1) (i32.const 1))))
+      (br_if $again (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $sum))
   (func (export "call_fmix") (param f32 f64) (result f64)
     (call $fmix (local.get 0) (local.get 1))))

@@ -407,6 +407,24 @@ TEST_P(embedding, every_number_type_crosses_host_functions) {
   EXPECT_EQ(call<double>(inst, "call_fmix", 1.5f, 2.25).value(), 3.375);
 }
 
+// A guest yields at its time slice's end inside any import, an embedder's too: while it unwinds
+// from one whose result is an i64, the value V8 gets must still be a BigInt (undefined was a
+// TypeError that ended the guest; found by fuzz/import_abi_fuzz.cpp).
+TEST_P(embedding, a_guest_yields_inside_a_host_function_with_an_i64_result) {
+  wasio::host_functions h;
+  h.define("host", "wide", [](int64_t a, int32_t b) { return a * b; });
+  h.define("host", "fmix", [](float a, double b) { return a * b; });
+  h.define("host", "sleep_ms", [](int32_t) -> asio::awaitable<int32_t> { co_return 0; });
+  auto o = options(std::move(h));
+  o.time_slice = 100us;
+  wasio::runtime rt(std::move(o));
+  auto inst = instantiate(rt, rt.load_file(guest("host_types")).value());
+  constexpr int32_t n = 2'000'000;  // far more than one slice's worth of calls
+  auto sum = call<int64_t>(inst, "wide_loop", n);
+  ASSERT_TRUE(sum) << sum.error().message;
+  EXPECT_EQ(sum.value(), n);
+}
+
 // config::trace sees each WASI call once, when it has completed: a blocking one once, not again
 // when asyncify rewinds the guest into it, with the time it was suspended.
 TEST_P(embedding, the_trace_hook_sees_each_wasi_call_once_completed) {
