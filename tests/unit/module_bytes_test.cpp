@@ -178,7 +178,7 @@ TEST(wasm_summary, edits_a_real_program_which_then_compiles) {
 }
 
 // The imports and exports with their signatures, as the host functions' check and the export
-// calls read them: host_types.wat imports three host functions and exports two functions and
+// calls read them: host_types.wat imports three host functions and exports three functions and
 // its memory.
 TEST(wasm_summary, reads_imports_and_exports_with_their_signatures) {
   std::ifstream f(std::string(WASIO_GUESTS) + "/host_types.wasm", std::ios::binary);
@@ -190,13 +190,14 @@ TEST(wasm_summary, reads_imports_and_exports_with_their_signatures) {
   EXPECT_TRUE(s.imports[0].sig_known);
   EXPECT_EQ(s.imports[0].sig, (func_sig{{0x7e, 0x7f}, {0x7e}}));
   EXPECT_EQ(s.imports[1].sig, (func_sig{{0x7d, 0x7c}, {0x7c}}));
-  ASSERT_EQ(s.exports.size(), 3u);
+  ASSERT_EQ(s.exports.size(), 4u);
   EXPECT_EQ(s.exports[0].name, "memory");
   EXPECT_EQ(s.exports[0].kind, 2);
   EXPECT_EQ(s.exports[1].name, "call_wide");
   ASSERT_TRUE(s.exports[1].sig);
   EXPECT_EQ(*s.exports[1].sig, (func_sig{{0x7e}, {0x7e}}));  // its own function's type, after the imports
-  EXPECT_EQ(*s.exports[2].sig, (func_sig{{0x7d, 0x7c}, {0x7c}}));
+  EXPECT_EQ(*s.exports[2].sig, (func_sig{{0x7f}, {0x7e}}));  // wide_loop
+  EXPECT_EQ(*s.exports[3].sig, (func_sig{{0x7d, 0x7c}, {0x7c}}));
   // Cut anywhere, the reader ends without reading past the bytes it has.
   for (size_t n = 0; n < m.size(); ++n) summarize(std::span(m).first(n));
 }
