@@ -255,14 +255,18 @@ void worker::start(new_guest n) {
         });
     return;
   }
+  // The handler holds the guest, and lets it go before it reports the end: its memory and its
+  // admission slot are free once the embedder hears of it (one that starts the next guest then
+  // must find the room; the entry point's copy of the function would hold it for longer).
   asio::co_spawn(
       *io_,
-      [g, cfg = std::move(n.cfg)]() mutable { return g->run(std::move(cfg)); },
-      [this, c, watched, host_error, control = std::move(n.control), done = std::move(n.done)](std::exception_ptr e,
-                                                                                                  exit_status s) {
+      [raw = g.get(), cfg = std::move(n.cfg)]() mutable { return raw->run(std::move(cfg)); },
+      [this, g, c, watched, host_error, control = std::move(n.control), done = std::move(n.done)](
+          std::exception_ptr e, exit_status s) mutable {
         live_.erase(c);
         if (watched) dog_->guest_ended();
         if (e) s = host_error(e);
+        g.reset();
         done(std::move(s));
         finish_if_idle();
       });
