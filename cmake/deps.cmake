@@ -59,5 +59,18 @@ add_library(wasio_binaryen INTERFACE)
 add_library(wasio::binaryen ALIAS wasio_binaryen)
 target_include_directories(wasio_binaryen SYSTEM INTERFACE ${WASIO_BINARYEN_INCLUDE})
 target_link_libraries(wasio_binaryen INTERFACE ${WASIO_BINARYEN_LIB})
+# JSPI (engine/jspi.cpp) needs V8 11 and binaryen's jspi pass (binaryen 112 or later: Debian 13's
+# 120; Debian 12's 108 has neither). The C API has no version: the strings feature came with the
+# same binaryen generation.
+file(READ ${WASIO_BINARYEN_INCLUDE}/binaryen-c.h _binaryen_h)
+string(FIND "${_binaryen_h}" "BinaryenFeatureStrings" _binaryen_strings)
+set(WASIO_JSPI OFF)
+if(NOT _binaryen_strings EQUAL -1)
+  target_compile_definitions(wasio_binaryen INTERFACE WASIO_BINARYEN_JSPI=1)
+  if(WASIO_V8_MAJOR GREATER_EQUAL 11)
+    set(WASIO_JSPI ON)
+  endif()
+endif()
+message(STATUS "wasio: JSPI mode ${WASIO_JSPI}")
 
 

@@ -48,6 +48,7 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
   res.imports_blocking = h.flags & blocks;
   res.memory_imported = h.flags & memory_imported;
   res.counts_ticks = h.flags & ticks;
+  res.jspi = h.flags & jspi;
   if (h.bytes_len) {
     data.narrow(sizeof h + h.error_len, h.bytes_len);
     res.bytes = std::move(data);
@@ -78,7 +79,7 @@ int helper_executable() {
 constexpr auto kRewriteDeadline = std::chrono::minutes(15);
 
 // The helper's arguments for `settings` (rewrite_helper.cpp): IMPORT_MEMORY LEGALIZE ALWAYS
-// TICKS BLOCKING ALL. They are all its output depends on besides the module, so the cache key is made
+// TICKS BLOCKING ALL JSPI. They are all its output depends on besides the module, so the cache key is made
 // of them too.
 std::vector<std::string> helper_arguments(const rewrite_settings& settings) {
   std::string blocking = asyncify_import_list(), all = asyncify_import_list(true);
@@ -87,7 +88,7 @@ std::vector<std::string> helper_arguments(const rewrite_settings& settings) {
   auto flag = [](bool b) { return std::string(b ? "1" : "0"); };
   std::string ticks = settings.ticks ? (settings.tick_yields ? "2" : "1") : "0";
   return {flag(settings.import_memory), flag(settings.legalize), flag(settings.always), std::move(ticks),
-          std::move(blocking), std::move(all)};
+          std::move(blocking), std::move(all), flag(settings.jspi)};
 }
 
 struct helper_output {

@@ -11,6 +11,7 @@
 
 #include "engine/asyncify.hpp"
 #include "engine/fiber.hpp"
+#include "engine/jspi.hpp"
 #include "engine/host_calls.hpp"
 #include "engine/module.hpp"
 #include "engine/worker.hpp"
@@ -160,6 +161,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
   auto ctor = vm_->instance_constructor();
   v8::TryCatch tc(iso);
   v8::Local<v8::Object> imports = vm_->imports();
+  if (module_->jspi && !vm_->jspi_imports(*module_).ToLocal(&imports)) return "cannot make the JSPI imports";
   if (module_->supplied_memory) {
     v8::Local<v8::WasmMemoryObject> mem;
     // Recycled from the worker's pool when the guest uses the worker's isolate; a fiber-mode
@@ -353,7 +355,11 @@ outcome::result<guest::bound_export, std::string, outcome::policy::terminate> gu
   if (!e->sig->numeric()) {
     return module_->name + ": export '" + name + "' is " + signature_text(*e->sig) + ", not callable from C++";
   }
-  return bound_export{e, v8::Global<v8::Function>(iso, fn.As<v8::Function>())};
+  v8::Local<v8::Function> f = fn.As<v8::Function>();
+  if (module_->jspi && !vm_->promising(f).ToLocal(&f)) {
+    return module_->name + ": export '" + name + "' cannot be made promising (JSPI)";
+  }
+  return bound_export{e, v8::Global<v8::Function>(iso, f)};
 }
 
 asio::awaitable<void> guest::on_fiber(std::function<void(v8::Local<v8::Context>)> body) {
@@ -415,7 +421,8 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
     v8::Context::Scope cs(ctx);
     if ((early = prepare(ctx))) co_return early;
     std::string why;
-    suspension_ = make_asyncify_suspension(*this, ctx, exports_.Get(vm_->isolate()), &why);
+    suspension_ = module_->jspi ? make_jspi_suspension(*this)
+                                : make_asyncify_suspension(*this, ctx, exports_.Get(vm_->isolate()), &why);
     if (!suspension_) co_return failed(module_->name + ": " + why);
   }
   // A reactor's initialization (the WASI application ABI): its constructors, which may block.
@@ -456,7 +463,11 @@ asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string&
       v8::Context::Scope cs(ctx);
       unbound = bind_call(ctx, name, call);
     }
-    if (!unbound) end = co_await run_asyncified(*suspension_, call);
+    if (!unbound && module_->jspi) {
+      end = co_await run_jspi(*suspension_, call);
+    } else if (!unbound) {
+      end = co_await run_asyncified(*suspension_, call);
+    }
     v8::HandleScope hs(vm_->isolate());
     refresh(&mem_base_, &mem_size_);
   }

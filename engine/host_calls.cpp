@@ -105,20 +105,29 @@ void decode_args(const v8::FunctionCallbackInfo<v8::Value>& info, const definiti
   }
 }
 
-void set_result(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d, uint64_t bits) {
-  if (d.results.empty()) return;
-  auto rv = info.GetReturnValue();
+// A host function's result, from its bits, as V8 takes it for the wasm type.
+v8::Local<v8::Value> value_of(v8::Isolate* iso, const definition& d, uint64_t bits) {
+  if (d.results.empty()) return v8::Undefined(iso);
   switch (d.results[0]) {
-    case val_type::i32: rv.Set(static_cast<int32_t>(static_cast<uint32_t>(bits))); break;
-    case val_type::i64: rv.Set(v8::BigInt::New(info.GetIsolate(), static_cast<int64_t>(bits))); break;
-    case val_type::f32: rv.Set(static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits)))); break;
-    case val_type::f64: rv.Set(std::bit_cast<double>(bits)); break;
+    case val_type::i32: return v8::Integer::New(iso, static_cast<int32_t>(static_cast<uint32_t>(bits)));
+    case val_type::i64: return v8::BigInt::New(iso, static_cast<int64_t>(bits));
+    case val_type::f32: return v8::Number::New(iso, static_cast<double>(std::bit_cast<float>(static_cast<uint32_t>(bits))));
+    case val_type::f64: return v8::Number::New(iso, std::bit_cast<double>(bits));
   }
+  return v8::Undefined(iso);
+}
+
+void set_result(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d, uint64_t bits) {
+  if (!d.results.empty()) info.GetReturnValue().Set(value_of(info.GetIsolate(), d, bits));
 }
 
 // The result given to V8 while the guest unwinds: ignored, but it must convert to the result's
 // type, and undefined does not convert to an i64 (a TypeError that would end the guest).
-void unwinding(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d) { set_result(info, d, 0); }
+void unwinding(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d) {
+  guest* g = current_guest;
+  if (suspension* s = g ? g->suspender() : nullptr; s && s->hand_over(info.GetReturnValue())) return;
+  set_result(info, d, 0);
+}
 
 // The text an exception escaping a host function traps its guest with.
 std::string trap_text(const definition& d, std::exception_ptr e) {
@@ -191,6 +200,7 @@ void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
       return;
     }
     set_result(info, *d, result);
+    if (attention && s) s->hand_over_later(info.GetReturnValue().Get(), info.GetReturnValue());  // JSPI's yield
     return;
   }
   if (!s) {  // a start function: nothing can be suspended yet
@@ -198,7 +208,15 @@ void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return;
   }
   auto op = run_async(d, c, std::vector<uint64_t>(args, args + d->params.size()), &g->host_slot());
-  if (!s->block(std::move(op))) return unwinding(info, *d);  // delivered when rewound
+  if (!s->block(std::move(op))) {  // delivered when rewound; in JSPI mode, when completed
+    s->result_when_done([d, g](v8::Isolate* iso, std::optional<std::string>* trap) {
+      guest::host_call& slot = g->host_slot();
+      if (slot.trap) *trap = std::move(slot.trap);
+      slot.trap.reset();
+      return value_of(iso, *d, slot.result);
+    });
+    return unwinding(info, *d);
+  }
   deliver(info, *d, g->host_slot());
 }
 

@@ -55,6 +55,13 @@ void ensure_v8() {
     // The platform lives as long as the process: V8 cannot be initialised twice, and disposing it
     // while a late isolate still runs background tasks hangs (ENGINE-FACTS.md, "Threads").
     // WASIO_V8_FLAGS passes extra V8 flags through, for diagnosis (e.g. "--trace-gc").
+#ifdef WASIO_JSPI
+    // JSPI (engine/jspi.hpp): WebAssembly.Function with {suspending} and {promising}. Before
+    // Initialize: V8 reads it as contexts are set up.
+    // A suspended guest's wasm runs on a stack of V8's, as deep as fiber mode's own stacks
+    // (16 MiB, fiber.cpp; V8's default is 984 KiB): only the pages touched are committed.
+    v8::V8::SetFlagsFromString("--experimental-wasm-stack-switching --wasm-stack-switching-stack-size=16384");
+#endif
     if (const char* flags = std::getenv("WASIO_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
     // Never destroyed, not even at exit: V8's worker threads may still call the platform and
     // its page allocator while static objects go (a destroyed wrapper was "pure virtual method
@@ -114,6 +121,24 @@ bool may_legalize(const wasm_summary& s) {
 }
 }  // namespace
 
+namespace {
+// Why JSPI mode cannot run a module (empty: it can). A start function runs outside any
+// promising export, where V8 11.3 traps every call of a suspending import, blocking or not
+// (its suspender is null); ticks are asyncify's instrumentation.
+std::string jspi_refusal(const wasm_summary& s, bool count_ticks) {
+#ifndef WASIO_JSPI
+  (void)s, (void)count_ticks;
+  return "this wasio's engine has no JSPI (it needs V8 11 and binaryen 112 or later, as on Debian 13; this is V8 " +
+         std::to_string(V8_MAJOR_VERSION) + "." + std::to_string(V8_MINOR_VERSION) + ")";
+#else
+  if (count_ticks) return "counting ticks (count_ticks, fuel) needs asyncify mode";
+  if (!s.complete) return "its sections could not all be read";
+  if (s.has_start) return "it has a start function, where nothing can suspend";
+  return {};
+#endif
+}
+}  // namespace
+
 prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owner, const rewrite_cache* cache,
                                mode_choice mode, const host_functions* host, bool time_slices,
                                bool count_ticks) {
@@ -158,7 +183,38 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
                             count_ticks && time_slices};
   out.exports = summary.exports;
   if (auto err = check_imports(summary, host)) out.link_error = *err;
-  if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
+  // JSPI where the engine has it: the module is not instrumented, only its blocking imports and
+  // its exports take V8's suspender (a rewrite of seconds at most, cached). It serves the
+  // modules asyncify cannot (no shadow-stack pointer: Go's; too big to rewrite), on the
+  // worker's shared isolate, where fiber mode needs an isolate and ~1 MB per guest; but V8 11.3
+  // walks every suspended stack at every GC, so with many guests waiting at once asyncify is
+  // faster (docs/why-jspi.md). Automatic mode therefore runs in JSPI what it would otherwise
+  // run in fiber mode.
+  std::string no_jspi = jspi_refusal(summary, count_ticks);
+  if (mode == mode_choice::prefer_jspi) mode = no_jspi.empty() ? mode_choice::jspi : mode_choice::automatic;
+  const bool automatic = mode == mode_choice::automatic;
+  if (mode == mode_choice::jspi && !no_jspi.empty()) {
+    out.error = "JSPI mode cannot run it: " + no_jspi;
+    return out;
+  }
+  auto prepare_jspi = [&](const std::string& why) {
+    settings.jspi = true;
+    settings.ticks = settings.tick_yields = false;
+    out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
+    if (!out.info.error.empty()) {
+      if (!valid()) return false;
+      out.info = asyncify_rewrite(bytes, settings, cache);
+    }
+    if (!out.info.error.empty()) {
+      out.error = "the JSPI rewrite failed: " + out.info.error;
+      return false;
+    }
+    out.mode_reason = "jspi: " + why + (out.info.from_cache ? "its rewrite is cached" : "rewritten now") + " (" + kib + ")";
+    return true;
+  };
+  if (mode == mode_choice::jspi) {
+    if (!prepare_jspi("")) return out;
+  } else if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
     out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     size_t rewritten = out.info.module_of(bytes).size();
     if (!out.info.error.empty()) {
@@ -190,6 +246,8 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   if (mode == mode_choice::fiber) {
     out.info = rewrite_result{};
     if (out.mode_reason.empty()) out.mode_reason = "fiber: asked for";
+  } else if (mode == mode_choice::jspi) {
+    out.info.has_stack_pointer = false;  // no asyncify buffer
   } else if (!out.info.error.empty() ||
              (out.info.imports_blocking && !(out.info.asyncified && out.info.has_stack_pointer))) {
     std::string why = !out.info.error.empty() ? out.info.error
@@ -202,7 +260,13 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
     out.mode_reason = "fiber: asyncify cannot serve it (" + why + ")";
     mode = mode_choice::fiber;
   }
+  if (automatic && mode == mode_choice::fiber && no_jspi.empty()) {
+    std::string instead = out.mode_reason.substr(out.mode_reason.find(':') + 2);  // why not asyncify
+    if (!prepare_jspi("instead of fiber mode (" + instead + "); ")) return out;
+    mode = mode_choice::jspi;
+  }
   out.fiber = mode == mode_choice::fiber;
+  out.jspi = mode == mode_choice::jspi;
   std::span<const uint8_t> code = out.info.module_of(bytes);
   if (owner && !out.info.bytes.empty()) *owner = {};  // the input is not needed any more: unmapped now
   if (out.fiber) {

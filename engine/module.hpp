@@ -21,6 +21,8 @@ struct module_data {
   std::string name;  // for messages: the file name, or "module"
   std::shared_ptr<v8::CompiledWasmModule> compiled;
   bool fiber = false;            // runs in fiber mode: `compiled` is the module as given
+  bool jspi_mode = false;        // runs in JSPI mode (engine/jspi.hpp)
+  bool jspi = false;             // its blocking imports and its exports take V8's suspender
   std::string mode_reason;       // why this mode, for a log line
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
@@ -50,6 +52,7 @@ struct rewrite_result {
   bool imports_blocking = false;  // imports a WASI call that may suspend
   bool memory_imported = false;   // its own memory became the import wasio.memory
   bool counts_ticks = false;      // calls wasio.tick as it computes (engine/ticks.hpp)
+  bool jspi = false;              // its blocking imports and its exports take V8's suspender
   bool from_cache = false;        // read from the disk cache, not rewritten now
   std::string error;  // non-empty: the rewrite failed
 
@@ -90,12 +93,16 @@ struct rewrite_settings {
   // end of a time slice in loops without any WASI call (runtime_options::count_ticks).
   bool ticks = false;
   bool tick_yields = false;
+  // Prepared for JSPI (engine/jspi.hpp) instead of asyncify: no instrumentation, no ticks.
+  bool jspi = false;
 };
 rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_settings& settings,
                                 const rewrite_cache* cache = nullptr, bool cached_only = false);
 
 // How a module's guests are suspended (runtime_options::mode).
-enum class mode_choice { automatic, asyncify, fiber };
+// prefer_jspi (WASIO_MODE=jspi, for running a test suite in JSPI mode): jspi where it can run
+// the module, automatic otherwise.
+enum class mode_choice { automatic, asyncify, fiber, jspi, prefer_jspi };
 
 // In automatic mode, modules up to this size are rewritten for asyncify when the rewrite is not
 // cached yet: a small C guest takes 0.1-0.4 s, a 21 MB C program 2 s, a 31 MB C++ one 219 s
@@ -121,6 +128,7 @@ std::optional<uint32_t> stack_floor(const wasm_summary& s, uint32_t stack_start)
 struct prepared_module {
   std::shared_ptr<v8::CompiledWasmModule> code;
   bool fiber = false;       // the code is the module as given, for fiber mode
+  bool jspi = false;        // JSPI mode (info.jspi: its imports that block take the suspender)
   std::string mode_reason;  // why this mode, for a log line
   rewrite_result info;
   std::optional<memory_limits> supplied_memory;

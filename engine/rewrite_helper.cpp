@@ -1,14 +1,14 @@
 // wasio's asyncify rewrite, as a process of its own: the library runs it (embedded in the library,
 // from a memfd, engine/asyncify_rewrite.cpp) for each module it rewrites.
 //
-//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL  < module.wasm  > record
+//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI  < module.wasm  > record
 //
 // IMPORT_MEMORY, LEGALIZE and ALWAYS are 0 or 1 (ALWAYS: instrument a module even when none of
 // its imports blocks, so that it can yield at a time slice); TICKS is 0, 1 (make it count ticks
 // and call wasio.tick, add_ticks) or 2 (and let the guest suspend in wasio.tick); BLOCKING and
 // ALL are the comma-separated imports that may suspend and that asyncify instruments
-// ("module.name,..."). The record (engine/rewrite_record.hpp) goes to stdout; binaryen's
-// messages to stderr.
+// ("module.name,..."). JSPI 1 prepares the module for JSPI instead of asyncify (jspi_rewrite).
+// The record (engine/rewrite_record.hpp) goes to stdout; binaryen's messages to stderr.
 //
 // Why a process: binaryen (108, Debian) calls abort() on modules it cannot handle (seen: a
 // GHC-compiled module, "unexpected expression type") and keeps its pass settings in process
@@ -42,6 +42,7 @@ struct settings {
   bool always = true;
   int ticks = 0;  // 0: none; 1: counted (fuel); 2: counted, and wasio.tick may suspend the guest
   std::string blocking, all;
+  bool jspi = false;
 };
 
 // Whether `e`, a function's statement, is wasm-ld's prologue on global `sp`:
@@ -167,6 +168,77 @@ bool add_ticks(BinaryenModuleRef m) {
   return true;
 }
 
+#ifdef WASIO_BINARYEN_JSPI
+// Two imports of one name with different types (the WasmEdge socket extension's v1 and v2 of a
+// function, which the Rust crate mixes in one module) cannot both be served by one suspending
+// function, whose type is fixed: each after the first is renamed NAME#N, which the JSPI import
+// object (engine/vm.cpp) serves with NAME's function, and added to `listed` where NAME is.
+void name_duplicate_imports(BinaryenModuleRef m, std::string& listed) {
+  struct import {
+    std::string internal, module, base;
+    BinaryenType params, results;
+  };
+  std::vector<import> renamed;
+  std::set<std::string> seen;
+  for (BinaryenIndex i = 0, n = BinaryenGetNumFunctions(m); i < n; ++i) {
+    BinaryenFunctionRef f = BinaryenGetFunctionByIndex(m, i);
+    const char* mod = BinaryenFunctionImportGetModule(f);
+    if (!mod || !*mod) continue;
+    std::string base = BinaryenFunctionImportGetBase(f);
+    if (seen.insert(std::string(mod) + "." + base).second) continue;
+    renamed.push_back({BinaryenFunctionGetName(f), mod, base, BinaryenFunctionGetParams(f), BinaryenFunctionGetResults(f)});
+  }
+  std::set<std::string> names(seen);
+  std::string in_list = "," + listed + ",";
+  for (const auto& r : renamed) {
+    std::string name;
+    for (int k = 2; names.count(r.module + "." + (name = r.base + "#" + std::to_string(k))); ++k) {
+    }
+    names.insert(r.module + "." + name);
+    BinaryenRemoveFunction(m, r.internal.c_str());
+    BinaryenAddFunctionImport(m, r.internal.c_str(), r.module.c_str(), name.c_str(), r.params, r.results);
+    if (in_list.find("," + r.module + "." + r.base + ",") != std::string::npos) listed += "," + r.module + "." + name;
+  }
+}
+#endif
+
+// For JSPI (engine/jspi.cpp): binaryen's jspi pass threads V8's suspender through a global, so
+// that the blocking imports take it as a first externref parameter (the guest may suspend in
+// them) and every exported function does too (the host calls them as promising exports). The
+// import and export names stay; nothing else changes: no instrumentation, no growth.
+void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags) {
+#ifndef WASIO_BINARYEN_JSPI
+  std::fputs("this binaryen has no jspi pass (binaryen 112 or later has)\n", stderr);
+  ::_exit(1);
+#else
+  BinaryenSetOptimizeLevel(1);
+  BinaryenSetShrinkLevel(0);
+  if (settings.legalize) {
+    const char* legalize[] = {"legalize-js-interface"};
+    BinaryenModuleRunPasses(m, legalize, 1);
+  }
+  if ((flags & blocks) || settings.always) {
+    std::string listed = settings.always ? settings.all : settings.blocking;
+    name_duplicate_imports(m, listed);
+    std::string exports;
+    for (BinaryenIndex i = 0, n = BinaryenGetNumExports(m); i < n; ++i) {
+      BinaryenExportRef e = BinaryenGetExportByIndex(m, i);
+      if (BinaryenExportGetKind(e) != BinaryenExternalFunction()) continue;
+      exports += (exports.empty() ? "" : ",") + std::string(BinaryenExportGetName(e));
+    }
+    // With time slices, every import: a guest yields in whichever it calls at a slice's end.
+    BinaryenSetPassArgument("jspi-imports", listed.c_str());
+    BinaryenSetPassArgument("jspi-exports", exports.c_str());
+    const char* jspi_pass[] = {"jspi"};
+    BinaryenModuleRunPasses(m, jspi_pass, 1);
+    flags |= jspi | (settings.always ? every_import : 0);
+  }
+  // V8 11 has reference types but not GC: the suspender global's null must be written as
+  // `ref.null extern`, which binaryen does only with GC (and strings, which need it) off.
+  BinaryenModuleSetFeatures(m, BinaryenFeatureAll() & ~BinaryenFeatureGC() & ~BinaryenFeatureStrings());
+#endif
+}
+
 // The rewrite. Writes a header, an error text and the module bytes to `out`.
 [[noreturn]] void rewrite(std::span<const uint8_t> wasm, const settings& settings, int out) {
   const std::string& imports = settings.blocking;
@@ -181,45 +253,51 @@ bool add_ticks(BinaryenModuleRef m) {
   BinaryenModuleSetFeatures(m, BinaryenFeatureAll());
   uint32_t flags = 0;
   bool changed = false;
-  const char* sp = nullptr;
   uint32_t stack_start = 0;
-  if (find_stack_pointer(m, &sp, &stack_start)) flags |= has_sp;
-  if (imports_any_of(m, blocking)) flags |= blocks;
-  if (BinaryenGetExport(m, "asyncify_start_unwind")) {
-    flags |= asyncified;  // done by its producer: never twice
-  } else {
-    // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
-    // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
-    // wrappers this adds are instrumented too; never on a module already asyncified.
-    // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
-    BinaryenSetOptimizeLevel(1);
-    BinaryenSetShrinkLevel(0);
-    if (settings.legalize) {
-      const char* legalize[] = {"legalize-js-interface"};
-      BinaryenModuleRunPasses(m, legalize, 1);
-    }
-    if (((flags & blocks) || settings.always) && (flags & has_sp)) {
-      std::string all = settings.all;
-      if (settings.ticks && add_ticks(m)) {
-        flags |= ticks;
-        // Listed to asyncify only where it may suspend: asyncify instruments every function
-        // that may reach a listed import, and nearly every function counts ticks.
-        if (settings.ticks == 2) all += ",wasio.tick";
-      }
-      BinaryenSetPassArgument("asyncify-imports", all.c_str());
-      const char* asyncify[] = {"asyncify"};
-      BinaryenModuleRunPasses(m, asyncify, 1);
-      flags |= asyncified | every_import;
-    }
+  if (settings.jspi) {
+    if (imports_any_of(m, blocking)) flags |= blocks;
+    jspi_rewrite(m, settings, flags);
     changed = true;
-  }
-  if ((flags & asyncified) && (flags & has_sp)) {
-    const char* exported = exported_global(m, sp);
-    if (!exported) {
-      BinaryenAddGlobalExport(m, sp, "__stack_pointer");
+  } else {
+    const char* sp = nullptr;
+    if (find_stack_pointer(m, &sp, &stack_start)) flags |= has_sp;
+    if (imports_any_of(m, blocking)) flags |= blocks;
+    if (BinaryenGetExport(m, "asyncify_start_unwind")) {
+      flags |= asyncified;  // done by its producer: never twice
+    } else {
+      // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
+      // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
+      // wrappers this adds are instrumented too; never on a module already asyncified.
+      // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
+      BinaryenSetOptimizeLevel(1);
+      BinaryenSetShrinkLevel(0);
+      if (settings.legalize) {
+        const char* legalize[] = {"legalize-js-interface"};
+        BinaryenModuleRunPasses(m, legalize, 1);
+      }
+      if (((flags & blocks) || settings.always) && (flags & has_sp)) {
+        std::string all = settings.all;
+        if (settings.ticks && add_ticks(m)) {
+          flags |= ticks;
+          // Listed to asyncify only where it may suspend: asyncify instruments every function
+          // that may reach a listed import, and nearly every function counts ticks.
+          if (settings.ticks == 2) all += ",wasio.tick";
+        }
+        BinaryenSetPassArgument("asyncify-imports", all.c_str());
+        const char* asyncify[] = {"asyncify"};
+        BinaryenModuleRunPasses(m, asyncify, 1);
+        flags |= asyncified | every_import;
+      }
       changed = true;
-    } else if (std::strcmp(exported, "__stack_pointer") != 0) {
-      flags &= ~has_sp;  // exported under another name: leave the module alone
+    }
+    if ((flags & asyncified) && (flags & has_sp)) {
+      const char* exported = exported_global(m, sp);
+      if (!exported) {
+        BinaryenAddGlobalExport(m, sp, "__stack_pointer");
+        changed = true;
+      } else if (std::strcmp(exported, "__stack_pointer") != 0) {
+        flags &= ~has_sp;  // exported under another name: leave the module alone
+      }
     }
   }
   if (settings.import_memory) {
@@ -245,12 +323,12 @@ bool add_ticks(BinaryenModuleRef m) {
 
 int main(int argc, char** argv) {
   using namespace wasio::engine;
-  if (argc != 7) {
-    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL < module.wasm > record\n", stderr);
+  if (argc != 8) {
+    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI < module.wasm > record\n", stderr);
     return 2;
   }
   auto on = [](const char* a) { return std::strcmp(a, "1") == 0; };
-  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6]};
+  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6], on(argv[7])};
   std::vector<uint8_t> wasm;
   uint8_t buf[1 << 16];
   for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {

@@ -7,7 +7,7 @@
 namespace wasio::engine::rewrite_record {
 
 constexpr uint32_t kMagic = 0x77617369;  // "wasi"
-enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16, ticks = 32 };
+enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16, ticks = 32, jspi = 64 };
 
 struct header {
   uint32_t magic;

@@ -94,13 +94,14 @@ outcome::result<stdio_pipe, std::string, outcome::policy::terminate> make_output
 
 namespace detail {
 
-// runtime_options::mode; WASIO_MODE=asyncify|fiber in the environment overrides `automatic`
+// runtime_options::mode; WASIO_MODE=asyncify|fiber|jspi in the environment overrides `automatic`
 // (to run a whole test suite in one mode).
 engine::mode_choice choose_mode(suspension_mode m) {
   if (m == suspension_mode::automatic) {
     if (const char* env = std::getenv("WASIO_MODE")) {
       if (std::string_view(env) == "fiber") return engine::mode_choice::fiber;
       if (std::string_view(env) == "asyncify") return engine::mode_choice::asyncify;
+      if (std::string_view(env) == "jspi") return engine::mode_choice::prefer_jspi;
     }
   }
   return static_cast<engine::mode_choice>(m);
@@ -166,6 +167,8 @@ class runtime_impl {
     d->name = std::move(name);
     d->compiled = std::move(p.code);
     d->fiber = p.fiber;
+    d->jspi_mode = p.jspi;
+    d->jspi = p.info.jspi;
     d->mode_reason = std::move(p.mode_reason);
     d->asyncified = p.info.asyncified;
     d->unwinds_at_every_import = p.info.unwinds_at_every_import;
@@ -299,7 +302,17 @@ class runtime_impl {
 runtime::runtime(runtime_options opts) : impl_(std::make_unique<detail::runtime_impl>(opts)) {}
 runtime::~runtime() = default;
 
-suspension_mode module::mode() const { return data_->fiber ? suspension_mode::fiber : suspension_mode::asyncify; }
+bool jspi_available() noexcept {
+#ifdef WASIO_JSPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+suspension_mode module::mode() const {
+  return data_->fiber ? suspension_mode::fiber : data_->jspi_mode ? suspension_mode::jspi : suspension_mode::asyncify;
+}
 const std::string& module::mode_reason() const { return data_->mode_reason; }
 
 std::vector<export_info> module::functions() const {

@@ -5,18 +5,21 @@
 // guest goes on: no unwinding, no stack switch. If it would wait, the mode suspends the guest and
 // the worker runs others until the awaitable completes.
 //
-// Two modes sit behind this interface. Nothing outside engine/ knows which one a guest uses.
+// Three modes sit behind this interface. Nothing outside engine/ knows which one a guest uses.
 //  - asyncify (asyncify.cpp): the module was rewritten by binaryen; the guest's wasm stack is
 //    unwound into a buffer in its own memory and rewound later, on the worker's shared isolate.
 //  - fiber (fiber.cpp): the unmodified guest runs on its own native stack and isolate; block()
 //    switches stacks and returns the operation's result once it has completed.
-// How a guest is run to its end differs (run_asyncified, fiber_suspension::run_fiber); how its
-// thunks block does not.
+//  - jspi (jspi.cpp): V8 suspends the guest's stack itself when a blocking import returns a
+//    promise (hand_over), on the worker's shared isolate; nothing is rewound.
+// How a guest is run to its end differs (run_asyncified, fiber_suspension::run_fiber,
+// run_jspi); how its thunks block does not.
 #pragma once
 #include <v8.h>
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +72,23 @@ class suspension {
   virtual bool yield_now() = 0;
   // True (once) when the resumption take_resumed() reported was the end of such a yield.
   virtual bool take_yielded() = 0;
+
+  // For a thunk whose block() returned nothing: in JSPI mode the guest suspends only once V8
+  // gets the promise it waits on as the call's result, which this sets (true) on `rv`.
+  virtual bool hand_over(v8::ReturnValue<v8::Value> rv) { return false; }
+  // For a thunk whose call completed with `result` after yield_now() said to go on: in JSPI
+  // mode the guest yields only now, in the call, which then returns `result` (true: `rv` got
+  // the promise to wait on instead).
+  virtual bool hand_over_later(v8::Local<v8::Value> result, v8::ReturnValue<v8::Value> rv) { return false; }
+  // For a traced thunk whose call suspended the guest: in JSPI mode, which never re-enters the
+  // thunk, `report` is called with the errno once the call has completed (its text, if any,
+  // traps the guest). The other modes report when the guest is back in the thunk.
+  virtual void report_when_done(std::function<std::optional<std::string>(int32_t)> report) {}
+  // For an awaitable host function whose call suspended the guest: in JSPI mode, the call's
+  // result once it has completed, made by `result` (or, if that sets its argument, the text the
+  // guest traps with). The other modes deliver it when the guest is back in the callback.
+  using host_result = std::function<v8::Local<v8::Value>(v8::Isolate*, std::optional<std::string>* trap)>;
+  virtual void result_when_done(host_result result) {}
 
   // The guest's control asks it to stop: if it is suspended, cancel what it waits for and end
   // run() (with kind::stopped) once that has finished. Worker thread.

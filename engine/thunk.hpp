@@ -18,6 +18,9 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
+#include <span>
+#include <string>
 
 #include "engine/guest.hpp"
 #include "engine/imports.hpp"
@@ -156,6 +159,10 @@ inline std::optional<int32_t> serve(guest* g, bool attention, const v8::Function
 // in asyncify mode that is when the guest is rewound into it, so the start time is kept across
 // the unwinding.
 void report_call(guest& g, size_t row, const v8::FunctionCallbackInfo<v8::Value>& info, std::optional<int32_t> err);
+// The same from the call's raw wasm arguments (raw_arguments), once a JSPI-suspended call has
+// completed; the trace hook's exception, if it threw, as a trap's text.
+std::vector<uint64_t> raw_arguments(size_t row, const v8::FunctionCallbackInfo<v8::Value>& info);
+std::optional<std::string> report_call(guest& g, size_t row, std::span<const uint64_t> args, std::optional<int32_t> err);
 
 template <auto Fn>
 std::optional<int32_t> serve_traced(guest* g, size_t row, bool attention,
@@ -166,7 +173,13 @@ std::optional<int32_t> serve_traced(guest* g, size_t row, bool attention,
     return serve<Fn>(g, attention, info);
   } else {
     std::optional<int32_t> r = serve<Fn>(g, attention, info);
-    if (r) report_call(*g, row, info, r);  // else unwinding: not completed yet
+    if (r) {
+      report_call(*g, row, info, r);
+    } else if (suspension* s = g->suspender()) {  // not completed yet: asyncify reports it when rewound into it
+      s->report_when_done([g, row, args = raw_arguments(row, info)](int32_t err) {
+        return report_call(*g, row, args, err);
+      });
+    }
     return r;
   }
 }
@@ -185,7 +198,15 @@ void v8_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   bool attention = g->rewinding() || g->owner().preempt_due();
   std::optional<int32_t> r = g->traced() ? detail::serve_traced<Fn>(g, Row, attention, info)
                                          : detail::serve<Fn>(g, attention, info);
-  if (r) info.GetReturnValue().Set(*r);
+  if (r) {
+    if (attention) [[unlikely]] {  // the slice's end: JSPI yields after the call
+      suspension* s = g->suspender();
+      if (s && s->hand_over_later(v8::Integer::New(info.GetIsolate(), *r), info.GetReturnValue())) return;
+    }
+    info.GetReturnValue().Set(*r);
+  } else if (suspension* s = g->suspender()) {
+    s->hand_over(info.GetReturnValue());  // JSPI: the promise the guest now waits on
+  }
 }
 
 namespace detail {

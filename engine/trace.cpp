@@ -100,25 +100,30 @@ void append_iovecs(std::string& s, const guest_memory& mem, uint32_t ptr, uint32
 
 }  // namespace
 
-void report_call(guest& g, size_t row, const v8::FunctionCallbackInfo<v8::Value>& info,
-                 std::optional<int32_t> err) {
+std::vector<uint64_t> raw_arguments(size_t row, const v8::FunctionCallbackInfo<v8::Value>& info) {
+  std::vector<uint64_t> args;
+  int k = 0;
+  wasi::arg_spec a;
+  for (wasi::arg_reader r(wasi::functions[row].params); r.next(a);) {
+    if (a.optional && info[k]->IsUndefined()) break;  // the shorter version of the ABI
+    args.push_back(wasi::is_i64(a.kind) ? next_arg<uint64_t>(info, k) : next_arg<uint32_t>(info, k));
+  }
+  return args;
+}
+
+std::optional<std::string> report_call(guest& g, size_t row, std::span<const uint64_t> values,
+                                       std::optional<int32_t> err) {
   const wasi::function_row& f = wasi::functions[row];
   auto took = std::chrono::steady_clock::now() - g.trace_start();
   bool ok = !err || *err == 0;
   guest_memory mem = g.memory();
-  // The raw wasm arguments, decoded as the thunk decoded them.
   struct raw {
     wasi::arg_spec spec;
     uint64_t value;
   };
   std::vector<raw> args;
-  int k = 0;
   wasi::arg_spec a;
-  for (wasi::arg_reader r(f.params); r.next(a);) {
-    if (a.optional && info[k]->IsUndefined()) break;  // the shorter version of the ABI
-    uint64_t v = wasi::is_i64(a.kind) ? next_arg<uint64_t>(info, k) : next_arg<uint32_t>(info, k);
-    args.push_back({a, v});
-  }
+  for (wasi::arg_reader r(f.params); args.size() < values.size() && r.next(a);) args.push_back({a, values[args.size()]});
   std::string text, results;
   for (size_t i = 0; i < args.size(); ++i) {
     const auto& [spec, v] = args[i];
@@ -170,9 +175,15 @@ void report_call(guest& g, size_t row, const v8::FunctionCallbackInfo<v8::Value>
   try {
     g.trace()(c);
   } catch (const std::exception& e) {  // must not unwind through V8's frames: a trap instead
+    return std::string("the trace hook threw: ") + e.what();
+  }
+  return std::nullopt;
+}
+
+void report_call(guest& g, size_t row, const v8::FunctionCallbackInfo<v8::Value>& info, std::optional<int32_t> err) {
+  if (auto failed = report_call(g, row, raw_arguments(row, info), err)) {
     v8::Isolate* iso = info.GetIsolate();
-    iso->ThrowException(v8::Exception::Error(
-        v8::String::NewFromUtf8(iso, (std::string("the trace hook threw: ") + e.what()).c_str()).ToLocalChecked()));
+    iso->ThrowException(v8::Exception::Error(v8::String::NewFromUtf8(iso, failed->c_str()).ToLocalChecked()));
   }
 }
 

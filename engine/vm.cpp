@@ -6,10 +6,46 @@
 
 namespace wasio::engine {
 
+namespace {
+
+// JSPI as V8 11.3 has it (--experimental-wasm-stack-switching, set by ensure_v8): a function
+// wrapped by `new WebAssembly.Function(type, fn, {suspending: 'first'})` takes the suspender as
+// its first (externref) parameter, which `fn` does not see; when `fn` returns a promise, the
+// guest's stack suspends until it settles. `{promising: 'first'}` makes an export that takes the
+// suspender into one that does not and returns a promise if the guest suspended (its result
+// otherwise). The types come from the module's own (type reflection, implied by the flag):
+// binaryen's jspi pass put the externref first in each import and export it prepared.
+// (V8 src/wasm/wasm-js.cc, WebAssemblyFunction; binaryen src/passes/JSPI.cpp.)
+// An import named NAME#N is one the rewrite renamed (name_duplicate_imports): NAME's function.
+constexpr const char* kJspiGlue = R"js(({
+  imports(mod, base) {
+    const out = Object.assign({}, base), copied = new Set();
+    for (const i of WebAssembly.Module.imports(mod)) {
+      const suspends = i.kind === 'function' && i.type && i.type.parameters[0] === 'externref';
+      const hash = i.name.indexOf('#');
+      if (!suspends && hash < 0) continue;
+      if (!copied.has(i.module)) { copied.add(i.module); out[i.module] = Object.assign({}, base[i.module]); }
+      const fn = base[i.module][hash < 0 ? i.name : i.name.slice(0, hash)];
+      out[i.module][i.name] = suspends ? new WebAssembly.Function(i.type, fn, {suspending: 'first'}) : fn;
+    }
+    return out;
+  },
+  promising(fn) {
+    const t = WebAssembly.Function.type(fn);
+    return new WebAssembly.Function({parameters: t.parameters.slice(1), results: ['externref']}, fn,
+                                    {promising: 'first'});
+  },
+}))js";
+
+}  // namespace
+
 vm::vm(const host_functions* host) : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
   v8::Isolate::CreateParams cp;
   cp.array_buffer_allocator = allocator_.get();
   isolate_ = v8::Isolate::New(cp);
+  // Promises are JSPI's (engine/jspi.cpp), whose driver runs their reactions itself, one
+  // guest at a time; nothing else here makes any.
+  isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   enter();
   v8::HandleScope hs(isolate_);
   auto ctx = v8::Context::New(isolate_);
@@ -30,6 +66,8 @@ vm::vm(const host_functions* host) : allocator_(v8::ArrayBuffer::Allocator::NewD
 
 vm::~vm() {
   modules_.clear();
+  jspi_imports_.clear();
+  jspi_glue_.Reset();
   imports_.Reset();
   instance_ctor_.Reset();
   memory_ctor_.Reset();
@@ -45,6 +83,49 @@ v8::MaybeLocal<v8::WasmModuleObject> vm::module_object(const detail::module_data
   if (!v8::WasmModuleObject::FromCompiledModule(isolate_, *m.compiled).ToLocal(&obj)) return {};
   modules_[m.id].Reset(isolate_, obj);
   return obj;
+}
+
+}  // namespace wasio::engine
+
+namespace wasio::engine {
+
+v8::MaybeLocal<v8::Function> vm::jspi_glue(const char* name) {
+  auto ctx = context();
+  if (jspi_glue_.IsEmpty()) {
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> glue;
+    if (!v8::Script::Compile(ctx, v8::String::NewFromUtf8(isolate_, kJspiGlue).ToLocalChecked()).ToLocal(&script) ||
+        !script->Run(ctx).ToLocal(&glue) || !glue->IsObject()) {
+      return {};
+    }
+    jspi_glue_.Reset(isolate_, glue.As<v8::Object>());
+  }
+  v8::Local<v8::Value> f;
+  if (!jspi_glue_.Get(isolate_)->Get(ctx, v8::String::NewFromUtf8(isolate_, name).ToLocalChecked()).ToLocal(&f) ||
+      !f->IsFunction()) {
+    return {};
+  }
+  return f.As<v8::Function>();
+}
+
+v8::MaybeLocal<v8::Object> vm::jspi_imports(const detail::module_data& m) {
+  auto it = jspi_imports_.find(m.id);
+  if (it != jspi_imports_.end()) return it->second.Get(isolate_);
+  v8::Local<v8::Function> f;
+  v8::Local<v8::WasmModuleObject> mod;
+  if (!jspi_glue("imports").ToLocal(&f) || !module_object(m).ToLocal(&mod)) return {};
+  v8::Local<v8::Value> args[2] = {mod, imports()}, out;
+  if (!f->Call(context(), v8::Undefined(isolate_), 2, args).ToLocal(&out) || !out->IsObject()) return {};
+  jspi_imports_[m.id].Reset(isolate_, out.As<v8::Object>());
+  return out.As<v8::Object>();
+}
+
+v8::MaybeLocal<v8::Function> vm::promising(v8::Local<v8::Function> exported) {
+  v8::Local<v8::Function> f;
+  if (!jspi_glue("promising").ToLocal(&f)) return {};
+  v8::Local<v8::Value> arg = exported, out;
+  if (!f->Call(context(), v8::Undefined(isolate_), 1, &arg).ToLocal(&out) || !out->IsFunction()) return {};
+  return out.As<v8::Function>();
 }
 
 }  // namespace wasio::engine

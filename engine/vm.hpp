@@ -45,6 +45,12 @@ class vm {
   // The module object of `m` in this isolate, made from the shared compiled code once.
   v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
 
+  // JSPI (engine/jspi.hpp), for a module whose blocking imports take V8's suspender
+  // (module_data::jspi): the import object with those imports as suspending functions, made
+  // once per module; and an export of it as a promising function.
+  v8::MaybeLocal<v8::Object> jspi_imports(const detail::module_data& m);
+  v8::MaybeLocal<v8::Function> promising(v8::Local<v8::Function> exported);
+
  private:
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
@@ -53,6 +59,9 @@ class vm {
   v8::Global<v8::Object> imports_;
   v8::Global<v8::Function> instance_ctor_, memory_ctor_;
   std::unordered_map<uint64_t, v8::Global<v8::WasmModuleObject>> modules_;  // by module id
+  v8::Global<v8::Object> jspi_glue_;  // engine/vm.cpp's kJspiGlue, once needed
+  std::unordered_map<uint64_t, v8::Global<v8::Object>> jspi_imports_;  // by module id
+  v8::MaybeLocal<v8::Function> jspi_glue(const char* name);
 };
 
 }  // namespace wasio::engine

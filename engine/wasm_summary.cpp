@@ -179,6 +179,8 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
         ++memories;
       }
       if (!sec.ok || sec.at != end) return {};
+    } else if (id == 8) {  // start
+      s.has_start = true;
     } else if (id == 11) {  // data: flags (0: active, memory 0; 1: passive; 2: active, memory
                             // given), [memory], [offset expression], bytes
       for (uint64_t n = sec.leb(); sec.ok && n > 0; --n) {

@@ -358,9 +358,17 @@ class instance {
 //    rewrite takes seconds to minutes for big modules, once (runtime_options::cache_dir).
 //  - fiber: the module runs as given on a native stack and V8 isolate of its own per guest
 //    (~1 MB and a few ms per guest), which starts big modules at once.
-//  - automatic: asyncify when its rewrite is cached or cheap (small modules), fiber otherwise
-//    and for modules asyncify cannot serve.
-enum class suspension_mode { automatic, asyncify, fiber };
+//  - jspi: V8's own suspension (JS Promise Integration), where the engine has it (V8 11, as on
+//    Debian 13; jspi_available()): the module is not instrumented, its guests share their
+//    worker's isolate (as dense as asyncify) and suspend at blocking calls; slower than
+//    asyncify with thousands waiting at once (docs/why-jspi.md). Not for modules with a start
+//    function, nor with count_ticks.
+//  - automatic: asyncify when its rewrite is cached or cheap (small modules); otherwise, and for
+//    modules asyncify cannot serve, jspi where the engine has it and can run the module, fiber
+//    where not.
+enum class suspension_mode { automatic, asyncify, fiber, jspi };
+// Whether this build's engine has JSPI (suspension_mode::jspi): V8 11 and binaryen 112 or later.
+bool jspi_available() noexcept;
 
 // An exported function whose signature C++ can call (numbers only).
 struct export_info {

@@ -250,8 +250,8 @@ int main(int argc, char** argv) {
   run->add_flag("--count-ticks", count_ticks, "in asyncify mode, make the module count ticks, so that a guest computing without WASI calls yields at its time slice too (costs compute-bound code 1.2-3.4x)");
   run->add_option("--wall-time", wall_seconds, "stop a guest this long after it started (seconds)")
       ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
-  run->add_option("--mode", mode, "how guests are suspended: auto (default), asyncify (rewritten, dense) or fiber (own stack and isolate; big modules start at once)")
-      ->check(CLI::IsMember({"auto", "asyncify", "fiber"}))->type_name("MODE");
+  run->add_option("--mode", mode, "how guests are suspended: auto (default), asyncify (rewritten, dense), fiber (own stack and isolate; big modules start at once) or jspi (V8's own, with V8 11)")
+      ->check(CLI::IsMember({"auto", "asyncify", "fiber", "jspi"}))->type_name("MODE");
   run->add_option("--invoke", invoke_name, "call this export of a reactor module with the numbers after the module, and print its results")
       ->type_name("NAME");
   run->add_flag("-v,--verbose", verbose, "say which suspension mode the module runs in, and why, and where each --tcplisten socket listens");
@@ -345,8 +345,10 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   wasio::runtime_options opts;
   opts.workers = workers;
-  opts.mode = mode == "fiber" ? wasio::suspension_mode::fiber
-              : mode == "asyncify" ? wasio::suspension_mode::asyncify : wasio::suspension_mode::automatic;
+  opts.mode = mode == "fiber"      ? wasio::suspension_mode::fiber
+              : mode == "asyncify" ? wasio::suspension_mode::asyncify
+              : mode == "jspi"     ? wasio::suspension_mode::jspi
+                                   : wasio::suspension_mode::automatic;
   opts.time_slice = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double, std::milli>(slice_ms));
   opts.count_ticks = fuel > 0 || count_ticks;
   wasio::runtime rt(opts);

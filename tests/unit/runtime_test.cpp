@@ -459,12 +459,14 @@ void expect_spinner_yields_to_its_sibling(std::vector<std::string> spinner_args,
 
 TEST(runtime, a_guest_calling_wasi_in_a_loop_yields_to_its_siblings) {
   expect_spinner_yields_to_its_sibling({"clock_bench", "50000000"});
+  if (wasio::jspi_available()) expect_spinner_yields_to_its_sibling({"clock_bench", "50000000"}, wasio::suspension_mode::jspi);
 }
 
 // The same for a module none of whose imports blocks (the clock, its arguments, proc_exit): it
 // is instrumented all the same, so that it yields at its slice (in fiber mode, it switches out).
 TEST(runtime, a_guest_that_never_blocks_yields_to_its_siblings_too) {
   expect_spinner_yields_to_its_sibling({"quiet_spin", "1000000"});  // hours, unless stopped
+  if (wasio::jspi_available()) expect_spinner_yields_to_its_sibling({"quiet_spin", "1000000"}, wasio::suspension_mode::jspi);
 }
 
 // And a guest that computes without any WASI call at all: in fiber mode the watchdog's
@@ -496,7 +498,8 @@ TEST(runtime, embedded_runtime_destroyed_before_its_loop_ran) {
 
 namespace {
 
-// A big module (6 MiB, 10,000 functions) runs in fiber mode, chosen automatically, on the same
+// A big module (6 MiB, 10,000 functions) runs in fiber mode (JSPI where the engine has it),
+// chosen automatically, on the same
 // one-thread loop as small guests in asyncify mode: while it waits for its stdin (fed slowly
 // by the embedder) and sleeps, the small guests run and end; it produces what it produces in
 // asyncify mode.
@@ -507,7 +510,9 @@ TEST(runtime, fiber_and_asyncify_guests_interleave_on_one_loop) {
   wasio::runtime rt(opts);
   auto big = rt.load_file(guest("big")).value();
   auto sleeper = rt.load_file(guest("sleeper")).value();
-  EXPECT_EQ(big.mode(), wasio::suspension_mode::fiber) << big.mode_reason();
+  // Where the engine has JSPI, automatic mode runs in it what it would run in fiber mode.
+  EXPECT_EQ(big.mode(), wasio::jspi_available() ? wasio::suspension_mode::jspi : wasio::suspension_mode::fiber)
+      << big.mode_reason();
   EXPECT_EQ(sleeper.mode(), wasio::suspension_mode::asyncify) << sleeper.mode_reason();
 
   // Runs big with 100 lines fed one per 2 ms (and 20 sleepers beside it if asked), and returns
