@@ -142,18 +142,14 @@ class asyncify_suspension final : public suspension {
         v8::HandleScope hs(iso);
         auto ctx = g_.context();
         v8::Context::Scope cs(ctx);
-        v8::TryCatch tc(iso);
-        v8::MaybeLocal<v8::Value> r;
-        {
-          guest_segment running(&g_);
-          r = call.invoke(iso, ctx);
-        }
-        end = g_.call_ended(tc, r.IsEmpty());
+        v8::TryCatch control_calls(iso);  // stop_unwind below fails only as the isolate terminates
+        v8::Local<v8::Value> r;
+        end = g_.invoke(call, &r);
         if (end || state_ != state::unwinding) {
           state_ = state::running;
           if (!end) {
             end = run_end{};
-            if (!call.take_results(ctx, r.ToLocalChecked())) {
+            if (!call.take_results(ctx, r)) {
               end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
             }
           }

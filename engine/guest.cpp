@@ -227,6 +227,19 @@ std::optional<exit_status> guest::prepare(v8::Local<v8::Context> ctx) {
   return std::nullopt;
 }
 
+std::optional<run_end> guest::invoke(export_call& call, v8::Local<v8::Value>* returned) {
+  v8::Isolate* iso = vm_->isolate();
+  v8::TryCatch tc(iso);
+  v8::MaybeLocal<v8::Value> r;
+  {
+    guest_segment running(this);
+    r = call.invoke(iso, iso->GetCurrentContext());
+  }
+  if (auto end = call_ended(tc, r.IsEmpty())) return end;
+  *returned = r.ToLocalChecked();
+  return std::nullopt;
+}
+
 std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
   v8::Isolate* iso = vm_->isolate();
   // After proc_exit the termination may still be pending: wasi-libc follows the call with
@@ -443,15 +456,9 @@ asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string&
   if (module_->fiber) {
     co_await on_fiber([&](v8::Local<v8::Context> ctx) {
       if ((unbound = bind_call(ctx, name, call))) return;
-      v8::Isolate* iso = ctx->GetIsolate();
-      v8::TryCatch tc(iso);
-      v8::MaybeLocal<v8::Value> r;
-      {
-        guest_segment running(this);
-        r = call.invoke(iso, ctx);
-      }
-      end = call_ended(tc, r.IsEmpty());
-      if (!end && !call.take_results(ctx, r.ToLocalChecked())) {
+      v8::Local<v8::Value> r;
+      end = invoke(call, &r);
+      if (!end && !call.take_results(ctx, r)) {
         end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
       }
       refresh(&mem_base_, &mem_size_);

@@ -97,6 +97,9 @@ class guest final : private memory_source {
   // pending termination is cancelled), stopped, trapped; nullopt when it returned (`threw`
   // false) without an exit.
   std::optional<run_end> call_ended(const v8::TryCatch& tc, bool threw);
+  // Calls the export as the guest's running segment, in the current context: how it ended
+  // (call_ended), or nullopt with what it returned in `*returned`.
+  std::optional<run_end> invoke(export_call& call, v8::Local<v8::Value>* returned);
 
   // How an awaitable host function's call ended (host_calls.cpp), kept until the thunk that
   // made it delivers it to the guest: its result's bits, or the text it traps with.

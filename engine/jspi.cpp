@@ -44,9 +44,9 @@ class jspi_suspension final : public suspension {
   bool hand_over_later(v8::Local<v8::Value> result, v8::ReturnValue<v8::Value> rv) override {
     if (!std::exchange(yield_after_, false) || !ops_.done() || !pending_.IsEmpty()) return false;
     if (ops_.start(time_slice_yield())) return false;  // cannot happen: the yield waits a turn
-    if (!suspend(rv)) return false;
+    if (!make_pending()) return false;
     result_.Reset(g_.isolate(), result);
-    return true;
+    return hand_over(rv);
   }
 
   std::optional<int32_t> block(asio::awaitable<errc> op) override {
@@ -58,12 +58,7 @@ class jspi_suspension final : public suspension {
     }
     if (auto v = ops_.start(std::move(op))) return v;
     yield_after_ = false;  // the guest yields now anyway
-    v8::Local<v8::Promise::Resolver> r;
-    if (!v8::Promise::Resolver::New(iso->GetCurrentContext()).ToLocal(&r)) {
-      ops_.cancel();  // V8 is terminating the guest: it ends, and run() waits for the operation
-      return static_cast<int32_t>(errc::canceled);
-    }
-    pending_.Reset(iso, r);
+    if (!make_pending()) return static_cast<int32_t>(errc::canceled);
     return std::nullopt;
   }
 
@@ -78,22 +73,6 @@ class jspi_suspension final : public suspension {
     return true;
   }
 
- private:
-  // A new promise for the guest to wait on, as the import's result.
-  bool suspend(v8::ReturnValue<v8::Value> rv) {
-    v8::Isolate* iso = g_.isolate();
-    v8::Local<v8::Promise::Resolver> r;
-    if (!v8::Promise::Resolver::New(iso->GetCurrentContext()).ToLocal(&r)) {
-      ops_.cancel();
-      return false;
-    }
-    pending_.Reset(iso, r);
-    rv.Set(r->GetPromise());
-    return true;
-  }
-
- public:
-
   asio::awaitable<run_end> run(export_call& call) {
     v8::Isolate* iso = g_.isolate();
     v8::Global<v8::Promise> outer;  // the export's, while the guest is suspended
@@ -102,15 +81,9 @@ class jspi_suspension final : public suspension {
       v8::HandleScope hs(iso);
       auto ctx = g_.context();
       v8::Context::Scope cs(ctx);
-      v8::TryCatch tc(iso);
-      v8::MaybeLocal<v8::Value> r;
-      {
-        guest_segment running(&g_);
-        r = call.invoke(iso, ctx);
-      }
-      end = g_.call_ended(tc, r.IsEmpty());
+      v8::Local<v8::Value> v;
+      end = g_.invoke(call, &v);
       if (!end) {
-        v8::Local<v8::Value> v = r.ToLocalChecked();
         if (v->IsPromise() && !pending_.IsEmpty()) {
           outer.Reset(iso, v.As<v8::Promise>());
         } else {
@@ -176,6 +149,19 @@ class jspi_suspension final : public suspension {
   }
 
  private:
+  // A promise for the guest to wait on (pending_), handed to V8 by hand_over. False when V8 is
+  // terminating the guest: the operation is cancelled, and run() waits for it as the guest ends.
+  bool make_pending() {
+    v8::Isolate* iso = g_.isolate();
+    v8::Local<v8::Promise::Resolver> r;
+    if (!v8::Promise::Resolver::New(iso->GetCurrentContext()).ToLocal(&r)) {
+      ops_.cancel();
+      return false;
+    }
+    pending_.Reset(iso, r);
+    return true;
+  }
+
   static run_end returned(v8::Local<v8::Context> ctx, export_call& call, v8::Local<v8::Value> v) {
     // An export without results returns 0 through binaryen's wrapper (V8 bug 13231's workaround).
     if (call.result_types.empty() || call.take_results(ctx, v)) return run_end{};
