@@ -42,8 +42,12 @@ for h in "${harnesses[@]}"; do
     import_abi) args+=(-max_len=4096 -dict="$root/fuzz/import_abi.dict" -detect_leaks=0 -rss_limit_mb=3072 -len_control=0) ;;
     *) echo "fuzz.sh: no harness $h" >&2; exit 2 ;;
   esac
+  # The in-tree corpus (fuzz/corpus/HARNESS, minimized from long runs) seeds each run; new
+  # inputs go to the first directory, the one in $out.
+  seeds=()
+  [ -d "$root/fuzz/corpus/$h" ] && seeds=("$root/fuzz/corpus/$h")
   echo "fuzz.sh: $h for ${seconds}s" >&2
-  if (cd "$out" && WASIO_FUZZ_DIR="$out" "$dir/fuzz_$h" "${args[@]}" "$corpus" > "$out/$h.log" 2>&1); then
+  if (cd "$out" && WASIO_FUZZ_DIR="$out" "$dir/fuzz_$h" "${args[@]}" "$corpus" "${seeds[@]}" > "$out/$h.log" 2>&1); then
     grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^Done' "$out/$h.log" >&2 || true
   else
     tail -60 "$out/$h.log" >&2
