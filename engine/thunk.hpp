@@ -15,12 +15,12 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
-#include <span>
-#include <string>
 
 #include "engine/guest.hpp"
 #include "engine/imports.hpp"
