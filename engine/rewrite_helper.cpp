@@ -208,6 +208,7 @@ void name_duplicate_imports(BinaryenModuleRef m, std::string& listed) {
 // import and export names stay; nothing else changes: no instrumentation, no growth.
 void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags) {
 #ifndef WASIO_BINARYEN_JSPI
+  (void)m, (void)settings, (void)flags;
   std::fputs("this binaryen has no jspi pass (binaryen 112 or later has)\n", stderr);
   ::_exit(1);
 #else
