@@ -197,23 +197,24 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
     out.error = "JSPI mode cannot run it: " + no_jspi;
     return out;
   }
+  enum class jspi_outcome { ready, invalid, rewrite_failed };
   auto prepare_jspi = [&](const std::string& why) {
     settings.jspi = true;
     settings.ticks = settings.tick_yields = false;
     out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     if (!out.info.error.empty()) {
-      if (!valid()) return false;
+      if (!valid()) return jspi_outcome::invalid;
       out.info = asyncify_rewrite(bytes, settings, cache);
     }
     if (!out.info.error.empty()) {
       out.error = "the JSPI rewrite failed: " + out.info.error;
-      return false;
+      return jspi_outcome::rewrite_failed;
     }
     out.mode_reason = "jspi: " + why + (out.info.from_cache ? "its rewrite is cached" : "rewritten now") + " (" + kib + ")";
-    return true;
+    return jspi_outcome::ready;
   };
   if (mode == mode_choice::jspi) {
-    if (!prepare_jspi("")) return out;
+    if (prepare_jspi("") != jspi_outcome::ready) return out;
   } else if (mode == mode_choice::automatic && bytes.size() > kCheapRewriteBytes) {
     out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     size_t rewritten = out.info.module_of(bytes).size();
@@ -261,9 +262,17 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
     mode = mode_choice::fiber;
   }
   if (automatic && mode == mode_choice::fiber && no_jspi.empty()) {
-    std::string instead = out.mode_reason.substr(out.mode_reason.find(':') + 2);  // why not asyncify
-    if (!prepare_jspi("instead of fiber mode (" + instead + "); ")) return out;
-    mode = mode_choice::jspi;
+    std::string fiber_reason = out.mode_reason;
+    std::string instead = fiber_reason.substr(fiber_reason.find(':') + 2);  // why not asyncify
+    switch (prepare_jspi("instead of fiber mode (" + instead + "); ")) {
+      case jspi_outcome::ready: mode = mode_choice::jspi; break;
+      case jspi_outcome::invalid: return out;
+      case jspi_outcome::rewrite_failed:  // binaryen cannot read or write it: fiber mode runs it as given
+        out.mode_reason = fiber_reason + "; the JSPI rewrite failed too (" + out.info.error + ")";
+        out.error.clear();
+        out.info = rewrite_result{};
+        break;
+    }
   }
   out.fiber = mode == mode_choice::fiber;
   out.jspi = mode == mode_choice::jspi;
