@@ -17,7 +17,7 @@
 // `call_context&`, gives the calling guest's memory and a way to trap it. A callable that
 // returns asio::awaitable<T> runs on the calling guest's worker (its executor is the guest's)
 // and suspends that guest alone until it completes, as a blocking WASI call does (the module is
-// instrumented for it, in both suspension modes). An exception escaping a host function traps
+// prepared for it, in every suspension mode). An exception escaping a host function traps
 // the guest with the exception's text; wasio::trap_error is the one meant for that.
 //
 // Host functions are called on the worker threads: with more than one worker, the same function
