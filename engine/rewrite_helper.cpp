@@ -168,6 +168,19 @@ bool add_ticks(BinaryenModuleRef m) {
   return true;
 }
 
+// Splits the i64 parameters of imports into i32 pairs (settings.legalize): V8 would otherwise
+// allocate a BigInt for each one on every call (clock_time_get, fd_seek, ...). Level 1, for the
+// passes after it too, keeps asyncify's size cost near +30% at a third of level 2's time
+// (ENGINE-FACTS.md).
+void legalize(BinaryenModuleRef m, const settings& settings) {
+  BinaryenSetOptimizeLevel(1);
+  BinaryenSetShrinkLevel(0);
+  if (settings.legalize) {
+    const char* pass[] = {"legalize-js-interface"};
+    BinaryenModuleRunPasses(m, pass, 1);
+  }
+}
+
 #ifdef WASIO_BINARYEN_JSPI
 // Two imports of one name with different types (the WasmEdge socket extension's v1 and v2 of a
 // function, which the Rust crate mixes in one module) cannot both be served by one suspending
@@ -212,12 +225,7 @@ void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags
   std::fputs("this binaryen has no jspi pass (binaryen 112 or later has)\n", stderr);
   ::_exit(1);
 #else
-  BinaryenSetOptimizeLevel(1);
-  BinaryenSetShrinkLevel(0);
-  if (settings.legalize) {
-    const char* legalize[] = {"legalize-js-interface"};
-    BinaryenModuleRunPasses(m, legalize, 1);
-  }
+  legalize(m, settings);
   if ((flags & blocks) || settings.always) {
     std::string listed = settings.always ? settings.all : settings.blocking;
     name_duplicate_imports(m, listed);
@@ -255,27 +263,19 @@ void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags
   uint32_t flags = 0;
   bool changed = false;
   uint32_t stack_start = 0;
+  if (imports_any_of(m, blocking)) flags |= blocks;
   if (settings.jspi) {
-    if (imports_any_of(m, blocking)) flags |= blocks;
     jspi_rewrite(m, settings, flags);
     changed = true;
   } else {
     const char* sp = nullptr;
     if (find_stack_pointer(m, &sp, &stack_start)) flags |= has_sp;
-    if (imports_any_of(m, blocking)) flags |= blocks;
     if (BinaryenGetExport(m, "asyncify_start_unwind")) {
       flags |= asyncified;  // done by its producer: never twice
     } else {
-      // Split the i64 parameters of imports into i32 pairs: V8 would otherwise allocate a BigInt
-      // for each one on every call (clock_time_get, fd_seek, ...). Before asyncify, so that the
-      // wrappers this adds are instrumented too; never on a module already asyncified.
-      // Level 1 keeps asyncify's size cost near +30% at a third of level 2's time (ENGINE-FACTS.md).
-      BinaryenSetOptimizeLevel(1);
-      BinaryenSetShrinkLevel(0);
-      if (settings.legalize) {
-        const char* legalize[] = {"legalize-js-interface"};
-        BinaryenModuleRunPasses(m, legalize, 1);
-      }
+      // Before asyncify, so that the wrappers legalizing adds are instrumented too; never on a
+      // module already asyncified.
+      legalize(m, settings);
       if (((flags & blocks) || settings.always) && (flags & has_sp)) {
         std::string all = settings.all;
         if (settings.ticks && add_ticks(m)) {
