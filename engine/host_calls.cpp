@@ -123,10 +123,9 @@ void set_result(const v8::FunctionCallbackInfo<v8::Value>& info, const definitio
 
 // The result given to V8 while the guest unwinds: ignored, but it must convert to the result's
 // type, and undefined does not convert to an i64 (a TypeError that would end the guest).
-void unwinding(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d) {
-  guest* g = current_guest;
-  if (suspension* s = g ? g->suspender() : nullptr; s && s->hand_over(info.GetReturnValue())) return;
-  set_result(info, d, 0);
+// In JSPI mode the guest suspends once V8 gets its promise instead (hand_over).
+void unwinding(const v8::FunctionCallbackInfo<v8::Value>& info, const definition& d, suspension& s) {
+  if (!s.hand_over(info.GetReturnValue())) set_result(info, d, 0);
 }
 
 // The text an exception escaping a host function traps its guest with.
@@ -176,7 +175,7 @@ void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
   suspension* s = g->suspender();
   if (attention && s) {
     auto [what, value] = detail::attend(*s);
-    if (what == detail::attended::unwinding) return unwinding(info, *d);
+    if (what == detail::attended::unwinding) return unwinding(info, *d, *s);
     if (what == detail::attended::resumed) {
       deliver(info, *d, g->host_slot());
       return;
@@ -215,7 +214,7 @@ void host_callback(const v8::FunctionCallbackInfo<v8::Value>& info) {
       slot.trap.reset();
       return value_of(iso, *d, slot.result);
     });
-    return unwinding(info, *d);
+    return unwinding(info, *d, *s);
   }
   deliver(info, *d, g->host_slot());
 }

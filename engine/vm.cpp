@@ -85,10 +85,6 @@ v8::MaybeLocal<v8::WasmModuleObject> vm::module_object(const detail::module_data
   return obj;
 }
 
-}  // namespace wasio::engine
-
-namespace wasio::engine {
-
 v8::MaybeLocal<v8::Function> vm::jspi_glue(const char* name) {
   auto ctx = context();
   if (jspi_glue_.IsEmpty()) {
