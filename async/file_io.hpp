@@ -34,7 +34,9 @@ void set_file_io_mode(file_io_mode mode);
 std::optional<file_io_mode> parse_file_io_mode(std::string_view name);
 
 // Reads (write == false) or writes `iov` on host file `fd` at `offset`, or at the file position
-// (advancing it, appending under O_APPEND) when there is none, running completion on `ex`. The
+// (advancing it, appending under O_APPEND) when there is none, running completion on `ex`. Only
+// the calling thread touches the buffers: a transfer done elsewhere goes through a buffer of its
+// own (at most 1 MiB of it then, a short transfer beyond that). The
 // buffers and `fd` must stay valid until it completes: the io_context's shutdown waits for
 // transfers in flight before it destroys the suspended coroutines that own them. `synced`: the
 // file was opened with O_SYNC or O_DSYNC, so a write waits for the disk and is never done on

@@ -4,11 +4,21 @@
 //
 // The buffer is the free part of the guest's shadow stack, from the bottom of the stack's region
 // (module_data::stack_floor) up to the stack pointer: space the guest does not use from the
-// unwind until the rewind ends, as deep as the guest's own stack allows. Memory grown by the
-// host is not safe, because wasi-libc's malloc owns everything from __heap_base to the end of
-// memory (ENGINE-FACTS.md); and a module whose global 0 is not a stack pointer is never
-// unwound (asyncify_rewrite.cpp's find_stack_pointer).
+// unwind until the rewind ends. When the guest blocks deeper than that free part could hold, the
+// buffer is borrowed from the end of its memory instead: the host keeps the guest's own bytes
+// there while the guest unwinds into them, puts them back as soon as the unwind data is copied
+// out, and does the same around the rewind, so the guest never sees the borrowed bytes change.
+// Only the worker thread touches guest memory (file transfers done elsewhere go through a host
+// buffer: async/file_io.cpp), so nothing else writes there meanwhile; and an unwind larger than
+// the borrowed part runs off the end of memory and traps, never over unsaved bytes. Memory
+// grown by the host is not safe, because wasi-libc's malloc owns everything from __heap_base to
+// the end of memory (ENGINE-FACTS.md), and growing may move a memory V8 could not reserve in
+// full; a module whose global 0 is not a stack pointer is never unwound
+// (asyncify_rewrite.cpp's find_stack_pointer).
 #include "engine/asyncify.hpp"
+
+#include <algorithm>
+#include <vector>
 
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -27,7 +37,15 @@ namespace {
 // C guests). Binaryen checks the buffer's end only when the unwind starts and stops, so an
 // unwind that overflows has written over the live stack above it: caught after, as a trap.
 constexpr uint32_t kHeader = 8;        // {u32 current, u32 end}
-constexpr uint32_t kMinBuffer = 256;  // less free stack than this: no room to suspend
+constexpr uint32_t kMinBuffer = 256;  // less room than this: no room to suspend
+// The free stack is used when it is at least as large as the native stack the guest's frames
+// take (about 5x the unwind data for C frames: 144 native bytes against 28 per frame of
+// tests/guests/deep_block.h), else the buffer is borrowed, at least this large.
+constexpr uint32_t kMinBorrowed = 64 * 1024;
+
+// An address on the native stack: the distance between two is the native stack the wasm frames
+// between them take (asyncify mode runs guests on the worker thread's own stack).
+[[gnu::always_inline]] inline uintptr_t native_sp() { return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)); }
 
 // Calls one of the asyncify control exports. They only set globals; a failure means the
 // isolate is terminating, which the caller's TryCatch reports.
@@ -72,6 +90,7 @@ class asyncify_suspension final : public suspension {
     call_control(g_.isolate(), stop_rewind_);
     state_ = state::running;
     g_.set_rewinding(false);
+    give_back();
     return resumed_value_;
   }
 
@@ -144,7 +163,15 @@ class asyncify_suspension final : public suspension {
         v8::Context::Scope cs(ctx);
         v8::TryCatch control_calls(iso);  // stop_unwind below fails only as the isolate terminates
         v8::Local<v8::Value> r;
+        native_top_ = native_sp();
         end = g_.invoke(call, &r);
+        if (end && state_ != state::running) {
+          // Ended in the middle of an unwind or a rewind (a trap, a stop): asyncify's state is
+          // reset for the instance's next call, and borrowed bytes are the guest's again.
+          call_control(iso, state_ == state::unwinding ? stop_unwind_ : stop_rewind_);
+          g_.set_rewinding(false);
+          give_back();
+        }
         if (end || state_ != state::unwinding) {
           state_ = state::running;
           if (!end) {
@@ -158,9 +185,17 @@ class asyncify_suspension final : public suspension {
           bool stopped = call_control(iso, stop_unwind_);
           state_ = state::running;
           auto cur = g_.memory().load<uint32_t>(buffer_);
-          if (!stopped || !cur || cur.value() > buffer_end_) {
+          if (!stopped || !cur || cur.value() > buffer_end_ || cur.value() < buffer_ + kHeader) {
+            give_back();
             end = run_end{run_end::kind::trapped, 0,
                           "the guest's stack has no room to suspend it here (asyncify buffer overflow)"};
+          } else if (borrowed_) {
+            // The unwind data goes to the host for the wait, and the guest's bytes come back
+            // (as far as the unwind wrote).
+            auto data = g_.memory().bytes(buffer_, cur.value() - buffer_).value();
+            unwound_.assign(data.begin(), data.end());
+            kept_.resize(unwound_.size());
+            give_back();
           }
         }
       }
@@ -171,13 +206,24 @@ class asyncify_suspension final : public suspension {
         co_await ops_.wait();
       }
       if (end) co_return *end;
-      if (g_.control().stop_requested()) co_return run_end{run_end::kind::stopped, 0, {}};
+      if (g_.control().stop_requested()) {
+        unwound_.clear();
+        co_return run_end{run_end::kind::stopped, 0, {}};
+      }
       resumed_value_ = ops_.value();
       {
         v8::HandleScope hs(iso);
         auto ctx = g_.context();
         v8::Context::Scope cs(ctx);
+        if (!unwound_.empty()) {  // borrowed again for the rewind, as far as the data goes
+          auto place = g_.memory().bytes(buffer_, unwound_.size()).value();
+          kept_.assign(place.begin(), place.end());
+          std::copy(unwound_.begin(), unwound_.end(), place.begin());
+          unwound_.clear();
+          borrowed_ = true;
+        }
         if (!call_control(iso, start_rewind_, buffer_)) {
+          give_back();
           co_return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
         }
         state_ = state::rewinding;
@@ -204,10 +250,13 @@ class asyncify_suspension final : public suspension {
     stack_pointer_.Get(iso)->Set(g_.context(), value_key_.Get(iso), v8::Integer::NewFromUnsigned(iso, sp)).FromMaybe(false);
   }
 
-  // Where the unwind buffer goes: [floor, stack pointer), the stack's free part; nullopt when
-  // the stack is nearly full, or the pointer cannot be read (V8 is terminating the guest).
+  // Where the unwind buffer goes: [floor, stack pointer), the stack's free part, when it is at
+  // least as large as the native stack the guest's frames take; else borrowed, the end of
+  // memory (at most all of it); nullopt when the pointer cannot be read (V8 is terminating the
+  // guest) or memory is too small.
   struct buffer_span {
     uint32_t base, end;
+    bool borrowed;
   };
   std::optional<buffer_span> buffer_place() {
     v8::Isolate* iso = g_.isolate();
@@ -216,8 +265,25 @@ class asyncify_suspension final : public suspension {
     if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return std::nullopt;
     uint32_t sp = v->Uint32Value(ctx).FromMaybe(0) & ~15u;
     uint32_t floor = g_.module().stack_floor;
-    if (sp < floor || sp - floor < kMinBuffer) return std::nullopt;
-    return buffer_span{floor, sp};
+    uint64_t native = native_top_ > native_sp() ? native_top_ - native_sp() : 0;
+    uint32_t free = sp > floor ? sp - floor : 0;
+    if (free >= kMinBuffer && free >= native) return buffer_span{floor, sp, false};
+    uint64_t size = g_.memory().size() & ~uint64_t{15};
+    uint64_t want = std::min<uint64_t>(std::max<uint64_t>(native, kMinBorrowed), size);
+    if (want < kMinBuffer || size > (uint64_t{1} << 32) - 16) {
+      if (free >= kMinBuffer) return buffer_span{floor, sp, false};
+      return std::nullopt;
+    }
+    return buffer_span{static_cast<uint32_t>(size - want), static_cast<uint32_t>(size), true};
+  }
+
+  // Borrowed bytes back to the guest: all that was kept (after a failed unwind, or the rewind),
+  // or as far as the unwind wrote.
+  void give_back() {
+    if (!borrowed_) return;
+    borrowed_ = false;
+    auto place = g_.memory().bytes(buffer_, kept_.size());
+    if (place) std::copy(kept_.begin(), kept_.end(), place.value().begin());
   }
 
   void start_unwind() {
@@ -227,13 +293,20 @@ class asyncify_suspension final : public suspension {
     // anyway) instead of overwriting its data.
     auto place = buffer_place();
     guest_memory m = g_.memory();
-    if (!place || !m.store<uint32_t>(place->base, place->base + kHeader) || !m.store<uint32_t>(place->base + 4, place->end)) {
+    if (!place) {
       iso->ThrowException(v8::Exception::RangeError(
           v8::String::NewFromUtf8Literal(iso, "no stack space left to suspend the guest")));
       return;
     }
     buffer_ = place->base;
     buffer_end_ = place->end;
+    borrowed_ = place->borrowed;
+    if (borrowed_) {
+      auto kept = m.bytes(place->base, place->end - place->base).value();
+      kept_.assign(kept.begin(), kept.end());
+    }
+    (void)m.store<uint32_t>(place->base, place->base + kHeader);
+    (void)m.store<uint32_t>(place->base + 4, place->end);
     if (call_control(iso, start_unwind_, buffer_)) state_ = state::unwinding;
   }
 
@@ -241,6 +314,10 @@ class asyncify_suspension final : public suspension {
   bool can_unwind_;
   state state_ = state::running;
   uint32_t buffer_ = 0, buffer_end_ = 0;  // the unwind buffer in use: its header, its end
+  bool borrowed_ = false;                 // it is borrowed, and kept_ holds the guest's bytes
+  std::vector<std::byte> kept_;           // the guest's own bytes where the buffer is borrowed
+  std::vector<std::byte> unwound_;        // borrowed, while suspended: the unwind data
+  uintptr_t native_top_ = 0;              // the native stack where the driver entered the guest
   int32_t resumed_value_ = 0;
   op_runner ops_;
   bool yielded_ = false;  // the suspension in progress is a time-slice yield

@@ -121,7 +121,9 @@ class call_context {
  public:
   // The caller's linear memory, bounds-checked (a bad pointer is errc::fault, never a host
   // access). Valid while the host function runs, also across its suspensions: a guest cannot
-  // grow its memory while it waits in a call.
+  // grow its memory while it waits in a call. Touch it only on the guest's executor (where the
+  // host function runs and resumes): while the guest is suspended, wasio may briefly use parts
+  // of it on that thread, and puts them back before anything else runs there.
   guest_memory memory() const;
   // The same, trapping the guest (trap_error) on a pointer out of bounds.
   std::span<std::byte> bytes(uint64_t ptr, uint64_t len) const;
