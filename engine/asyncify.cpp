@@ -284,6 +284,7 @@ class asyncify_suspension final : public suspension {
     borrowed_ = false;
     auto place = g_.memory().bytes(buffer_, kept_.size());
     if (place) std::copy(kept_.begin(), kept_.end(), place.value().begin());
+    kept_ = {};  // not held while the guest waits: a deep one's may be megabytes
   }
 
   void start_unwind() {
@@ -307,7 +308,11 @@ class asyncify_suspension final : public suspension {
     }
     (void)m.store<uint32_t>(place->base, place->base + kHeader);
     (void)m.store<uint32_t>(place->base + 4, place->end);
-    if (call_control(iso, start_unwind_, buffer_)) state_ = state::unwinding;
+    if (call_control(iso, start_unwind_, buffer_)) {
+      state_ = state::unwinding;
+    } else {
+      give_back();
+    }
   }
 
   guest& g_;
