@@ -260,13 +260,14 @@ asio::awaitable<io_result> offload(const asio::any_io_executor& ex, const file_o
 // transfer that would block), where a copy costs nothing next to the wait.
 constexpr size_t kMaxOffloaded = size_t{1} << 20;
 
-asio::awaitable<io_result> offload_copied(const asio::any_io_executor& ex, file_op op) {
+asio::awaitable<io_result> offload_copied(const asio::any_io_executor& ex, file_op op, bool uring) {
+  const std::span<const ::iovec> caller = op.iov;
   size_t total = 0;
-  for (const auto& v : op.iov) total += v.iov_len;
+  for (const auto& v : caller) total += v.iov_len;
   std::vector<std::byte> own(std::min(total, kMaxOffloaded));
   auto each = [&](auto&& f) {  // over the caller's buffers, as far as `own` goes
     size_t at = 0;
-    for (const auto& v : op.iov) {
+    for (const auto& v : caller) {
       size_t n = std::min(v.iov_len, own.size() - at);
       f(static_cast<std::byte*>(v.iov_base), own.data() + at, n);
       if ((at += n) == own.size()) break;
@@ -275,11 +276,9 @@ asio::awaitable<io_result> offload_copied(const asio::any_io_executor& ex, file_
   bool write = op.what == file_op::kind::write;
   if (write) each([](std::byte* theirs, std::byte* mine, size_t n) { std::copy_n(theirs, n, mine); });
   ::iovec one{own.data(), own.size()};
-  std::span<const ::iovec> caller = op.iov;
   op.iov = std::span<const ::iovec>(&one, 1);
-  io_result r = co_await offload(ex, op, get_file_io_mode() != file_io_mode::pool);
+  io_result r = co_await offload(ex, op, uring);
   if (!write && r.error == 0) {
-    op.iov = caller;
     own.resize(std::min(own.size(), r.bytes));
     each([](std::byte* theirs, std::byte* mine, size_t n) { std::copy_n(mine, n, theirs); });
   }
@@ -305,7 +304,7 @@ asio::awaitable<io_result> file_transfer(const asio::any_io_executor& ex, int fd
     if (r.error == EOPNOTSUPP && write && !synced) co_return do_now(op, 0);
     if (r.error != EAGAIN && r.error != EOPNOTSUPP) co_return r;
   }
-  co_return co_await offload_copied(ex, op);
+  co_return co_await offload_copied(ex, op, mode != file_io_mode::pool);
 }
 
 asio::awaitable<io_result> file_sync(const asio::any_io_executor& ex, int fd, bool data_only) {

@@ -216,11 +216,8 @@ class asyncify_suspension final : public suspension {
         auto ctx = g_.context();
         v8::Context::Scope cs(ctx);
         if (!unwound_.empty()) {  // borrowed again for the rewind, as far as the data goes
-          auto place = g_.memory().bytes(buffer_, unwound_.size()).value();
-          kept_.assign(place.begin(), place.end());
-          std::copy(unwound_.begin(), unwound_.end(), place.begin());
+          std::copy(unwound_.begin(), unwound_.end(), borrow(unwound_.size()).begin());
           unwound_.clear();
-          borrowed_ = true;
         }
         if (!call_control(iso, start_rewind_, buffer_)) {
           give_back();
@@ -277,6 +274,15 @@ class asyncify_suspension final : public suspension {
     return buffer_span{static_cast<uint32_t>(size - want), static_cast<uint32_t>(size), true};
   }
 
+  // Keeps the guest's bytes [buffer_, + len) in kept_ while the host uses them; all of them in
+  // memory (the buffer was placed there).
+  std::span<std::byte> borrow(size_t len) {
+    auto place = g_.memory().bytes(buffer_, len).value();
+    kept_.assign(place.begin(), place.end());
+    borrowed_ = true;
+    return place;
+  }
+
   // Borrowed bytes back to the guest: all that was kept (after a failed unwind, or the rewind),
   // or as far as the unwind wrote.
   void give_back() {
@@ -301,11 +307,8 @@ class asyncify_suspension final : public suspension {
     }
     buffer_ = place->base;
     buffer_end_ = place->end;
-    borrowed_ = place->borrowed;
-    if (borrowed_) {
-      auto kept = m.bytes(place->base, place->end - place->base).value();
-      kept_.assign(kept.begin(), kept.end());
-    }
+    borrowed_ = false;
+    if (place->borrowed) borrow(place->end - place->base);
     (void)m.store<uint32_t>(place->base, place->base + kHeader);
     (void)m.store<uint32_t>(place->base + 4, place->end);
     if (call_control(iso, start_unwind_, buffer_)) {
