@@ -4,7 +4,8 @@
 # system's own apt sources name, copies this checkout's committed tree into it, runs
 # scripts/test.sh there (which installs the packages with scripts/install-deps.sh), and removes
 # the chroot again, whatever happened. The system's apt sources are not touched. Needs root (or
-# sudo) and debootstrap (installed if missing). Arguments go to scripts/test.sh (--quick).
+# sudo) and debootstrap (installed if missing). Arguments go to scripts/test.sh (--quick,
+# --no-fuzz).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
