@@ -446,12 +446,41 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
   co_return std::nullopt;
 }
 
+// call() keeps its frame for as long as the guest waits inside the call, and GCC keeps every
+// local and temporary of a coroutine in its frame: what does not wait is done in the plain
+// functions around it (before_call, after_call), so that a blocked guest holds less.
+std::optional<exit_status> guest::before_call(const std::string& name, export_call& call) {
+  if (exit_code_) return exit_status{exit_status::kind::exited, *exit_code_, {}};
+  if (control_->stop_requested()) return stopped(*control_);
+  if (module_->fiber) return std::nullopt;  // bound on the fiber, in the guest's own isolate
+  v8::HandleScope hs(vm_->isolate());
+  auto ctx = vm_->context();
+  v8::Context::Scope cs(ctx);
+  if (auto unbound = bind_call(ctx, name, call)) return failed(std::move(*unbound));
+  return std::nullopt;
+}
+
+guest_result<std::vector<value>> guest::after_call(export_call& call, std::optional<run_end>& end,
+                                                   std::optional<std::string>& unbound) {
+  if (!module_->fiber) {
+    v8::HandleScope hs(vm_->isolate());
+    refresh(&mem_base_, &mem_size_);
+  }
+  if (unbound) return failed(std::move(*unbound));
+  switch (end.value_or(run_end{}).how) {
+    case run_end::kind::returned: return std::move(call.results);
+    case run_end::kind::exited: return exit_status{exit_status::kind::exited, end->code, {}};
+    case run_end::kind::stopped: return stopped(*control_);
+    case run_end::kind::trapped: break;
+  }
+  return exit_status{exit_status::kind::trapped, 0, std::move(end->message)};
+}
+
 asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string& name, std::vector<value> args) {
-  if (exit_code_) co_return exit_status{exit_status::kind::exited, *exit_code_, {}};
-  if (control_->stop_requested()) co_return stopped(*control_);
   export_call call;
   call.args = std::move(args);
-  std::optional<std::string> unbound;
+  if (auto refused = before_call(name, call)) co_return std::move(*refused);
+  std::optional<std::string> unbound;  // fiber mode: bound on the fiber
   std::optional<run_end> end;
   if (module_->fiber) {
     co_await on_fiber([&](v8::Local<v8::Context> ctx) {
@@ -463,34 +492,19 @@ asio::awaitable<guest_result<std::vector<value>>> guest::call(const std::string&
       }
       refresh(&mem_base_, &mem_size_);
     });
+  } else if (module_->jspi) {
+    end = co_await run_jspi(*suspension_, call);
   } else {
-    {
-      v8::HandleScope hs(vm_->isolate());
-      auto ctx = vm_->context();
-      v8::Context::Scope cs(ctx);
-      unbound = bind_call(ctx, name, call);
-    }
-    if (!unbound && module_->jspi) {
-      end = co_await run_jspi(*suspension_, call);
-    } else if (!unbound) {
-      end = co_await run_asyncified(*suspension_, call);
-    }
-    v8::HandleScope hs(vm_->isolate());
-    refresh(&mem_base_, &mem_size_);
+    end = co_await run_asyncified(*suspension_, call);
   }
-  if (unbound) co_return failed(*unbound);
-  switch (end.value_or(run_end{}).how) {
-    case run_end::kind::returned: co_return std::move(call.results);
-    case run_end::kind::exited: co_return exit_status{exit_status::kind::exited, end->code, {}};
-    case run_end::kind::stopped: co_return stopped(*control_);
-    case run_end::kind::trapped: break;
-  }
-  co_return exit_status{exit_status::kind::trapped, 0, std::move(end->message)};
+  co_return after_call(call, end, unbound);
 }
 
-asio::awaitable<exit_status> guest::run(config cfg) {
+asio::awaitable<exit_status> guest::run(std::unique_ptr<config> cfg) {
   if (!exports_function("_start")) co_return failed(module_->name + ": no _start export (not a WASI command)");
-  if (auto early = co_await open(std::move(cfg))) co_return *early;
+  auto early = co_await open(std::move(*cfg));
+  cfg.reset();
+  if (early) co_return *early;
   auto r = co_await call("_start", {});
   co_return r ? exit_status{exit_status::kind::exited, 0, {}} : std::move(r).error();
 }

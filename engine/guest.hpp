@@ -50,8 +50,11 @@ class guest final : private memory_source {
   // Its room in the runtime (engine/admission.hpp), given back when the guest goes.
   admission::ticket admission_ticket;
 
-  // Builds the WASI context and the instance, then runs `_start` to its end.
-  asio::awaitable<exit_status> run(config cfg);
+  // Builds the WASI context and the instance, then runs `_start` to its end. The config comes
+  // on the heap and goes once the guest is built: a coroutine's frame keeps its parameters for
+  // its whole life, and a blocked guest would hold the config's 344 bytes twice (here and in
+  // co_spawn's frame).
+  asio::awaitable<exit_status> run(std::unique_ptr<config> cfg);
   // For an instance: builds the WASI context and the instance, and runs `_initialize` if the
   // module exports it (a reactor, in the WASI application ABI). Nullopt when it is ready for
   // calls, else how it ended.
@@ -120,6 +123,11 @@ class guest final : private memory_source {
   std::optional<std::string> instantiate(v8::Local<v8::Context> ctx);
   // Instantiates; the exit status when the guest ends or fails on the way.
   std::optional<exit_status> prepare(v8::Local<v8::Context> ctx);
+  // call()'s parts that do not wait: how it is refused (exited, stopped, not bound) before the
+  // guest runs, and its result once the guest's wasm is done.
+  std::optional<exit_status> before_call(const std::string& name, export_call& call);
+  guest_result<std::vector<value>> after_call(export_call& call, std::optional<run_end>& end,
+                                              std::optional<std::string>& unbound);
   // Builds the call of export `name`, in the isolate's scope; a one-line reason if it cannot be.
   std::optional<std::string> bind_call(v8::Local<v8::Context> ctx, const std::string& name, export_call& call);
   struct bound_export {

@@ -260,7 +260,7 @@ void worker::start(new_guest n) {
   // must find the room; the entry point's copy of the function would hold it for longer).
   asio::co_spawn(
       *io_,
-      [raw = g.get(), cfg = std::move(n.cfg)]() mutable { return raw->run(std::move(cfg)); },
+      [raw = g.get(), cfg = std::make_unique<config>(std::move(n.cfg))]() mutable { return raw->run(std::move(cfg)); },
       [this, g, c, watched, host_error, control = std::move(n.control), done = std::move(n.done)](
           std::exception_ptr e, exit_status s) mutable {
         live_.erase(c);
