@@ -138,95 +138,105 @@ class asyncify_suspension final : public suspension {
     return std::nullopt;
   }
 
+  // The call, driven to its end: the guest's wasm runs until it returns or unwinds, the host
+  // waits for the operation it unwound for, and rewinds it, as often as it blocks. Only the
+  // waits are in this coroutine: its frame is kept for as long as the guest is suspended, and
+  // GCC keeps every local of a coroutine (handle scopes, a TryCatch) in its frame, so the rest
+  // is in plain functions (enter, resume).
   asio::awaitable<run_end> run(export_call& call) {
-    v8::Isolate* iso = g_.isolate();
     // A call that does not return (a trap, a stop) leaves the stack pointer where its deepest
     // frame had it: restored, so that an instance's next call does not start lower each time.
     std::optional<uint32_t> sp_before = stack_pointer();
-    auto end = co_await drive(call);
-    if (end.how != run_end::kind::returned && end.how != run_end::kind::exited && sp_before) {
-      v8::HandleScope hs(iso);
-      v8::Context::Scope cs(g_.context());
-      set_stack_pointer(*sp_before);
-    }
-    co_return end;
-  }
-
- private:
-  asio::awaitable<run_end> drive(export_call& call) {
-    v8::Isolate* iso = g_.isolate();
     for (;;) {
-      std::optional<run_end> end;
-      {
-        v8::HandleScope hs(iso);
-        auto ctx = g_.context();
-        v8::Context::Scope cs(ctx);
-        v8::TryCatch control_calls(iso);  // stop_unwind below fails only as the isolate terminates
-        v8::Local<v8::Value> r;
-        native_top_ = native_sp();
-        end = g_.invoke(call, &r);
-        if (end && state_ != state::running) {
-          // Ended in the middle of an unwind or a rewind (a trap, a stop): asyncify's state is
-          // reset for the instance's next call, and borrowed bytes are the guest's again.
-          call_control(iso, state_ == state::unwinding ? stop_unwind_ : stop_rewind_);
-          g_.set_rewinding(false);
-          give_back();
-        }
-        if (end || state_ != state::unwinding) {
-          state_ = state::running;
-          if (!end) {
-            end = run_end{};
-            if (!call.take_results(ctx, r)) {
-              end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
-            }
-          }
-        }
-        if (!end) {
-          bool stopped = call_control(iso, stop_unwind_);
-          state_ = state::running;
-          auto cur = g_.memory().load<uint32_t>(buffer_);
-          if (!stopped || !cur || cur.value() > buffer_end_ || cur.value() < buffer_ + kHeader) {
-            give_back();
-            end = run_end{run_end::kind::trapped, 0,
-                          "the guest's stack has no room to suspend it here (asyncify buffer overflow)"};
-          } else if (borrowed_) {
-            // The unwind data goes to the host for the wait, and the guest's bytes come back
-            // (as far as the unwind wrote).
-            auto data = g_.memory().bytes(buffer_, cur.value() - buffer_).value();
-            unwound_.assign(data.begin(), data.end());
-            kept_.resize(unwound_.size());
-            give_back();
-          }
-        }
-      }
+      std::optional<run_end> end = enter(call);
       // Suspended, or ending with an operation still in flight (it may be writing into the
       // guest's memory): wait for it. A stop request cancels it first.
       while (!ops_.done()) {
         if (g_.control().stop_requested() || end) ops_.cancel();
         co_await ops_.wait();
       }
-      if (end) co_return *end;
-      if (g_.control().stop_requested()) {
-        unwound_.clear();
-        co_return run_end{run_end::kind::stopped, 0, {}};
+      if (!end) end = resume();
+      if (!end) continue;
+      if (end->how != run_end::kind::returned && end->how != run_end::kind::exited && sp_before) {
+        v8::HandleScope hs(g_.isolate());
+        v8::Context::Scope cs(g_.context());
+        set_stack_pointer(*sp_before);
       }
-      resumed_value_ = ops_.value();
-      {
-        v8::HandleScope hs(iso);
-        auto ctx = g_.context();
-        v8::Context::Scope cs(ctx);
-        if (!unwound_.empty()) {  // borrowed again for the rewind, as far as the data goes
-          std::copy(unwound_.begin(), unwound_.end(), borrow(unwound_.size()).begin());
-          unwound_.clear();
-        }
-        if (!call_control(iso, start_rewind_, buffer_)) {
-          give_back();
-          co_return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
-        }
-        state_ = state::rewinding;
-        g_.set_rewinding(true);
-      }
+      co_return std::move(*end);
     }
+  }
+
+ private:
+  // Runs the guest's wasm (from the start, or rewinding): how the call ended, or nullopt when
+  // the guest unwound to wait.
+  std::optional<run_end> enter(export_call& call) {
+    v8::Isolate* iso = g_.isolate();
+    std::optional<run_end> end;
+    v8::HandleScope hs(iso);
+    auto ctx = g_.context();
+    v8::Context::Scope cs(ctx);
+    v8::TryCatch control_calls(iso);  // stop_unwind below fails only as the isolate terminates
+    v8::Local<v8::Value> r;
+    native_top_ = native_sp();
+    end = g_.invoke(call, &r);
+    if (end && state_ != state::running) {
+      // Ended in the middle of an unwind or a rewind (a trap, a stop): asyncify's state is
+      // reset for the instance's next call, and borrowed bytes are the guest's again.
+      call_control(iso, state_ == state::unwinding ? stop_unwind_ : stop_rewind_);
+      g_.set_rewinding(false);
+      give_back();
+    }
+    if (end || state_ != state::unwinding) {
+      state_ = state::running;
+      if (!end) {
+        end = run_end{};
+        if (!call.take_results(ctx, r)) {
+          end = run_end{run_end::kind::trapped, 0, "the export returned values of other types than its own"};
+        }
+      }
+      return end;
+    }
+    bool stopped = call_control(iso, stop_unwind_);
+    state_ = state::running;
+    auto cur = g_.memory().load<uint32_t>(buffer_);
+    if (!stopped || !cur || cur.value() > buffer_end_ || cur.value() < buffer_ + kHeader) {
+      give_back();
+      return run_end{run_end::kind::trapped, 0,
+                     "the guest's stack has no room to suspend it here (asyncify buffer overflow)"};
+    }
+    if (borrowed_) {
+      // The unwind data goes to the host for the wait, and the guest's bytes come back (as far
+      // as the unwind wrote).
+      auto data = g_.memory().bytes(buffer_, cur.value() - buffer_).value();
+      unwound_.assign(data.begin(), data.end());
+      kept_.resize(unwound_.size());
+      give_back();
+    }
+    return std::nullopt;
+  }
+
+  // After the wait: the rewind started, or how the call ends instead (stopped, or the rewind
+  // cannot start).
+  std::optional<run_end> resume() {
+    if (g_.control().stop_requested()) {
+      unwound_.clear();
+      return run_end{run_end::kind::stopped, 0, {}};
+    }
+    resumed_value_ = ops_.value();
+    v8::Isolate* iso = g_.isolate();
+    v8::HandleScope hs(iso);
+    v8::Context::Scope cs(g_.context());
+    if (!unwound_.empty()) {  // borrowed again for the rewind, as far as the data goes
+      std::copy(unwound_.begin(), unwound_.end(), borrow(unwound_.size()).begin());
+      unwound_.clear();
+    }
+    if (!call_control(iso, start_rewind_, buffer_)) {
+      give_back();
+      return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
+    }
+    state_ = state::rewinding;
+    g_.set_rewinding(true);
+    return std::nullopt;
   }
 
   enum class state { running, unwinding, rewinding };
