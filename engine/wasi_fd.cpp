@@ -9,6 +9,15 @@
 namespace wasio::engine {
 namespace {
 
+// The transfer fd_read / fd_write / fd_pread / fd_pwrite ask for, not yet started. Chosen in a
+// plain function so that transfer() below awaits one operation: GCC gives each co_await of a
+// coroutine its own room in the frame, kept while the guest waits.
+asio::awaitable<result<wasi::size>> start_transfer(call c, uint32_t fd, std::span<const ::iovec> v, bool write,
+                                                   std::optional<uint64_t> offset) {
+  if (offset) return write ? wasi::fd_pwrite(c.ctx(), fd, v, *offset) : wasi::fd_pread(c.ctx(), fd, v, *offset);
+  return write ? wasi::fd_write(c.ctx(), fd, v) : wasi::fd_read(c.ctx(), fd, v);
+}
+
 // fd_read / fd_write / fd_pread / fd_pwrite: decode the iovecs, transfer (at `offset` if one is
 // given), store the count. Every pointer is checked before the transfer: data taken from a pipe
 // must not be lost to a bad result pointer.
@@ -17,18 +26,7 @@ asio::awaitable<errc> transfer(call c, uint32_t fd, uint32_t iovs, uint32_t iovs
   WASIO_CO_TRY_ERRC(count, c.mem().out<uint32_t>(count_ptr));
   layout::iovecs iov;
   if (auto d = layout::decode_iovecs(c.mem(), iovs, iovs_len, iov); !d) co_return d.error();
-  std::span<const ::iovec> v{iov.data(), iov.size()};
-  result<wasi::size> r = errc::io;
-  // Statements, not conditional expressions around co_await: see docs/why-gcc-coroutines.md.
-  if (offset && write) {
-    r = co_await wasi::fd_pwrite(c.ctx(), fd, v, *offset);
-  } else if (offset) {
-    r = co_await wasi::fd_pread(c.ctx(), fd, v, *offset);
-  } else if (write) {
-    r = co_await wasi::fd_write(c.ctx(), fd, v);
-  } else {
-    r = co_await wasi::fd_read(c.ctx(), fd, v);
-  }
+  result<wasi::size> r = co_await start_transfer(c, fd, {iov.data(), iov.size()}, write, offset);
   if (!r) co_return r.error();
   count.set(r.value());
   co_return errc::success;
