@@ -67,11 +67,21 @@ int main(int argc, char** argv) {
   int idle[2];
   if (::pipe2(idle, O_CLOEXEC) != 0 || ::dup2(idle[0], 0) != 0) return 1;
   ::close(idle[0]);
+  // Before it blocks, each guest writes one byte to its stdout: a pipe that this process drains,
+  // so that it measures when all N are blocked (counted, not guessed from the resident size).
+  // Its own stdout is kept aside for the figures.
+  int ready[2] = {-1, -1};
+  int out = -1;
+  if (mode == "read") {
+    out = ::dup(1);
+    if (out < 0 || ::pipe2(ready, O_CLOEXEC | O_NONBLOCK) != 0 || ::dup2(ready[1], 1) != 1) return 1;
+  }
 
   wasio::config cfg;
   cfg.args = mode == "read" ? std::vector<std::string>{"waiter", "read"}
                             : std::vector<std::string>{"waiter", "sleep", ms};
   cfg.stdio.in = 0;
+  cfg.stdio.out = 1;
   // 16 MiB of memory at most each, as a server caps its tasks: each memory reserves address space
   // of its maximum size (4 GiB without one), and a process has 128 TiB, so uncapped, about 24,000
   // fit at once and the rest wait (docs/why-memory-arena.md).
@@ -103,20 +113,28 @@ int main(int argc, char** argv) {
 
   long peak_kib = 0, peak_maps = 0;
   if (mode == "read") {
-    // Wait until every guest has started and blocked: the resident size stops growing (or,
-    // under a sanitizer that keeps allocating, until ample time for N starts has passed).
-    long last = -1;
-    auto give_up = clock::now() + std::chrono::seconds(5 + n / 2000);
-    for (int steady = 0; steady < 5 && clock::now() < give_up;) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Wait until every guest has written its byte, then until the last ones have blocked: the
+    // resident size stops growing (or a guest failed early).
+    long blocked = 0, last = -1;
+    char buf[4096];
+    for (int steady = 0; steady < 3;) {
+      ssize_t got = ::read(ready[0], buf, sizeof buf);
+      if (got > 0) {
+        blocked += got;
+        continue;
+      }
+      {
+        std::lock_guard lock(mu);
+        if (done > 0) break;  // a guest ended before EOF: it failed (reported below)
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(blocked == n ? 100 : 10));
       long now = rss_kib("VmRSS:");
-      steady = now == last ? steady + 1 : 0;
+      steady = blocked == n && now == last ? steady + 1 : 0;
       last = now;
-      std::lock_guard lock(mu);
-      if (done == n) break;  // they all failed or ended early
     }
     peak_kib = rss_kib("VmRSS:");
     peak_maps = mappings();
+    ::dup2(out, 1);    // the guests have all written: this process's stdout back
     ::close(idle[1]);  // EOF: every guest finishes
   }
   {

@@ -1,6 +1,6 @@
-/* waiter.c -- waits, as a server's task would: "sleep MS" sleeps (poll_oneoff), "read" reads
- * stdin until EOF (exit 1 if the read fails instead). Prints nothing. Used by
- * samples/many_tasks. */
+/* waiter.c -- waits, as a server's task would: "sleep MS" sleeps (poll_oneoff), "read" writes
+ * one byte to stdout (so that the host can count the guests about to block) and reads stdin
+ * until EOF (exit 1 if the read fails instead). Used by samples/many_tasks. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,7 +13,8 @@ int main(int argc, char **argv) {
         return nanosleep(&ts, NULL) == 0 ? 0 : 1;
     }
     if (argc == 2 && strcmp(argv[1], "read") == 0) {
-        char c;
+        char c = '.';
+        if (write(1, &c, 1) != 1) return 1;
         ssize_t n;
         while ((n = read(0, &c, 1)) > 0) {
         }
