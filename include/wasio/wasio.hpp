@@ -354,7 +354,7 @@ class instance {
 
 // How guests wait for a blocking call without holding their worker (docs/why-two-modes.md):
 //  - asyncify: the module is rewritten by binaryen so that a guest's wasm stack unwinds into its
-//    memory; guests share their worker's V8 isolate (dense: ~27 KiB per waiting guest). The
+//    memory; guests share their worker's V8 isolate (dense: ~25 KiB per waiting guest). The
 //    rewrite takes seconds to minutes for big modules, once (runtime_options::cache_dir).
 //  - fiber: the module runs as given on a native stack and V8 isolate of its own per guest
 //    (~1 MB and a few ms per guest), which starts big modules at once.
