@@ -96,10 +96,12 @@ struct admission::state : std::enable_shared_from_this<state> {
     if (live < allowed) return true;
     // Counting again is worth it once enough more guests have started to tell their cost
     // better (reading /proc/self/maps takes ~10 ms at 60,000 mappings): not for every start.
-    // But always once every admitted guest has started: no later start would count again, and
-    // guests waiting while there is room would wait for one to end (with guests that end only
-    // when all have started, forever).
-    if (started < live && started < measured_started + std::max(kLearnFrom, measured_started / 8)) return false;
+    // But also once every admitted guest has started, if any has since the last count: no later
+    // start would count again, and guests waiting while there is room would wait for one to end
+    // (with guests that end only when all have started, forever). A full runtime where guests
+    // come and go is back at the count it measured at: not counted again for each start.
+    bool all_started = started == live && started != measured_started;
+    if (!all_started && started < measured_started + std::max(kLearnFrom, measured_started / 8)) return false;
     measure();
     return live < allowed;
   }
