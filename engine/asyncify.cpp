@@ -171,14 +171,13 @@ class asyncify_suspension final : public suspension {
   // the guest unwound to wait.
   std::optional<run_end> enter(export_call& call) {
     v8::Isolate* iso = g_.isolate();
-    std::optional<run_end> end;
     v8::HandleScope hs(iso);
     auto ctx = g_.context();
     v8::Context::Scope cs(ctx);
     v8::TryCatch control_calls(iso);  // stop_unwind below fails only as the isolate terminates
     v8::Local<v8::Value> r;
     native_top_ = native_sp();
-    end = g_.invoke(call, &r);
+    std::optional<run_end> end = g_.invoke(call, &r);
     if (end && state_ != state::running) {
       // Ended in the middle of an unwind or a rewind (a trap, a stop): asyncify's state is
       // reset for the instance's next call, and borrowed bytes are the guest's again.

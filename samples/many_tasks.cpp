@@ -117,8 +117,9 @@ int main(int argc, char** argv) {
     // resident size stops growing (at most a second: under a sanitizer it keeps growing), or a
     // guest failed early.
     long blocked = 0, last = -1;
+    int steady = 0, checks = 0;  // once all have written: checks of the size, and those unchanged
     char buf[4096];
-    for (int steady = 0, after = 0; steady < 3 && after < 10; after += blocked == n) {
+    while (steady < 3 && checks < 10) {
       ssize_t got = ::read(ready[0], buf, sizeof buf);
       if (got > 0) {
         blocked += got;
@@ -128,10 +129,15 @@ int main(int argc, char** argv) {
         std::lock_guard lock(mu);
         if (done > 0) break;  // a guest ended before EOF: it failed (reported below)
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(blocked == n ? 100 : 10));
+      if (blocked < n) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
       long now = rss_kib("VmRSS:");
-      steady = blocked == n && now == last ? steady + 1 : 0;
+      steady = now == last ? steady + 1 : 0;
       last = now;
+      ++checks;
     }
     peak_kib = rss_kib("VmRSS:");
     peak_maps = mappings();
