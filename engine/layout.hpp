@@ -8,7 +8,10 @@
 #include <climits>
 #include <cstdint>
 #include <cstring>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/memory.hpp"
 #include "src/wasi/abi.hpp"
@@ -128,6 +131,48 @@ inline void encode_event(std::byte* p, const wasi::event& e) {
     std::memcpy(p + 16, &e.nbytes, 8);
     std::memcpy(p + 24, &e.flags, 2);
   }
+}
+
+// args_get / environ_get: `list.size()` u32 pointers at argv_ptr, each to its NUL-terminated
+// string packed into the buffer at buf_ptr (`buf_bytes` long, string_list_sizes_of's count).
+// fault if either array leaves guest memory; nothing is written then.
+inline result<void> encode_string_list(const guest_memory& m, const std::vector<std::string>& list, uint32_t buf_bytes,
+                                       uint32_t argv_ptr, uint32_t buf_ptr) {
+  WASIO_TRY(ptrs, m.bytes(argv_ptr, uint64_t{list.size()} * 4));
+  WASIO_TRY(buf, m.bytes(buf_ptr, buf_bytes));
+  uint32_t at = buf_ptr;
+  std::byte* out = buf.data();
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::memcpy(ptrs.data() + 4 * i, &at, 4);
+    std::memcpy(out, list[i].c_str(), list[i].size() + 1);
+    out += list[i].size() + 1;
+    at += static_cast<uint32_t>(list[i].size() + 1);
+  }
+  return ok();
+}
+
+// fd_readdir: dirent records {u64 d_next @0, u64 d_ino @8, u32 d_namlen @16, u8 d_type @20}
+// (24 bytes), each followed by its name, packed into `out`; the last one is cut off where `out`
+// ends, and a result of out.size() then tells the guest to call again from the last cookie it
+// read whole. Returns the bytes used.
+inline size_t encode_dirents(std::span<std::byte> out, std::span<const wasi::dirent> entries) {
+  size_t at = 0;
+  for (auto& e : entries) {
+    if (at == out.size()) break;
+    std::byte rec[24] = {};
+    uint32_t namlen = static_cast<uint32_t>(e.name.size());
+    std::memcpy(rec, &e.next, 8);
+    std::memcpy(rec + 8, &e.ino, 8);
+    std::memcpy(rec + 16, &namlen, 4);
+    rec[20] = static_cast<std::byte>(e.type);
+    size_t n = std::min<size_t>(sizeof rec, out.size() - at);
+    std::memcpy(out.data() + at, rec, n);
+    at += n;
+    n = std::min<size_t>(namlen, out.size() - at);
+    std::memcpy(out.data() + at, e.name.data(), n);
+    at += n;
+  }
+  return at;
 }
 
 // ---- the WasmEdge socket extension (v2, as stealthrocket/wasi-go serves it) ------------------

@@ -1,26 +1,16 @@
 // Thunks: args_*, environ_*, clock_*, random_get.
 #include "engine/imports.hpp"
+#include "engine/layout.hpp"
 #include "engine/thunk.hpp"
 #include "src/wasi/wasi.hpp"
 
 namespace wasio::engine {
 namespace {
 
-// args_get / environ_get layout: `count` u32 pointers at argv_ptr, each to a NUL-terminated
-// string packed into the buffer at buf_ptr.
+// args_get / environ_get: the list as layout::encode_string_list packs it.
 errc write_string_list(call c, const std::vector<std::string>& list, uint32_t argv_ptr, uint32_t buf_ptr) {
   WASIO_TRY_ERRC(sizes, wasi::string_list_sizes_of(list));
-  WASIO_TRY_ERRC(ptrs, c.mem().bytes(argv_ptr, uint64_t{sizes.count} * 4));
-  WASIO_TRY_ERRC(buf, c.mem().bytes(buf_ptr, sizes.buf_bytes));
-  uint32_t at = buf_ptr;
-  std::byte* out = buf.data();
-  for (size_t i = 0; i < list.size(); ++i) {
-    std::memcpy(ptrs.data() + 4 * i, &at, 4);
-    std::memcpy(out, list[i].c_str(), list[i].size() + 1);
-    out += list[i].size() + 1;
-    at += static_cast<uint32_t>(list[i].size() + 1);
-  }
-  return errc::success;
+  return status(layout::encode_string_list(c.mem(), list, sizes.buf_bytes, argv_ptr, buf_ptr));
 }
 
 errc write_string_list_sizes(call c, const std::vector<std::string>& list, uint32_t count_ptr, uint32_t size_ptr) {

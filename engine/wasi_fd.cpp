@@ -135,30 +135,13 @@ errc fd_filestat_get(call c, uint32_t fd, uint32_t buf) { return filestat_get(c,
 errc fd_filestat_get_snapshot0(call c, uint32_t fd, uint32_t buf) { return filestat_get(c, fd, buf, layout::snapshot0_filestat); }
 
 
-// fd_readdir: dirent records {u64 d_next, u64 d_ino, u32 d_namlen, u8 d_type} (24 bytes), each
-// followed by its name, packed into the buffer; the last one is cut off where the buffer ends,
-// and bufused == buf_len then tells the guest to call again from the last cookie it read whole.
+// fd_readdir: the records as layout::encode_dirents packs them; bufused == buf_len tells the
+// guest to call again from the last cookie it read whole.
 errc fd_readdir(call c, uint32_t fd, uint32_t buf, uint32_t buf_len, uint64_t cookie, uint32_t bufused_ptr) {
   WASIO_TRY_ERRC(used, c.mem().out<uint32_t>(bufused_ptr));
   WASIO_TRY_ERRC(out, c.mem().bytes(buf, buf_len));
   WASIO_TRY_ERRC(entries, wasi::fd_readdir(c.ctx(), fd, cookie, buf_len));
-  size_t at = 0;
-  for (auto& e : entries) {
-    std::byte rec[24] = {};
-    uint32_t namlen = static_cast<uint32_t>(e.name.size());
-    std::memcpy(rec, &e.next, 8);
-    std::memcpy(rec + 8, &e.ino, 8);
-    std::memcpy(rec + 16, &namlen, 4);
-    rec[20] = static_cast<std::byte>(e.type);
-    size_t n = std::min<size_t>(sizeof rec, buf_len - at);
-    std::memcpy(out.data() + at, rec, n);
-    at += n;
-    n = std::min<size_t>(namlen, buf_len - at);
-    std::memcpy(out.data() + at, e.name.data(), n);
-    at += n;
-    if (at == buf_len) break;
-  }
-  used.set(static_cast<uint32_t>(at));
+  used.set(static_cast<uint32_t>(layout::encode_dirents(out, entries)));
   return errc::success;
 }
 
