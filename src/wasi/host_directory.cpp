@@ -80,6 +80,9 @@ result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bo
       // A trailing slash makes the last component a directory: a symlink there is followed
       // even without FOLLOW, as the kernel (and openat2) resolve it.
       bool follow_last = follow || want_dir;
+      // CREAT on a name with a trailing slash: the kernel answers EISDIR once the parent is
+      // found, exists the name or not (open_last_lookups), before it would follow a symlink.
+      if (want_dir && (flags & O_CREAT)) return errc::isdir;
       int fd = ::openat(cur(), comp.c_str(), final_flags | O_NOFOLLOW | (want_dir ? O_DIRECTORY : 0), 0666);
       if (fd >= 0) {
         unique_fd f(fd);
@@ -119,8 +122,10 @@ result<unique_fd> walk_beneath(int dirfd, const std::string& path, int flags, bo
       push_components(todo, t, true);
     }
   }
-  // Only `.` and `..` were left: the directory reached is the file.
-  int fd = ::openat(cur(), ".", final_flags & ~(O_CREAT | O_EXCL));
+  // Only `.` and `..` were left: the directory reached is the file. Opened with the flags
+  // asked for, so that the kernel answers as it does for the whole path (CREAT on a directory
+  // is isdir, with EXCL exist).
+  int fd = ::openat(cur(), ".", final_flags);
   if (fd < 0) return from_host_errno(errno);
   return unique_fd(fd);
 }

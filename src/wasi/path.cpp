@@ -13,6 +13,10 @@ result<fd_t> path_open(context& c, fd_t dir, uint32_t dirflags, std::string_view
   WASIO_TRY(parent, c.fds.get(dir, needed));
   if (parent->stat.type != filetype::directory) return errc::notdir;
   if (of & ~(oflags::creat | oflags::directory | oflags::excl | oflags::trunc)) return errc::inval;
+  // CREAT with DIRECTORY: Linux gives EINVAL since 6.4 and created a regular file before it, so
+  // the answer is given here, before any lookup, for every kernel and directory kind alike (as
+  // wasmtime's wasi-common path_open: "directory oflags").
+  if ((of & oflags::creat) && (of & oflags::directory)) return errc::inval;
   if (fdfl & ~fdflags::all) return errc::inval;
   // Rights are narrowed, never refused: wasi-libc asks for all of them.
   uint64_t base = rights_base & parent->stat.rights_inheriting;

@@ -509,6 +509,12 @@ TEST_P(path_fixture, lookups) {
   EXPECT_EQ(open("").error(), errc::noent);
   EXPECT_EQ(open("sub/file", lookupflags::symlink_follow, oflags::directory).error(), errc::notdir);
   EXPECT_EQ(open("sub/file", lookupflags::symlink_follow, oflags::creat | oflags::excl).error(), errc::exist);
+  // CREAT with DIRECTORY is inval before any lookup, on every kernel (Linux before 6.4 made a
+  // regular file), for names that exist or not and paths that lead out alike.
+  for (std::string_view p : {"sub", "sub/file", "new_dir", "../new_dir", "abs_link"}) {
+    EXPECT_EQ(open(p, 0, oflags::creat | oflags::directory).error(), errc::inval) << p;
+  }
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(root / "new_dir")));
   auto st = path_filestat_get(ctx, 3, 0, "ok_link");
   ASSERT_TRUE(st);
   EXPECT_EQ(st.value().type, filetype::symbolic_link);
@@ -892,6 +898,18 @@ TEST_P(path_fixture, trailing_slashes_and_dot_dot_mean_what_posix_says) {
   EXPECT_FALSE(path_remove_directory(ctx, 3, "sub/.."));
   EXPECT_FALSE(path_rename(ctx, 3, "sub/..", 3, "x"));
   EXPECT_EQ(path_filestat_get(ctx, 3, 0, "sub").value().type, filetype::directory);
+  // CREAT on a directory: isdir, and exist with EXCL, a final `.` or `..` alike; a name with a
+  // trailing slash is isdir before any lookup, so no link there is followed and nothing made
+  // (the kernel's open_last_lookups; both found by the path-resolver fuzzer's differential run).
+  EXPECT_EQ(open("sub", 0, oflags::creat).error(), errc::isdir);
+  EXPECT_EQ(open("sub/.", 0, oflags::creat).error(), errc::isdir);
+  EXPECT_EQ(open("sub/.", 0, oflags::creat | oflags::excl).error(), errc::exist);
+  EXPECT_EQ(open("sub/file/..", 0, oflags::creat | oflags::excl).error(), errc::notdir);
+  EXPECT_EQ(open("to_sub/", 0, oflags::creat).error(), errc::isdir);
+  EXPECT_EQ(open("dangling_link/", 0, oflags::creat).error(), errc::isdir);
+  EXPECT_EQ(open("new_file/", 0, oflags::creat | oflags::excl).error(), errc::isdir);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(root / "new_file")));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(root / "dangling")));
 }
 }  // namespace
 }  // namespace wasio::wasi
