@@ -120,7 +120,7 @@ class runtime_impl {
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
     for (unsigned i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<engine::worker>(i, &watchdog_, opts.loop, opts.time_slice, host_));
+      workers_.push_back(std::make_unique<engine::worker>(&watchdog_, opts.loop, opts.time_slice, host_));
       watched.push_back(workers_.back().get());
     }
     watchdog_.watch(std::move(watched));

@@ -17,9 +17,9 @@
 
 namespace wasio::engine {
 
-worker::worker(unsigned index, watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds slice,
+worker::worker(watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds slice,
                std::shared_ptr<const host_functions> host)
-    : index_(index), dog_(dog), slice_(slice), host_(std::move(host)) {
+    : dog_(dog), slice_(slice), host_(std::move(host)) {
   ensure_v8();
   if (loop) {
     // Embedded: the embedder's thread runs the loop; the isolate is made there, by the first

@@ -41,7 +41,7 @@ class worker {
   // that io_context (the embedder's thread) instead of a thread of its own.
   // A guest whose wasm has run for `slice` (0: never) yields at its next WASI call.
   // `host`: the embedder's host functions (may be null), in every isolate's import object.
-  worker(unsigned index, watchdog* dog, asio::io_context* loop = nullptr,
+  worker(watchdog* dog, asio::io_context* loop = nullptr,
          std::chrono::nanoseconds slice = std::chrono::milliseconds(10),
          std::shared_ptr<const host_functions> host = nullptr);
   // Stops every guest (each completes, as stopped), waits for them, disposes the isolate. An
@@ -130,7 +130,6 @@ class worker {
   // The interrupt that yields a fiber-mode guest at the end of its slice (check_limits).
   static void yield_in_interrupt(v8::Isolate* iso, void*);
 
-  unsigned index_;
   watchdog* dog_;
   std::mutex seg_mu_;
   detail::guest_control* running_ = nullptr;  // the guest in a segment now
