@@ -14,6 +14,7 @@
 #include "engine/jspi.hpp"
 #include "engine/host_calls.hpp"
 #include "engine/module.hpp"
+#include "engine/rewrite_record.hpp"
 #include "engine/worker.hpp"
 #include "src/wasi/memory_fs.hpp"
 
@@ -194,6 +195,11 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
   // with V8 10.2): check both, and read `exports` defensively.
   if (ok && !tc.HasCaught() && instance->Get(ctx, str(iso, "exports")).ToLocal(&ex) && ex->IsObject()) {
     exports_.Reset(iso, ex.As<v8::Object>());
+    v8::Local<v8::Value> ticks;
+    if (module_->counts_ticks &&
+        ex.As<v8::Object>()->Get(ctx, str(iso, rewrite_record::kTicksExport)).ToLocal(&ticks) && ticks->IsObject()) {
+      ticks_.Reset(iso, ticks.As<v8::Object>());
+    }
   } else {
     if (tc.HasTerminated()) {
       iso->CancelTerminateExecution();
@@ -257,7 +263,9 @@ std::optional<run_end> guest::call_ended(const v8::TryCatch& tc, bool threw) {
     return run_end{run_end::kind::stopped, 0, {}};
   }
   bool terminated = tc.HasTerminated();
-  if (terminated) iso->CancelTerminateExecution();
+  // Stopped: the termination may also still be pending, behind an exception thrown at the stop
+  // (wasio.tick at a spent tank): it must not hit the next guest on this isolate either.
+  if (terminated || control_->stop_requested()) iso->CancelTerminateExecution();
   if (control_->stop_requested()) return run_end{run_end::kind::stopped, 0, {}};
   if (terminated) return run_end{run_end::kind::trapped, 0, "terminated"};
   std::string text = "unknown exception";
@@ -509,6 +517,40 @@ asio::awaitable<exit_status> guest::run(std::unique_ptr<config> cfg) {
   co_return r ? exit_status{exit_status::kind::exited, 0, {}} : std::move(r).error();
 }
 
+std::optional<uint64_t> guest::fuel_left() {
+  if (ticks_.IsEmpty()) return std::nullopt;
+  v8::Isolate* iso = vm_->isolate();
+  v8::HandleScope hs(iso);
+  auto ctx = vm_->context();
+  v8::Context::Scope cs(ctx);
+  auto counter = ticks_.Get(iso);
+  v8::Local<v8::Value> v;
+  uint32_t still = 0;
+  if (counter->Get(ctx, str(iso, "value")).ToLocal(&v) && v->IsInt32()) {
+    still = static_cast<uint32_t>(v.As<v8::Int32>()->Value());
+  }
+  if (still > fuel_.granted) {
+    // A call stopped at a spent tank: wasio.tick granted nothing and the module counted on, to
+    // -1, before V8 ended its wasm. Back to 0, so that the next call's first tick asks again.
+    still = 0;
+    (void)counter->Set(ctx, str(iso, "value"), v8::Integer::New(iso, 0));
+  }
+  fuel_.settle(still);
+  return fuel_.left;
+}
+
+bool guest::refill_fuel(uint64_t ticks) {
+  if (ticks_.IsEmpty()) return false;
+  v8::Isolate* iso = vm_->isolate();
+  v8::HandleScope hs(iso);
+  auto ctx = vm_->context();
+  v8::Context::Scope cs(ctx);
+  // The counter at 0: the next tick asks wasio.tick for a grant from the new tank.
+  if (!ticks_.Get(iso)->Set(ctx, str(iso, "value"), v8::Integer::New(iso, 0)).FromMaybe(false)) return false;
+  fuel_ = fuel_tank{ticks, 0};
+  return true;
+}
+
 const export_entry* guest::exports_function(std::string_view name) const {
   for (const auto& e : module_->exports) {
     if (e.name == name && e.kind == 0) return &e;
@@ -520,6 +562,7 @@ void guest::close() {
   if (own_vm_) own_vm_->enter();  // a fiber-mode guest's handles belong to its isolate
   export_fns_.clear();
   exports_.Reset();
+  ticks_.Reset();
   memory_.Reset();
   if (own_vm_) {
     own_vm_->exit();

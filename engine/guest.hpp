@@ -89,6 +89,11 @@ class guest final : private memory_source {
   detail::guest_control& control() noexcept { return *control_; }
   // Its fuel (limits::fuel), drawn on by wasio.tick (engine/ticks.hpp).
   fuel_tank& fuel() noexcept { return fuel_; }
+  // Between an instance's calls (worker thread), where the module counts ticks (else nullopt
+  // and false): the fuel left, exactly (what its wasm counted of the last grant is charged,
+  // read from the module's counter); and a new tank, which the next tick draws on.
+  std::optional<uint64_t> fuel_left();
+  bool refill_fuel(uint64_t ticks);
   // Wakes the guest if it is suspended, so that its driver sees the stop request (worker thread).
   void wake_to_stop();
 
@@ -151,6 +156,7 @@ class guest final : private memory_source {
   void refresh(uint8_t** base, size_t* size) const override;
 
   v8::Global<v8::Object> exports_;
+  v8::Global<v8::Object> ticks_;  // the module's tick counter (a WebAssembly.Global), where it counts
   std::unordered_map<std::string, bound_export> export_fns_;  // by name, as calls bind them
   v8::Global<v8::WasmMemoryObject> memory_;
   v8::Global<v8::WasmMemoryObject> supplied_memory_;  // from the worker's pool, given back at the end

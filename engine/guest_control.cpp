@@ -37,7 +37,12 @@ void guest_control::end_call() {
   std::lock_guard lock(call_mu_);
   in_call_ = false;
   reason r = reason::call_cancelled;
-  reason_.compare_exchange_strong(r, reason::none);
+  if (!reason_.compare_exchange_strong(r, reason::none)) {
+    // Fuel stops the call that spends it: the next one stops at its first tick unless the
+    // embedder has refilled the tank (instance::set_fuel).
+    r = reason::fuel;
+    reason_.compare_exchange_strong(r, reason::none);
+  }
 }
 
 void guest_control::cancel_call(uint64_t seq) {

@@ -26,8 +26,9 @@ namespace wasio::detail {
 
 class guest_control : public std::enable_shared_from_this<guest_control> {
  public:
-  // call_cancelled stops one call into an instance (its completion's cancellation), and is
-  // cleared when that call has ended; the others stop the guest for good.
+  // call_cancelled stops one call into an instance (its completion's cancellation), and so
+  // does fuel (its tank spent): either is cleared when that call has ended; the others stop the
+  // guest for good (fuel too, outside an instance's calls).
   enum class reason : int { none, cancelled, cpu_time, wall_time, call_cancelled, fuel };
 
   // Records `r` (the first reason wins) and makes the guest stop. Thread-safe.
@@ -42,7 +43,7 @@ class guest_control : public std::enable_shared_from_this<guest_control> {
   std::string stop_message() const;
 
   // An instance's calls (worker thread): begin_call numbers the call now starting; end_call
-  // clears a call_cancelled stop once it has ended. cancel_call (any thread) stops call `seq`
+  // clears a call_cancelled or fuel stop once it has ended. cancel_call (any thread) stops call `seq`
   // if it is the one running, and no other.
   uint64_t begin_call();
   void end_call();

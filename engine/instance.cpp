@@ -4,6 +4,7 @@
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <asio/system_executor.hpp>
+#include <utility>
 
 #include "engine/guest.hpp"
 #include "engine/worker.hpp"
@@ -53,6 +54,21 @@ guest_memory instance::memory() const {
   return link_->memory;
 }
 
+std::optional<uint64_t> instance::fuel() const {
+  if (!link_) return std::nullopt;
+  std::lock_guard lock(link_->mu);
+  if (!link_->host) return std::nullopt;
+  return link_->fuel;
+}
+
+bool instance::set_fuel(uint64_t ticks) {
+  if (!link_) return false;
+  std::lock_guard lock(link_->mu);
+  if (!link_->host || !link_->fuel) return false;
+  link_->refill = link_->fuel = ticks;
+  return true;
+}
+
 void instance::submit(const std::shared_ptr<detail::instance_link>& link, std::string name, std::vector<value> args,
                       std::shared_ptr<detail::call_cancel> cancel,
                       std::function<void(guest_result<std::vector<value>>)> done) {
@@ -100,6 +116,7 @@ std::shared_ptr<detail::instance_link> instance_host::link() {
     link_->host = shared_from_this();
     link_->worker = &worker_;
     link_->memory = guest_->memory_snapshot();
+    link_->fuel = guest_->fuel_left();
   }
   return link_;
 }
@@ -128,15 +145,23 @@ asio::awaitable<void> instance_host::serve() {
       c.complete(stopped_with("cancelled"));
       continue;
     }
+    std::optional<uint64_t> refill;
+    {
+      std::lock_guard lock(link_->mu);
+      refill = std::exchange(link_->refill, std::nullopt);
+    }
+    if (refill) guest_->refill_fuel(*refill);
     uint64_t seq = control_->begin_call();
     set_action(c, [control = control_, seq] { control->cancel_call(seq); });
     if (c.cancel && c.cancel->cancelled) control_->cancel_call(seq);  // cancelled just before
     auto r = co_await guest_->call(c.name, std::move(c.args));
     control_->end_call();
     set_action(c, nullptr);
+    auto fuel = guest_->fuel_left();
     {
       std::lock_guard lock(link_->mu);
       link_->memory = guest_->memory_snapshot();
+      if (!link_->refill) link_->fuel = fuel;  // else set_fuel's, for the next call
     }
     c.complete(std::move(r));
   }

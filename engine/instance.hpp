@@ -29,6 +29,8 @@ struct instance_link {
   std::shared_ptr<engine::instance_host> host;  // null once the instance is closed
   engine::worker* worker = nullptr;             // valid while `host` is set
   guest_memory memory;                          // as the last call left it
+  std::optional<uint64_t> fuel;                 // as the last call left it; none: no ticks counted
+  std::optional<uint64_t> refill;               // instance::set_fuel's, for the next call to start
 };
 
 // One call's cancellation: from the embedder's cancellation slot (any thread) to what stops

@@ -114,7 +114,7 @@ const char* exported_global(BinaryenModuleRef m, const char* internal_name) {
 }
 
 // The guest's tick counter and the import that refills it (engine/ticks.hpp).
-constexpr const char* kTicks = "wasio_ticks";
+constexpr const char* kTicks = rewrite_record::kTicksExport;
 constexpr const char* kTickImport = "wasio_tick";
 constexpr const char* kRefill = "wasio_refill";
 constexpr const char* kCheck = "log_execution";  // the name binaryen's log-execution pass calls
@@ -137,7 +137,7 @@ constexpr const char* kCheck = "log_execution";  // the name binaryen's log-exec
 // False (the module unchanged) if the module already has a function or global of these names.
 bool add_ticks(BinaryenModuleRef m) {
   if (BinaryenGetFunction(m, kCheck) || BinaryenGetFunction(m, kTickImport) || BinaryenGetFunction(m, kRefill) ||
-      BinaryenGetGlobal(m, kTicks)) {
+      BinaryenGetGlobal(m, kTicks) || BinaryenGetExport(m, kTicks)) {
     return false;
   }
   const char* log_pass[] = {"log-execution"};
@@ -146,6 +146,9 @@ bool add_ticks(BinaryenModuleRef m) {
   BinaryenType i32 = BinaryenTypeInt32();
   // 0 at first: the first check asks wasio.tick for the guest's first grant.
   BinaryenAddGlobal(m, kTicks, i32, true, BinaryenConst(m, BinaryenLiteralInt32(0)));
+  // Exported for the host alone (guest::fuel_left reads what is left of a grant between an
+  // instance's calls); the embedder's export list is the module's as given.
+  BinaryenAddGlobalExport(m, kTicks, kTicks);
   BinaryenAddFunctionImport(m, kTickImport, "wasio", "tick", BinaryenTypeNone(), i32);
   // The refill, out of line: too big to be inlined (nops), so that the hot code holds no call.
   BinaryenExpressionRef refill[12];

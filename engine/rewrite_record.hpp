@@ -9,6 +9,10 @@ namespace wasio::engine::rewrite_record {
 constexpr uint32_t kMagic = 0x77617369;  // "wasi"
 enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16, ticks = 32, jspi = 64 };
 
+// With `ticks`: the global that counts them, exported under this name for the host alone
+// (engine/ticks.hpp).
+constexpr const char* kTicksExport = "wasio_ticks";
+
 struct header {
   uint32_t magic;
   uint32_t flags;

@@ -20,8 +20,14 @@ void tick(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   uint32_t grant = g->fuel().regrant();
   if (grant == 0) {
-    // Ends the guest as a time limit does: V8 stops its wasm once this call returns.
+    // Stops the guest, as a time limit does: for good, or for an instance this call only
+    // (guest_control::end_call). V8 looks at that termination only at its next check (a call
+    // or a loop), so the exception ends the guest's wasm here, before it runs another tick's
+    // worth; should the guest catch it (wasm exception handling catches JS exceptions), the
+    // termination, which it cannot catch, follows.
     g->control().request_stop(wasio::detail::guest_control::reason::fuel);
+    v8::Isolate* iso = info.GetIsolate();
+    iso->ThrowException(v8::Exception::Error(v8::String::NewFromUtf8Literal(iso, "fuel exhausted")));
     return;
   }
   info.GetReturnValue().Set(static_cast<int32_t>(grant));

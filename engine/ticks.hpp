@@ -14,16 +14,19 @@
 #include <v8.h>
 
 #include <cstdint>
-#include <limits>
+
+#include "wasio/wasio.hpp"
 
 namespace wasio::engine {
 
 // Ticks granted per call of wasio.tick (fewer when less fuel is left).
 inline constexpr uint32_t kTickGrant = 10'000;
 
-// A guest's fuel: ticks left, and how many of them the module was last granted.
+// A guest's fuel: ticks left, and how many of them the module was last granted. `left` counts a
+// grant as spent only when the next is asked for (regrant) or the rest of it is read back from
+// the module (settle, between an instance's calls).
 struct fuel_tank {
-  static constexpr uint64_t unlimited = std::numeric_limits<uint64_t>::max();
+  static constexpr uint64_t unlimited = wasio::unlimited_fuel;
   uint64_t left = unlimited;
   uint32_t granted = 0;  // the module's global starts at 0, so its first tick asks for a grant
 
@@ -32,6 +35,12 @@ struct fuel_tank {
     if (left != unlimited) left -= granted;
     granted = left < kTickGrant ? static_cast<uint32_t>(left) : kTickGrant;
     return granted;
+  }
+  // Charges what the module counted of its grant, `still` (at most `granted`) being what its
+  // global holds: the rest stays granted.
+  void settle(uint32_t still) {
+    if (left != unlimited) left -= granted - still;
+    granted = still;
   }
 };
 

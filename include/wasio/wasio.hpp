@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -207,9 +208,12 @@ struct limits {
   // count is the same on every run of the same guest with the same inputs, whatever the machine
   // and its load. It needs a module that counts ticks (runtime_options::count_ticks, asyncify
   // mode): a guest of another is refused at its start, saying so. An instance's calls draw on
-  // one tank.
+  // one tank: the call that spends it is stopped, and so is every later one until the embedder
+  // refills it (instance::set_fuel).
   uint64_t fuel = 0;
 };
+// instance::fuel() of an instance whose fuel has no limit.
+inline constexpr uint64_t unlimited_fuel = UINT64_MAX;
 
 // One WASI call a guest made, as config::trace reports it once the call has completed.
 struct wasi_call {
@@ -320,6 +324,16 @@ class instance {
   // The instance's linear memory as its last call (or its instantiation) left it, for the
   // embedder to read and write between calls: not while a call is in flight.
   guest_memory memory() const;
+
+  // Its fuel (limits::fuel) as its last call (or its instantiation) left it, in ticks, exactly
+  // (unlimited_fuel without a limit); nullopt where its module counts no ticks
+  // (runtime_options::count_ticks) or the instance is closed.
+  std::optional<uint64_t> fuel() const;
+  // Gives it `ticks` of fuel (unlimited_fuel: no limit; 0: none, so a call stops at its first
+  // tick), taken by the next call to start: the call running keeps what it has. As wasmtime's
+  // Store::set_fuel, to go on after a call stopped with "fuel exhausted", or to give each
+  // request its own budget. False where its module counts no ticks or the instance is closed.
+  bool set_fuel(uint64_t ticks);
 
  private:
   friend instance detail::make_instance(std::shared_ptr<detail::instance_link>);

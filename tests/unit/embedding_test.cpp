@@ -385,6 +385,58 @@ TEST_P(embedding, an_instance_runs_on_its_fuel) {
   EXPECT_EQ(spin.error(), (wasio::exit_status{kind::stopped, 0, "fuel exhausted"}));
 }
 
+// The embedder reads an instance's fuel between calls, exactly (each bump costs the same ticks,
+// far fewer than a grant of the module's counter), and refills it: a call stopped with "fuel
+// exhausted" is then followed by calls that run, as with wasmtime's Store::set_fuel.
+TEST_P(embedding, an_instance_fuel_is_read_and_refilled_between_calls) {
+  host_log log;
+  auto opts = options(reactor_host(log));
+  opts.count_ticks = GetParam() != wasio::suspension_mode::jspi;
+  wasio::runtime rt(opts);
+  auto m = rt.load_file(guest("reactor")).value();
+  wasio::config cfg;
+  cfg.limits.fuel = GetParam() == wasio::suspension_mode::fiber ? 0 : 5000;
+  auto inst = instantiate(rt, m, std::move(cfg));
+  if (GetParam() != wasio::suspension_mode::asyncify && GetParam() != wasio::suspension_mode::automatic) {
+    EXPECT_EQ(inst.fuel(), std::nullopt);  // no ticks counted: nothing to read or refill
+    EXPECT_FALSE(inst.set_fuel(1000));
+    EXPECT_EQ(call<int32_t>(inst, "bump").value(), 1);
+    return;
+  }
+  std::vector<uint64_t> left{inst.fuel().value()};
+  EXPECT_LE(left[0], 5000u);
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(call<int32_t>(inst, "bump").value(), i);
+    left.push_back(inst.fuel().value());
+  }
+  const uint64_t per_bump = left[0] - left[1];
+  EXPECT_GT(per_bump, 0u);
+  EXPECT_LT(per_bump, 1000u);
+  EXPECT_EQ(left[1] - left[2], per_bump);
+  EXPECT_EQ(left[2] - left[3], per_bump);
+  // Spent: the call that runs out stops (where it had got to, as a trap leaves it), and so does
+  // the next; refilled, calls run again, and exactly as many as the fuel pays for.
+  while (call<int32_t>(inst, "bump")) {
+  }
+  EXPECT_EQ(inst.fuel(), 0u);
+  EXPECT_EQ(call<int32_t>(inst, "bump").error().message, "fuel exhausted");
+  EXPECT_TRUE(inst.set_fuel(3 * per_bump));
+  EXPECT_EQ(inst.fuel(), 3 * per_bump);
+  int32_t bumped = call<int32_t>(inst, "bump").value();
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(call<int32_t>(inst, "bump").value(), ++bumped);
+  EXPECT_EQ(inst.fuel(), 0u);
+  // Stopped at its first tick, before it counted: the next bump is the one after.
+  EXPECT_EQ(call<int32_t>(inst, "bump").error().message, "fuel exhausted");
+  EXPECT_TRUE(inst.set_fuel(wasio::unlimited_fuel));
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), ++bumped);
+  EXPECT_EQ(inst.fuel(), wasio::unlimited_fuel);
+  // A spin that never returns, stopped by the fuel it was given, and the instance goes on.
+  EXPECT_TRUE(inst.set_fuel(100'000));
+  EXPECT_EQ(call<void>(inst, "spin").error().message, "fuel exhausted");
+  EXPECT_TRUE(inst.set_fuel(per_bump));
+  EXPECT_EQ(call<int32_t>(inst, "bump").value(), ++bumped);
+}
+
 TEST_P(embedding, host_functions_get_the_guests_host_data) {
   wasio::host_functions h;
   h.define("host", "add", [](wasio::call_context& c, int32_t a, int32_t b) {
