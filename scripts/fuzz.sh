@@ -3,14 +3,15 @@
 # clang, instrumented for coverage with ASan and UBSan, into build-fuzz/ (WASIO_FUZZ=ON); each
 # harness then runs from its corpus in WASIO_FUZZ_DIR (default build-fuzz/findings), which a
 # longer run grows. A crash, a leak or a timeout leaves its input there and fails the script.
-#   scripts/fuzz.sh [SECONDS] [HARNESS...]     harnesses: wasm_summary import_abi (default: both)
+#   scripts/fuzz.sh [SECONDS] [HARNESS...]     harnesses: wasm_summary layout_codecs path_resolver
+#                                             import_abi (default: all)
 # scripts/test.sh runs each for a short while; the closing notes give longer runs' figures.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(wasm_summary import_abi)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(wasm_summary layout_codecs path_resolver import_abi)
 "$root/scripts/install-deps.sh"
 cxx=$(command -v clang++-19 || command -v clang++-14 || true)
 [ -n "$cxx" ] || { echo "fuzz.sh: no clang++-19 or clang++-14" >&2; exit 1; }
@@ -35,6 +36,8 @@ for h in "${harnesses[@]}"; do
       for d in ${WASIO_FUZZ_SEEDS:-} "$root/build/guests" "$root/build-asan/guests"; do
         [ -d "$d" ] && find "$d" -maxdepth 1 -name '*.wasm' -size -300k -exec cp -n {} "$corpus/" \; 2>/dev/null
       done ;;
+    layout_codecs) args+=(-max_len=2048) ;;
+    path_resolver) args+=(-max_len=1024) ;;
     # No leak check between inputs: V8 keeps pointers to its allocations in pages it maps
     # itself, which LeakSanitizer does not scan, so mid-run checks see V8's live heap as leaked
     # (the ASan test suite checks leaks at exit, when isolates are gone). Growth shows in the
