@@ -50,10 +50,7 @@ void proc_exit(call c, uint32_t code) { c.g->request_exit(code); }
 // wasio does not support it.
 errc proc_raise(call, uint32_t) { return errc::notsup; }
 
-asio::awaitable<errc> sched_yield(call) {
-  co_await wasi::sched_yield();
-  co_return errc::success;
-}
+asio::awaitable<errc> sched_yield(call) { co_return status(co_await wasi::sched_yield()); }
 
 constexpr import_row rows[] = {
     row<"poll_oneoff", &poll_oneoff>(),
