@@ -1,4 +1,4 @@
-// node_wasi.mjs -- baseline WASI preview1 host on Node 20's node:wasi.
+// node_wasi.mjs -- baseline WASI preview1 host on node:wasi (node 18 and later).
 //
 // Usage: node bench/node_wasi.mjs [--env K=V]... [--dir HOST[:GUEST]]... module.wasm [args...]
 //
@@ -58,7 +58,9 @@ const wasi = new WASI({
 });
 
 const module = await WebAssembly.compile(fs.readFileSync(argv[0]));
-const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+// node 18 has only wasiImport (getImportObject came with 19.8 and 20).
+const imports = wasi.getImportObject ? wasi.getImportObject() : {wasi_snapshot_preview1: wasi.wasiImport};
+const instance = await WebAssembly.instantiate(module, imports);
 try {
   process.exitCode = wasi.start(instance);
 } catch (err) {

@@ -302,6 +302,8 @@ class runtime_impl {
 runtime::runtime(runtime_options opts) : impl_(std::make_unique<detail::runtime_impl>(opts)) {}
 runtime::~runtime() = default;
 
+std::string engine_version() { return std::string("V8 ") + v8::V8::GetVersion(); }
+
 bool jspi_available() noexcept {
 #ifdef WASIO_JSPI
   return true;

@@ -383,6 +383,8 @@ class instance {
 enum class suspension_mode { automatic, asyncify, fiber, jspi };
 // Whether this build's engine has JSPI (suspension_mode::jspi): V8 11 and binaryen 112 or later.
 bool jspi_available() noexcept;
+// The engine this build runs guests on: "V8 10.2.154.26-node.36".
+std::string engine_version();
 
 // An exported function whose signature C++ can call (numbers only).
 struct export_info {

@@ -206,7 +206,7 @@ int invoke(wasio::runtime& rt, const wasio::module& mod, const std::string& path
 int main(int argc, char** argv) {
   CLI::App app{"wasio: run WebAssembly WASI programs on V8, suspending them on an event loop"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "wasio 0.1");
+  app.set_version_flag("--version", "wasio 0.1 (" + wasio::engine_version() + ")");
 
   auto* run = app.add_subcommand("run", "run a WASI command module");
   std::vector<std::string> dirs, ro_dirs, overlay_dirs, mem_dirs, envs, listens, allow_bind, allow_connect;
