@@ -63,9 +63,16 @@ for module in big code_heavy; do
   nt=$(three_runs "$node" "$root/bench/node_wasi.mjs" "$g/$module.wasm")
   echo "node:      $nt MiB"
   for m in $modes auto; do
-    # The rewrite (minutes for the code-heavy module under asyncify) is made once, beforehand.
-    echo line | "$wasio" run --mode "$m" "$g/$module.wasm" >/dev/null 2>&1 || true
+    # The rewrite (minutes for the code-heavy module under asyncify) is made once, beforehand;
+    # a mode that cannot run the module says why instead.
+    if ! said=$(echo line | "$wasio" run -v --mode "$m" "$g/$module.wasm" 2>&1 >/dev/null); then
+      printf "%-10s cannot: %s\n" "$m:" "$(echo "$said" | tail -1 | sed 's/^wasio: [^:]*: //')"
+      continue
+    fi
     w=$(three_runs "$wasio" run --mode "$m" "$g/$module.wasm")
-    printf "%-10s %s MiB   wasio/node = %s\n" "$m:" "$w" "$(ratio "${w%% *}" "${nt%% *}")"
+    # -v names the mode a module runs in first: "wasio: FILE: MODE: why".
+    ran=$(echo "$said" | sed -n 's/^wasio: [^:]*: \([a-z]*\):.*/\1/p' | head -1)
+    printf "%-10s %s MiB   wasio/node = %s%s\n" "$m:" "$w" "$(ratio "${w%% *}" "${nt%% *}")" \
+      "$([ "$m" = auto ] && echo "   (ran in $ran mode)")"
   done
 done
