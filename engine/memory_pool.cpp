@@ -47,7 +47,21 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ct
     bytes_ -= size_t{l.initial} * kPage;
     return m;
   }
-  return make(ctx, ctor, l);
+  v8::Local<v8::WasmMemoryObject> m;
+  if (!make(ctx, ctor, l).ToLocal(&m)) return {};
+  // V8 counts an ArrayBuffer's bytes as external memory of its isolate and, every 64 MB more,
+  // starts a full GC, to free the buffers that JS no longer holds. A guest's memory is held by
+  // its guest until wasio lets it go, so those GCs free nothing, and with thousands of guests on
+  // one isolate they come ever more often over an ever bigger heap (150,000 guests: 147 full
+  // GCs while they started and ended). So a memory's bytes are taken off the count as it is
+  // made. When wasio lets a memory go, V8 takes its bytes off again once it has swept it: that
+  // is repaid here, by counting as many bytes of the next memories made, not at once, which
+  // would start a GC every 64 MB of guests ending (give_back).
+  const int64_t bytes = static_cast<int64_t>(size_t{l.initial} * kPage);
+  const int64_t repaid = std::min(owed_, bytes);
+  owed_ -= repaid;
+  if (bytes > repaid) iso->AdjustAmountOfExternalAllocatedMemory(repaid - bytes);
+  return m;
 }
 
 v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::make(v8::Local<v8::Context> ctx, v8::Local<v8::Function> ctor,
@@ -78,7 +92,10 @@ void memory_pool::prefer_huge_pages(v8::Local<v8::WasmMemoryObject> m, uint64_t 
 void memory_pool::give_back(v8::Isolate* iso, v8::Local<v8::WasmMemoryObject> m, const memory_limits& l) {
   auto buf = m->Buffer();
   size_t size = buf->ByteLength();
-  if (size != size_t{l.initial} * kPage || size > max_each_ || bytes_ + size > budget_) return;
+  if (size != size_t{l.initial} * kPage || size > max_each_ || bytes_ + size > budget_) {
+    owed_ += static_cast<int64_t>(size_t{l.initial} * kPage);  // take() took it off V8's count
+    return;
+  }
   zero_resident(static_cast<uint8_t*>(buf->Data()), size);
   free_[key_of(l)].emplace_back(iso, m);
   bytes_ += size;

@@ -5,6 +5,7 @@
 #include <v8.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <utility>
 #include <vector>
@@ -39,6 +40,9 @@ class memory_pool {
   using key = std::pair<uint32_t, uint64_t>;  // initial pages, maximum pages (2^32 = none)
   static key key_of(const memory_limits& l) { return {l.initial, l.maximum ? *l.maximum : (1ull << 32)}; }
   size_t budget_, max_each_, bytes_ = 0;
+  // Bytes of memories let go that take() took off V8's external-memory count, which V8 takes
+  // off again when it sweeps them: counted back as the next memories are made.
+  int64_t owed_ = 0;
   std::map<key, std::vector<v8::Global<v8::WasmMemoryObject>>> free_;
 };
 
