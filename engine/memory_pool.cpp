@@ -52,8 +52,8 @@ v8::MaybeLocal<v8::WasmMemoryObject> memory_pool::take(v8::Local<v8::Context> ct
   // V8 counts an ArrayBuffer's bytes as external memory of its isolate and, every 64 MB more,
   // starts a full GC, to free the buffers that JS no longer holds. A guest's memory is held by
   // its guest until wasio lets it go, so those GCs free nothing, and with thousands of guests on
-  // one isolate they come ever more often over an ever bigger heap (150,000 guests: 147 full
-  // GCs while they started and ended). So a memory's bytes are taken off the count as it is
+  // one isolate they come ever more often over an ever bigger heap (100,000 guests: 256 full
+  // GCs while they started and ended, now 8). So a memory's bytes are taken off the count as it is
   // made. When wasio lets a memory go, V8 takes its bytes off again once it has swept it: that
   // is repaid here, by counting as many bytes of the next memories made, not at once, which
   // would start a GC every 64 MB of guests ending (give_back).

@@ -184,8 +184,8 @@ TEST(runtime, guests_beyond_the_limit_wait_or_fail_cleanly) {
 // V8 counts an ArrayBuffer's bytes as external memory of its isolate and starts a full GC every
 // 64 MB more of it. Guest memories are held by their guests, not by JS, so those GCs freed
 // nothing, and with thousands of guests on one isolate they came ever more often over an ever
-// bigger heap (150,000 blocked guests: 121 full GCs, and 300,000 took 211 s to start and end,
-// 34.7 s now). The memories a worker's pool hands out are therefore off the count while they
+// bigger heap (100,000 blocked guests: 256 full GCs, now 8; 300,000 took 211 s to start and
+// end, now 34.7 s). The memories a worker's pool hands out are therefore off the count while they
 // are held, and what V8 takes off again once it sweeps those let go is counted back as the
 // next ones are made, so that the count neither climbs nor drifts down as guests come and go.
 TEST(memory_pool, guest_memories_are_not_external_memory_of_their_isolate) {
