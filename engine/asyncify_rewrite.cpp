@@ -49,6 +49,7 @@ bool parse_record(byte_buffer data, rewrite_result& res) {
   res.memory_imported = h.flags & memory_imported;
   res.counts_ticks = h.flags & ticks;
   res.jspi = h.flags & jspi;
+  res.moved_start = h.flags & moved_start;
   if (h.bytes_len) {
     data.narrow(sizeof h + h.error_len, h.bytes_len);
     res.bytes = std::move(data);
@@ -88,7 +89,7 @@ std::vector<std::string> helper_arguments(const rewrite_settings& settings) {
   auto flag = [](bool b) { return std::string(b ? "1" : "0"); };
   std::string ticks = settings.ticks ? (settings.tick_yields ? "2" : "1") : "0";
   return {flag(settings.import_memory), flag(settings.legalize), flag(settings.always), std::move(ticks),
-          std::move(blocking), std::move(all), flag(settings.jspi)};
+          std::move(blocking), std::move(all), flag(settings.jspi), std::to_string(settings.start)};
 }
 
 struct helper_output {

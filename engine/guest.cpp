@@ -172,6 +172,11 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
     if (!made.ToLocal(&mem)) return "cannot allocate the guest's memory";
     memory_pool::prefer_huge_pages(mem, module_->data_end);
     if (!own_vm_) supplied_memory_.Reset(iso, mem);
+    // The guest's memory from now on: a start function's WASI calls, made during the
+    // instantiation, find their buffers in it (they were `fault` before the module's exports
+    // were read).
+    memory_.Reset(iso, mem);
+    refresh(&mem_base_, &mem_size_);
     // The shared namespaces, with this guest's memory in a copy of wasio's.
     auto own = imports->Get(ctx, str(iso, "wasio")).ToLocalChecked().As<v8::Object>()->Clone();
     own->Set(ctx, str(iso, "memory"), mem).Check();
@@ -446,6 +451,11 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
                                 : make_asyncify_suspension(*this, ctx, exports_.Get(vm_->isolate()), &why);
     if (!suspension_) co_return failed(module_->name + ": " + why);
   }
+  // The module's start function, where JSPI's rewrite made it an export: it may block too.
+  if (module_->moved_start) {
+    auto r = co_await call(rewrite_record::kMovedStartExport, {});
+    if (!r) co_return std::move(r).error();
+  }
   // A reactor's initialization (the WASI application ABI): its constructors, which may block.
   if (exports_function("_initialize")) {
     auto r = co_await call("_initialize", {});
@@ -555,6 +565,9 @@ const export_entry* guest::exports_function(std::string_view name) const {
   for (const auto& e : module_->exports) {
     if (e.name == name && e.kind == 0) return &e;
   }
+  // The start function JSPI's rewrite exported: () -> (), as every start function is.
+  static const export_entry moved_start{rewrite_record::kMovedStartExport, 0, func_sig{}};
+  if (module_->moved_start && name == moved_start.name) return &moved_start;
   return nullptr;
 }
 

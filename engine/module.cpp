@@ -122,9 +122,9 @@ bool may_legalize(const wasm_summary& s) {
 }  // namespace
 
 namespace {
-// Why JSPI mode cannot run a module (empty: it can). A start function runs outside any
-// promising export, where V8 11.3 traps every call of a suspending import, blocking or not
-// (its suspender is null); ticks are asyncify's instrumentation.
+// Why JSPI mode cannot run a module (empty: it can). Ticks are asyncify's instrumentation. (A
+// start function, which runs outside any promising export, is moved to an export by the JSPI
+// rewrite: rewrite_helper.cpp.)
 std::string jspi_refusal(const wasm_summary& s, bool count_ticks) {
 #ifndef WASIO_JSPI
   (void)s, (void)count_ticks;
@@ -133,7 +133,6 @@ std::string jspi_refusal(const wasm_summary& s, bool count_ticks) {
 #else
   if (count_ticks) return "counting ticks (count_ticks, fuel) needs asyncify mode";
   if (!s.complete) return "its sections could not all be read";
-  if (s.has_start) return "it has a start function, where nothing can suspend";
   return {};
 #endif
 }
@@ -201,6 +200,7 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   auto prepare_jspi = [&](const std::string& why) {
     settings.jspi = true;
     settings.ticks = settings.tick_yields = false;
+    settings.start = summary.has_start ? int64_t{summary.start} : -1;
     out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     if (!out.info.error.empty()) {
       if (!valid()) return jspi_outcome::invalid;

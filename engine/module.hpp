@@ -23,6 +23,7 @@ struct module_data {
   bool fiber = false;            // runs in fiber mode: `compiled` is the module as given
   bool jspi_mode = false;        // runs in JSPI mode (engine/jspi.hpp)
   bool jspi = false;             // its blocking imports and its exports take V8's suspender
+  bool moved_start = false;      // its start function is called after instantiation (rewrite_result)
   std::string mode_reason;       // why this mode, for a log line
   bool asyncified = false;       // exports asyncify_start_unwind & co.
   bool unwinds_at_every_import = false;  // asyncified here, with every WASI import listed
@@ -53,6 +54,7 @@ struct rewrite_result {
   bool memory_imported = false;   // its own memory became the import wasio.memory
   bool counts_ticks = false;      // calls wasio.tick as it computes (engine/ticks.hpp)
   bool jspi = false;              // its blocking imports and its exports take V8's suspender
+  bool moved_start = false;       // its start function is the export rewrite_record::kMovedStartExport
   bool from_cache = false;        // read from the disk cache, not rewritten now
   std::string error;  // non-empty: the rewrite failed
 
@@ -95,6 +97,8 @@ struct rewrite_settings {
   bool tick_yields = false;
   // Prepared for JSPI (engine/jspi.hpp) instead of asyncify: no instrumentation, no ticks.
   bool jspi = false;
+  // With jspi: the start function's index (-1: none), which the rewrite moves to an export.
+  int64_t start = -1;
 };
 rewrite_result asyncify_rewrite(std::span<const uint8_t> wasm, const rewrite_settings& settings,
                                 const rewrite_cache* cache = nullptr, bool cached_only = false);

@@ -1,13 +1,14 @@
 // wasio's asyncify rewrite, as a process of its own: the library runs it (embedded in the library,
 // from a memfd, engine/asyncify_rewrite.cpp) for each module it rewrites.
 //
-//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI  < module.wasm  > record
+//   wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI START  < module.wasm  > record
 //
 // IMPORT_MEMORY, LEGALIZE and ALWAYS are 0 or 1 (ALWAYS: instrument a module even when none of
 // its imports blocks, so that it can yield at a time slice); TICKS is 0, 1 (make it count ticks
 // and call wasio.tick, add_ticks) or 2 (and let the guest suspend in wasio.tick); BLOCKING and
 // ALL are the comma-separated imports that may suspend and that asyncify instruments
-// ("module.name,..."). JSPI 1 prepares the module for JSPI instead of asyncify (jspi_rewrite).
+// ("module.name,..."). JSPI 1 prepares the module for JSPI instead of asyncify (jspi_rewrite);
+// START is then the index of its start function, or -1 for none.
 // The record (engine/rewrite_record.hpp) goes to stdout; binaryen's messages to stderr.
 //
 // Why a process: binaryen (108, Debian) calls abort() on modules it cannot handle (seen: a
@@ -43,6 +44,7 @@ struct settings {
   int ticks = 0;  // 0: none; 1: counted (fuel); 2: counted, and wasio.tick may suspend the guest
   std::string blocking, all;
   bool jspi = false;
+  long long start = -1;  // with jspi: the start function's index
 };
 
 // Whether `e`, a function's statement, is wasm-ld's prologue on global `sp`:
@@ -228,6 +230,24 @@ void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags
   std::fputs("this binaryen has no jspi pass (binaryen 112 or later has)\n", stderr);
   ::_exit(1);
 #else
+  // The start function runs during instantiation, outside any promising export, where V8 11.3
+  // traps every call of a suspending import: it becomes an export, which the host calls (as a
+  // promising one) once the module is instantiated, and the start an empty function. First,
+  // while binaryen's functions are still in the module's index order (imports, then the
+  // defined ones), in which the start section names it.
+  if (settings.start >= 0) {
+    BinaryenFunctionRef start =
+        settings.start < BinaryenGetNumFunctions(m) ? BinaryenGetFunctionByIndex(m, static_cast<BinaryenIndex>(settings.start))
+                                                    : nullptr;
+    if (!start || BinaryenGetExport(m, kMovedStartExport) || BinaryenGetFunction(m, "wasio_no_start")) {
+      std::fputs("its start function cannot be moved to an export\n", stderr);
+      ::_exit(1);
+    }
+    BinaryenAddFunctionExport(m, BinaryenFunctionGetName(start), kMovedStartExport);
+    BinaryenSetStart(m, BinaryenAddFunction(m, "wasio_no_start", BinaryenTypeNone(), BinaryenTypeNone(), nullptr, 0,
+                                            BinaryenNop(m)));
+    flags |= moved_start;
+  }
   legalize(m, settings);
   if ((flags & blocks) || settings.always) {
     std::string listed = settings.always ? settings.all : settings.blocking;
@@ -327,12 +347,12 @@ void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags
 
 int main(int argc, char** argv) {
   using namespace wasio::engine;
-  if (argc != 8) {
-    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI < module.wasm > record\n", stderr);
+  if (argc != 9) {
+    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI START < module.wasm > record\n", stderr);
     return 2;
   }
   auto on = [](const char* a) { return std::strcmp(a, "1") == 0; };
-  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6], on(argv[7])};
+  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6], on(argv[7]), std::atoll(argv[8])};
   std::vector<uint8_t> wasm;
   uint8_t buf[1 << 16];
   for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {

@@ -7,11 +7,14 @@
 namespace wasio::engine::rewrite_record {
 
 constexpr uint32_t kMagic = 0x77617369;  // "wasi"
-enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16, ticks = 32, jspi = 64 };
+enum flag : uint32_t { asyncified = 1, has_sp = 2, blocks = 4, memory_imported = 8, every_import = 16, ticks = 32, jspi = 64, moved_start = 128 };
 
 // With `ticks`: the global that counts them, exported under this name for the host alone
 // (engine/ticks.hpp).
 constexpr const char* kTicksExport = "wasio_ticks";
+// With `moved_start`: the module's start function, no longer its start but exported under this
+// name, for the host to call (as a promising export) once the module is instantiated (JSPI).
+constexpr const char* kMovedStartExport = "wasio_start";
 
 struct header {
   uint32_t magic;

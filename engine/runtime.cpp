@@ -169,6 +169,7 @@ class runtime_impl {
     d->fiber = p.fiber;
     d->jspi_mode = p.jspi;
     d->jspi = p.info.jspi;
+    d->moved_start = p.info.moved_start;
     d->mode_reason = std::move(p.mode_reason);
     d->asyncified = p.info.asyncified;
     d->unwinds_at_every_import = p.info.unwinds_at_every_import;

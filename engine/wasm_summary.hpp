@@ -69,6 +69,7 @@ struct wasm_summary {
   uint64_t data_start = UINT64_MAX;
   bool data_unplaced = false;
   bool has_start = false;  // a start function, which runs during instantiation
+  uint32_t start = 0;      // with has_start: its function index
   bool complete = false;  // every section was read (else the fields above may miss some)
 };
 

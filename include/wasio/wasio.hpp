@@ -375,8 +375,7 @@ class instance {
 //  - jspi: V8's own suspension (JS Promise Integration), where the engine has it (V8 11, as on
 //    Debian 13; jspi_available()): the module is not instrumented, its guests share their
 //    worker's isolate (as dense as asyncify) and suspend at blocking calls; slower than
-//    asyncify with thousands waiting at once (docs/why-jspi.md). Not for modules with a start
-//    function, nor with count_ticks.
+//    asyncify with thousands waiting at once (docs/why-jspi.md). Not with count_ticks.
 //  - automatic: asyncify when its rewrite is cached or cheap (small modules); otherwise, and for
 //    modules asyncify cannot serve, jspi where the engine has it and can run the module, fiber
 //    where not.
