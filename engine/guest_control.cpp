@@ -36,13 +36,10 @@ uint64_t guest_control::begin_call() {
 void guest_control::end_call() {
   std::lock_guard lock(call_mu_);
   in_call_ = false;
-  reason r = reason::call_cancelled;
-  if (!reason_.compare_exchange_strong(r, reason::none)) {
-    // Fuel stops the call that spends it: the next one stops at its first tick unless the
-    // embedder has refilled the tank (instance::set_fuel).
-    r = reason::fuel;
-    reason_.compare_exchange_strong(r, reason::none);
-  }
+  // Fuel stops the call that spends it: the next one stops at its first tick unless the
+  // embedder has refilled the tank (instance::set_fuel).
+  reason r = reason_.load();
+  if (r == reason::call_cancelled || r == reason::fuel) reason_.compare_exchange_strong(r, reason::none);
 }
 
 void guest_control::cancel_call(uint64_t seq) {

@@ -200,7 +200,7 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
   auto prepare_jspi = [&](const std::string& why) {
     settings.jspi = true;
     settings.ticks = settings.tick_yields = false;
-    settings.start = summary.has_start ? int64_t{summary.start} : -1;
+    settings.start = summary.start ? int64_t{*summary.start} : -1;
     out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
     if (!out.info.error.empty()) {
       if (!valid()) return jspi_outcome::invalid;

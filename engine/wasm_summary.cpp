@@ -180,7 +180,6 @@ wasm_summary summarize(std::span<const uint8_t> bytes) {
       }
       if (!sec.ok || sec.at != end) return {};
     } else if (id == 8) {  // start
-      s.has_start = true;
       s.start = static_cast<uint32_t>(sec.leb());
     } else if (id == 11) {  // data: flags (0: active, memory 0; 1: passive; 2: active, memory
                             // given), [memory], [offset expression], bytes

@@ -68,8 +68,7 @@ struct wasm_summary {
   // segment of memory 0 lies where this reader cannot tell (an offset that is not i32.const).
   uint64_t data_start = UINT64_MAX;
   bool data_unplaced = false;
-  bool has_start = false;  // a start function, which runs during instantiation
-  uint32_t start = 0;      // with has_start: its function index
+  std::optional<uint32_t> start;  // the start function's index: it runs during instantiation
   bool complete = false;  // every section was read (else the fields above may miss some)
 };
 
