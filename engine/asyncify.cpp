@@ -3,11 +3,14 @@
 // https://github.com/WebAssembly/binaryen/blob/main/src/passes/Asyncify.cpp).
 //
 // The buffer is the free part of the guest's shadow stack, from the bottom of the stack's region
-// (module_data::stack_floor) up to the stack pointer: space the guest does not use from the
-// unwind until the rewind ends. When the guest blocks deeper than that free part could hold, the
-// buffer is borrowed from the end of its memory instead: the host keeps the guest's own bytes
-// there while the guest unwinds into them, puts them back as soon as the unwind data is copied
-// out, and does the same around the rewind, so the guest never sees the borrowed bytes change.
+// (module_data::stack_floor) up to the stack pointer: space the guest's own code does not use
+// from the unwind until the rewind ends. When the guest blocks deeper than that free part could
+// hold, the buffer is borrowed from the end of its memory instead: the host keeps the guest's
+// own bytes there while the guest unwinds into them. Either way the unwind data waits on the
+// host, not in guest memory, since the call being waited for may write wherever the guest
+// pointed it, the free stack included; around the rewind the host keeps the guest's bytes under
+// the data and puts them back when it ends, so the call's outputs are where the guest asked for
+// them (elsewhere, the free stack holds what the unwind left: nothing of the guest's lives there).
 // Only the worker thread touches guest memory (file transfers done elsewhere go through a host
 // buffer: async/file_io.cpp), so nothing else writes there meanwhile; and an unwind larger than
 // the borrowed part runs off the end of memory and traps, never over unsaved bytes. Memory
@@ -203,11 +206,13 @@ class asyncify_suspension final : public suspension {
       return run_end{run_end::kind::trapped, 0,
                      "the guest's stack has no room to suspend it here (asyncify buffer overflow)"};
     }
+    // The unwind data goes to the host for the wait: the call the guest waits in may write its
+    // outputs anywhere the guest pointed it, the free stack included (a hostile guest's, or an
+    // embedder's host function's), and must neither break the rewind nor be undone by it. A
+    // borrowed buffer's bytes are the guest's again at once (as far as the unwind wrote).
+    auto data = g_.memory().bytes(buffer_, cur.value() - buffer_).value();
+    unwound_.assign(data.begin(), data.end());
     if (borrowed_) {
-      // The unwind data goes to the host for the wait, and the guest's bytes come back (as far
-      // as the unwind wrote).
-      auto data = g_.memory().bytes(buffer_, cur.value() - buffer_).value();
-      unwound_.assign(data.begin(), data.end());
       kept_.resize(unwound_.size());
       give_back();
     }
@@ -218,17 +223,17 @@ class asyncify_suspension final : public suspension {
   // cannot start).
   std::optional<run_end> resume() {
     if (g_.control().stop_requested()) {
-      unwound_.clear();
+      unwound_ = {};
       return run_end{run_end::kind::stopped, 0, {}};
     }
     resumed_value_ = ops_.value();
     v8::Isolate* iso = g_.isolate();
     v8::HandleScope hs(iso);
     v8::Context::Scope cs(g_.context());
-    if (!unwound_.empty()) {  // borrowed again for the rewind, as far as the data goes
-      std::copy(unwound_.begin(), unwound_.end(), borrow(unwound_.size()).begin());
-      unwound_.clear();
-    }
+    // Borrowed for the rewind, as far as the data goes: what the call wrote there is the guest's
+    // again once the rewind ends (take_resumed).
+    std::copy(unwound_.begin(), unwound_.end(), borrow(unwound_.size()).begin());
+    unwound_ = {};  // not held while the guest runs: a deep one's may be megabytes
     if (!call_control(iso, start_rewind_, buffer_)) {
       give_back();
       return run_end{run_end::kind::trapped, 0, "asyncify rewind failed"};
@@ -333,7 +338,7 @@ class asyncify_suspension final : public suspension {
   uint32_t buffer_ = 0, buffer_end_ = 0;  // the unwind buffer in use: its header, its end
   bool borrowed_ = false;                 // it is borrowed, and kept_ holds the guest's bytes
   std::vector<std::byte> kept_;           // the guest's own bytes where the buffer is borrowed
-  std::vector<std::byte> unwound_;        // borrowed, while suspended: the unwind data
+  std::vector<std::byte> unwound_;        // the unwind data, while the guest is suspended
   uintptr_t native_top_ = 0;              // the native stack where the driver entered the guest
   int32_t resumed_value_ = 0;
   op_runner ops_;
