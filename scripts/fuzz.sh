@@ -5,6 +5,8 @@
 # longer run grows. A crash, a leak or a timeout leaves its input there and fails the script.
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]     harnesses: wasm_summary layout_codecs path_resolver
 #                                             import_abi (default: all)
+# WASIO_FUZZ_SEED fixes libFuzzer's seed (scripts/test.sh sets it, so that a CI run's finding
+# can be found again by the same command); unset, each run explores anew.
 # scripts/test.sh runs each for a short while; the closing notes give longer runs' figures.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +31,7 @@ for h in "${harnesses[@]}"; do
   corpus="$out/$h-corpus"
   mkdir -p "$corpus"
   args=(-max_total_time="$seconds" -timeout=10 -print_final_stats=1)
+  [ -n "${WASIO_FUZZ_SEED:-}" ] && args+=(-seed="$WASIO_FUZZ_SEED")
   case "$h" in
     wasm_summary)
       args+=(-max_len=65536)
@@ -53,6 +56,7 @@ for h in "${harnesses[@]}"; do
   if (cd "$out" && WASIO_FUZZ_DIR="$out" "$dir/fuzz_$h" "${args[@]}" "$corpus" "${seeds[@]}" > "$out/$h.log" 2>&1); then
     grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^Done' "$out/$h.log" >&2 || true
   else
+    grep -m1 '^INFO: Seed:' "$out/$h.log" >&2 || true
     tail -60 "$out/$h.log" >&2
     echo "fuzz.sh: $h FAILED; its input is in $out (crash-*, leak-*, timeout-*)" >&2
     status=1
