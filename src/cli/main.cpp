@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <future>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -363,18 +364,23 @@ int main(int argc, char** argv) {
     std::fflush(nullptr);
     std::_Exit(status);
   }
-  std::vector<std::future<wasio::exit_status>> runs;
-  runs.reserve(instances);
+  // The ends are gathered on the workers and waited for once: waiting for each guest's future
+  // in turn woke this thread at every end it had caught up with (a context switch per guest).
+  std::vector<wasio::exit_status> ends(instances);
+  std::latch all_ended(instances);
   for (unsigned i = 0; i < instances; ++i) {
     auto c = cfg.clone();
     if (trace && instances > 1) c.trace = trace->hook(fmt::format("[{}] ", i));
-    runs.push_back(rt.async_run(mod.value(), std::move(c), asio::use_future));
+    rt.async_run(mod.value(), std::move(c), [&ends, &all_ended, i](wasio::exit_status s) {
+      ends[i] = std::move(s);
+      all_ended.count_down();
+    });
   }
+  all_ended.wait();
 
   int status = 0;
   for (unsigned i = 0; i < instances; ++i) {
-    wasio::exit_status s = runs[i].get();
-    int st = report(rest[0], s, instances > 1 ? fmt::format(" (instance {})", i) : "");
+    int st = report(rest[0], ends[i], instances > 1 ? fmt::format(" (instance {})", i) : "");
     if (status == 0) status = st;
   }
   // Every guest has ended and wasio buffers no output (guests write straight to the fds), so
