@@ -69,7 +69,7 @@ class asyncify_suspension final : public suspension {
     v8::Isolate* iso = ctx->GetIsolate();
     auto fn = [&](v8::Global<v8::Function>& dst, const char* name) {
       v8::Local<v8::Value> v;
-      if (!ex->Get(ctx, v8::String::NewFromUtf8(iso, name).ToLocalChecked()).ToLocal(&v) || !v->IsFunction()) {
+      if (!ex->Get(ctx, g_.name(name)).ToLocal(&v) || !v->IsFunction()) {
         *why = std::string("asyncified module lacks export ") + name;
         return false;
       }
@@ -77,13 +77,11 @@ class asyncify_suspension final : public suspension {
       return true;
     };
     v8::Local<v8::Value> sp;
-    if (!ex->Get(ctx, v8::String::NewFromUtf8Literal(iso, "__stack_pointer")).ToLocal(&sp) || !sp->IsObject()) {
+    if (!ex->Get(ctx, g_.name("__stack_pointer")).ToLocal(&sp) || !sp->IsObject()) {
       *why = "asyncified module lacks the __stack_pointer export";
       return false;
     }
     stack_pointer_.Reset(iso, sp.As<v8::Object>());
-    // Looked up on every unwind: made (and internalized) once, not per suspension.
-    value_key_.Reset(iso, v8::String::NewFromUtf8Literal(iso, "value", v8::NewStringType::kInternalized));
     return fn(start_unwind_, "asyncify_start_unwind") && fn(stop_unwind_, "asyncify_stop_unwind") &&
            fn(start_rewind_, "asyncify_start_rewind") && fn(stop_rewind_, "asyncify_stop_rewind");
   }
@@ -252,13 +250,13 @@ class asyncify_suspension final : public suspension {
     auto ctx = g_.context();
     v8::Context::Scope cs(ctx);
     v8::Local<v8::Value> v;
-    if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return std::nullopt;
+    if (!stack_pointer_.Get(iso)->Get(ctx, g_.name("value")).ToLocal(&v)) return std::nullopt;
     return v->Uint32Value(ctx).FromMaybe(0);
   }
   void set_stack_pointer(uint32_t sp) {
     v8::Isolate* iso = g_.isolate();
     // A failure means the isolate is terminating: the guest is being stopped anyway.
-    stack_pointer_.Get(iso)->Set(g_.context(), value_key_.Get(iso), v8::Integer::NewFromUnsigned(iso, sp)).FromMaybe(false);
+    stack_pointer_.Get(iso)->Set(g_.context(), g_.name("value"), v8::Integer::NewFromUnsigned(iso, sp)).FromMaybe(false);
   }
 
   // Where the unwind buffer goes: [floor, stack pointer), the stack's free part, when it is at
@@ -273,7 +271,7 @@ class asyncify_suspension final : public suspension {
     v8::Isolate* iso = g_.isolate();
     auto ctx = iso->GetCurrentContext();
     v8::Local<v8::Value> v;
-    if (!stack_pointer_.Get(iso)->Get(ctx, value_key_.Get(iso)).ToLocal(&v)) return std::nullopt;
+    if (!stack_pointer_.Get(iso)->Get(ctx, g_.name("value")).ToLocal(&v)) return std::nullopt;
     uint32_t sp = v->Uint32Value(ctx).FromMaybe(0) & ~15u;
     uint32_t floor = g_.module().stack_floor;
     uint64_t native = native_top_ > native_sp() ? native_top_ - native_sp() : 0;
@@ -345,7 +343,6 @@ class asyncify_suspension final : public suspension {
   bool yielded_ = false;  // the suspension in progress is a time-slice yield
   v8::Global<v8::Function> start_unwind_, stop_unwind_, start_rewind_, stop_rewind_;
   v8::Global<v8::Object> stack_pointer_;
-  v8::Global<v8::String> value_key_;
 };
 
 }  // namespace

@@ -196,7 +196,7 @@ helper_output run_helper(std::span<const uint8_t> wasm, const rewrite_settings& 
 // Everything the rewrite's output depends on besides the input (the helper's arguments, and
 // the version of what it does with them): a change to any of it is another cache key.
 std::string settings_of(const rewrite_settings& s) {
-  std::string text = "wasio-asyncify-8;level=1";
+  std::string text = "wasio-asyncify-9;level=1";
   for (const auto& a : helper_arguments(s)) text += ";" + a;
   return text;
 }

@@ -22,10 +22,6 @@ namespace wasio::engine {
 
 namespace {
 
-v8::Local<v8::String> str(v8::Isolate* iso, const char* s) {
-  return v8::String::NewFromUtf8(iso, s).ToLocalChecked();
-}
-
 exit_status failed(std::string why) {
   return exit_status{exit_status::kind::failed, 0, std::move(why)};
 }
@@ -161,7 +157,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
   if (!vm_->module_object(*module_).ToLocal(&mod)) return "cannot instantiate the compiled module";
   auto ctor = vm_->instance_constructor();
   v8::TryCatch tc(iso);
-  v8::Local<v8::Object> imports = vm_->imports();
+  v8::Local<v8::Object> imports = vm_->imports(), wasio_ns;
   if (module_->jspi && !vm_->jspi_imports(*module_).ToLocal(&imports)) return "cannot make the JSPI imports";
   if (module_->supplied_memory) {
     v8::Local<v8::WasmMemoryObject> mem;
@@ -177,11 +173,11 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
     // were read).
     memory_.Reset(iso, mem);
     refresh(&mem_base_, &mem_size_);
-    // The shared namespaces, with this guest's memory in a copy of wasio's.
-    auto own = imports->Get(ctx, str(iso, "wasio")).ToLocalChecked().As<v8::Object>()->Clone();
-    own->Set(ctx, str(iso, "memory"), mem).Check();
-    imports = imports->Clone();
-    imports->Set(ctx, str(iso, "wasio"), own).Check();
+    // The shared namespace `wasio` holds this guest's memory while it is instantiated: V8 reads
+    // the imports before anything of the module runs, and a worker instantiates one guest at a
+    // time. (Copies of the namespaces for each guest cost more than the rest of this function.)
+    wasio_ns = imports->Get(ctx, vm_->name("wasio")).ToLocalChecked().As<v8::Object>();
+    wasio_ns->Set(ctx, vm_->name("memory"), mem).Check();
   }
   v8::Local<v8::Value> args[2] = {mod, imports};
   v8::Local<v8::Object> instance;
@@ -191,6 +187,8 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
     guest_segment running(this);
     ok = ctor->NewInstance(ctx, 2, args).ToLocal(&instance);
   }
+  // Not kept alive by the namespace, nor handed to the next guest.
+  if (!wasio_ns.IsEmpty()) wasio_ns->Set(ctx, vm_->name("memory"), v8::Undefined(iso)).FromMaybe(false);
   if (exit_code_) {  // proc_exit from the start function, whether or not V8 saw it yet
     iso->CancelTerminateExecution();
     return "exited during instantiation";
@@ -198,11 +196,11 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
   v8::Local<v8::Value> ex;
   // A trap in the start function can leave the exception pending on a returned instance (seen
   // with V8 10.2): check both, and read `exports` defensively.
-  if (ok && !tc.HasCaught() && instance->Get(ctx, str(iso, "exports")).ToLocal(&ex) && ex->IsObject()) {
+  if (ok && !tc.HasCaught() && instance->Get(ctx, vm_->name("exports")).ToLocal(&ex) && ex->IsObject()) {
     exports_.Reset(iso, ex.As<v8::Object>());
     v8::Local<v8::Value> ticks;
     if (module_->counts_ticks &&
-        ex.As<v8::Object>()->Get(ctx, str(iso, rewrite_record::kTicksExport)).ToLocal(&ticks) && ticks->IsObject()) {
+        ex.As<v8::Object>()->Get(ctx, vm_->name(rewrite_record::kTicksExport)).ToLocal(&ticks) && ticks->IsObject()) {
       ticks_.Reset(iso, ticks.As<v8::Object>());
     }
   } else {
@@ -215,7 +213,7 @@ std::optional<std::string> guest::instantiate(v8::Local<v8::Context> ctx) {
     return std::string(*msg ? *msg : "instantiation failed");
   }
   v8::Local<v8::Value> mem;
-  if (ex.As<v8::Object>()->Get(ctx, str(iso, "memory")).ToLocal(&mem) && mem->IsWasmMemoryObject()) {
+  if (ex.As<v8::Object>()->Get(ctx, vm_->name("memory")).ToLocal(&mem) && mem->IsWasmMemoryObject()) {
     memory_.Reset(iso, mem.As<v8::WasmMemoryObject>());
     refresh(&mem_base_, &mem_size_);
   }
@@ -536,14 +534,14 @@ std::optional<uint64_t> guest::fuel_left() {
   auto counter = ticks_.Get(iso);
   v8::Local<v8::Value> v;
   uint32_t still = 0;
-  if (counter->Get(ctx, str(iso, "value")).ToLocal(&v) && v->IsInt32()) {
+  if (counter->Get(ctx, vm_->name("value")).ToLocal(&v) && v->IsInt32()) {
     still = static_cast<uint32_t>(v.As<v8::Int32>()->Value());
   }
   if (still > fuel_.granted) {
     // A call stopped at a spent tank: wasio.tick granted nothing and the module counted on, to
     // -1, before V8 ended its wasm. Back to 0, so that the next call's first tick asks again.
     still = 0;
-    (void)counter->Set(ctx, str(iso, "value"), v8::Integer::New(iso, 0));
+    counter->Set(ctx, vm_->name("value"), v8::Integer::New(iso, 0)).FromMaybe(false);
   }
   fuel_.settle(still);
   return fuel_.left;
@@ -556,7 +554,7 @@ bool guest::refill_fuel(uint64_t ticks) {
   auto ctx = vm_->context();
   v8::Context::Scope cs(ctx);
   // The counter at 0: the next tick asks wasio.tick for a grant from the new tank.
-  if (!ticks_.Get(iso)->Set(ctx, str(iso, "value"), v8::Integer::New(iso, 0)).FromMaybe(false)) return false;
+  if (!ticks_.Get(iso)->Set(ctx, vm_->name("value"), v8::Integer::New(iso, 0)).FromMaybe(false)) return false;
   fuel_ = fuel_tank{ticks, 0};
   return true;
 }

@@ -71,6 +71,7 @@ class guest final : private memory_source {
   // The guest's isolate: its worker's (asyncify mode) or its own (fiber mode).
   v8::Isolate* isolate() const noexcept { return vm_->isolate(); }
   v8::Local<v8::Context> context() const { return vm_->context(); }
+  v8::Local<v8::String> name(std::string_view literal) const { return vm_->name(literal); }  // vm::name
   wasi::context& wasi() noexcept { return wasi_; }
   // Null while the module is instantiated (its start function runs before a suspension exists).
   suspension* suspender() noexcept { return suspension_.get(); }

@@ -67,6 +67,7 @@ vm::vm(const host_functions* host) : allocator_(v8::ArrayBuffer::Allocator::NewD
 vm::~vm() {
   modules_.clear();
   jspi_imports_.clear();
+  names_.clear();
   jspi_glue_.Reset();
   imports_.Reset();
   instance_ctor_.Reset();
@@ -83,6 +84,16 @@ v8::MaybeLocal<v8::WasmModuleObject> vm::module_object(const detail::module_data
   if (!v8::WasmModuleObject::FromCompiledModule(isolate_, *m.compiled).ToLocal(&obj)) return {};
   modules_[m.id].Reset(isolate_, obj);
   return obj;
+}
+
+v8::Local<v8::String> vm::name(std::string_view literal) {
+  auto [it, made] = names_.try_emplace(literal);
+  if (made) {
+    it->second.Reset(isolate_, v8::String::NewFromUtf8(isolate_, literal.data(), v8::NewStringType::kInternalized,
+                                                       static_cast<int>(literal.size()))
+                                   .ToLocalChecked());
+  }
+  return it->second.Get(isolate_);
 }
 
 v8::MaybeLocal<v8::Function> vm::jspi_glue(const char* name) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 
 namespace wasio {
@@ -42,6 +43,10 @@ class vm {
   v8::Local<v8::Object> imports() const { return imports_.Get(isolate_); }
   v8::Local<v8::Function> instance_constructor() const { return instance_ctor_.Get(isolate_); }
   v8::Local<v8::Function> memory_constructor() const { return memory_ctor_.Get(isolate_); }
+  // A property name, internalized once per isolate: the names wasio looks up for every guest
+  // (a fresh string from UTF-8 is hashed and looked up in V8's string table at each use).
+  // `literal` must outlive the vm: a string literal or another static string.
+  v8::Local<v8::String> name(std::string_view literal);
   // The module object of `m` in this isolate, made from the shared compiled code once.
   v8::MaybeLocal<v8::WasmModuleObject> module_object(const detail::module_data& m);
 
@@ -61,6 +66,7 @@ class vm {
   std::unordered_map<uint64_t, v8::Global<v8::WasmModuleObject>> modules_;  // by module id
   v8::Global<v8::Object> jspi_glue_;  // engine/vm.cpp's kJspiGlue, once needed
   std::unordered_map<uint64_t, v8::Global<v8::Object>> jspi_imports_;  // by module id
+  std::unordered_map<std::string_view, v8::Global<v8::String>> names_;
   v8::MaybeLocal<v8::Function> jspi_glue(const char* name);
 };
 
