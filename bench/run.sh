@@ -10,8 +10,9 @@
 #   5. N guests all blocked at once on an idle pipe: peak RSS per guest.
 #   6. Suspend+resume round trip (sched_yield in a guest); baseline a native Asio coroutine
 #      yielding to its io_context (bench/native_yield.cpp).
-#   7. Guests started per second (10,000 hello guests in one process); baseline node starting
-#      the same .wasm once per process.
+#   7. Guests started per second (10,000 hello guests in one process); baselines node starting
+#      the same .wasm once per process, and 500 of them in one process, one after another,
+#      each with its own node:wasi (bench/node_instances.mjs; node 20 segfaulted at 2,000).
 #   8. Streaming through embedder pipes (samples/stream_filter: a file through a wasm filter on
 #      one thread); baseline native `tr a-z A-Z` on the same file.
 #   9. Scaling: 4 computing guests on 1 worker, then on all cores.
@@ -132,6 +133,8 @@ hs=$(cat "$tf")
 /usr/bin/time -o "$tf" -f "%e" "${node_host[@]}" "$g/hello.wasm" > /dev/null
 ns=$(cat "$tf")
 echo "wasio: $hn guests in ${hs} s = $(awk -v n="$hn" -v s="$hs" 'BEGIN {printf "%.0f", n / s}') guests/s   node: one process in ${ns} s = $(awk -v s="$ns" 'BEGIN {printf "%.1f", 1 / s}')/s   ratio $(awk -v n="$hn" -v s="$hs" -v t="$ns" 'BEGIN {printf "%.0f", (n / s) * t}')x"
+ni=$(node "$root/bench/node_instances.mjs" "$g/hello.wasm" 500 2>&1 >/dev/null | awk '/^guests/ {print $2 / $4}')
+echo "node, guests in one process: ${ni} guests/s   wasio/node = $(awk -v n="$hn" -v s="$hs" -v m="$ni" 'BEGIN {printf "%.1f", (n / s) / m}')x"
 
 echo "== 8. streaming a file through a wasm filter via embedder pipes"
 smb=$([ "$quick" = --quick ] && echo 64 || echo 256)
