@@ -452,6 +452,9 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
   // The module's start function, where JSPI's rewrite made it an export: it may block too.
   if (module_->moved_start) {
     auto r = co_await call(rewrite_record::kMovedStartExport, {});
+    // It runs once, as a start function does: no export the embedder may call after.
+    moved_start_ran_ = true;
+    export_fns_.erase(rewrite_record::kMovedStartExport);
     if (!r) co_return std::move(r).error();
   }
   // A reactor's initialization (the WASI application ABI): its constructors, which may block.
@@ -563,9 +566,10 @@ const export_entry* guest::exports_function(std::string_view name) const {
   for (const auto& e : module_->exports) {
     if (e.name == name && e.kind == 0) return &e;
   }
-  // The start function JSPI's rewrite exported: () -> (), as every start function is.
+  // The start function JSPI's rewrite exported: () -> (), as every start function is; until
+  // it has run (open).
   static const export_entry moved_start{rewrite_record::kMovedStartExport, 0, func_sig{}};
-  if (module_->moved_start && name == moved_start.name) return &moved_start;
+  if (module_->moved_start && !moved_start_ran_ && name == moved_start.name) return &moved_start;
   return nullptr;
 }
 

@@ -167,6 +167,7 @@ class guest final : private memory_source {
   std::optional<uint32_t> exit_code_;
   fuel_tank fuel_;
   bool rewinding_ = false;
+  bool moved_start_ran_ = false;  // module_data::moved_start: the start function has run
   std::shared_ptr<detail::guest_control> control_;
   memory_limits memory_limits_{};  // of the supplied memory, as given back to the pool
   std::optional<asio::steady_timer> wall_;  // the wall-time limit while suspended

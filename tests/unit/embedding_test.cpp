@@ -219,6 +219,34 @@ TEST_P(embedding, traps_and_host_exceptions_end_the_call_not_the_instance) {
   EXPECT_EQ(call<int32_t>(inst, "deep_sleep", 1000, 0).value(), 1000);
 }
 
+// A start function runs once, when the module is instantiated, in every mode: JSPI mode runs it
+// as an export its rewrite adds (so that it may block), which is none of the embedder's.
+TEST_P(embedding, a_start_function_runs_once_and_is_no_export) {
+  if (GetParam() == wasio::suspension_mode::asyncify) {
+    GTEST_SKIP() << "a module that blocks without a shadow-stack pointer has no asyncify mode";
+  }
+  wasio::runtime rt(options({}));
+  auto m = rt.load_file(guest("start_blocks")).value();
+  EXPECT_EQ(m.mode(), GetParam()) << m.mode_reason();
+  int out[2];
+  ASSERT_EQ(::pipe(out), 0);
+  wasio::config cfg;
+  cfg.stdio.out = out[1];
+  auto inst = instantiate(rt, m, std::move(cfg));
+  ASSERT_TRUE(inst);
+  ::close(out[1]);
+  auto r = inst.async_call("wasio_start", {}, asio::use_future).get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().how, kind::failed);
+  EXPECT_NE(r.error().message.find("no function export 'wasio_start'"), std::string::npos) << r.error().message;
+  inst = {};  // closed: the pipe's write end with it
+  std::string said;
+  char buf[64];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) said.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  EXPECT_EQ(said, "start\n");  // once
+}
+
 TEST_P(embedding, calls_are_typed_and_checked) {
   host_log log;
   wasio::runtime rt(options(reactor_host(log)));
@@ -229,6 +257,13 @@ TEST_P(embedding, calls_are_typed_and_checked) {
   ASSERT_FALSE(no_such);
   EXPECT_EQ(no_such.error().how, kind::failed);
   EXPECT_NE(no_such.error().message.find("no function export 'nope'"), std::string::npos);
+  // The rewrite's own exports are the host's, not the embedder's.
+  for (const char* internal : {"asyncify_start_unwind", "asyncify_stop_rewind", "wasio_ticks"}) {
+    auto r = inst.async_call(internal, {}, asio::use_future).get();
+    ASSERT_FALSE(r) << internal;
+    EXPECT_NE(r.error().message.find(std::string("no function export '") + internal + "'"), std::string::npos)
+        << r.error().message;
+  }
   auto wrong_args = call<int32_t>(inst, "handle", int64_t{1});
   ASSERT_FALSE(wrong_args);
   EXPECT_EQ(wrong_args.error().how, kind::failed);
