@@ -10,13 +10,17 @@
 #   4. Big modules (tests/guests/big.c, 6 MiB; bench/code_heavy.awk, 15 MB of code): one line in
 #      and out, wall time and peak RSS of the whole run, in each mode with a warm rewrite cache;
 #      baseline node running the same .wasm.
+#   5. A Go guest (tests/guests/go/sleep_read.go, where a Go with wasip1 built it: Debian 13),
+#      which asyncify cannot serve: a whole run with one line in and out, wall time (median of
+#      3) and peak RSS, in each mode that runs it, against node; and guests blocked at once
+#      reading an idle stdin pipe, KiB per guest (300 in fiber mode, 2,000 in JSPI mode).
 # Modes: asyncify, fiber, and jspi where the engine has it (wasio::jspi_available).
 # Usage: bench/engines.sh [NODE]    NODE: the node to measure against (default: node on PATH);
 #                                   the V8 versions of both are printed first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 node=${1:-node}
-"$root/scripts/build.sh" wasio_cli guests native_yield code_heavy_guest >/dev/null
+"$root/scripts/build.sh" wasio_cli guests go_guests native_yield code_heavy_guest >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -75,4 +79,24 @@ for module in big code_heavy; do
     printf "%-10s %s MiB   wasio/node = %s%s\n" "$m:" "$w" "$(ratio "${w%% *}" "${nt%% *}")" \
       "$([ "$m" = auto ] && echo "   (ran in $ran mode)")"
   done
+done
+
+echo "== 5. a Go guest: one line in and out (median of 3), peak RSS; guests blocked reading stdin"
+gw="$g/go_sleep_read.wasm"
+if [ ! -f "$gw" ]; then
+  echo "skipped: no Go with wasip1 here (Go 1.21 or later; Debian 13 has golang-1.24-go)"
+  exit 0
+fi
+nt=$(three_runs "$node" "$root/bench/node_wasi.mjs" "$gw")
+echo "node:      $nt MiB"
+: | /usr/bin/time -o "$tf" -f "%M" "$wasio" run --mode fiber "$gw" >/dev/null
+base_kb=$(cat "$tf")
+for m in $modes; do
+  [ "$m" = asyncify ] && continue  # it cannot: no shadow-stack pointer it recognises
+  w=$(three_runs "$wasio" run --mode "$m" "$gw")
+  n=$([ "$m" = fiber ] && echo 300 || echo 2000)
+  (sleep $((n / 500 + 3))) | /usr/bin/time -o "$tf" -f "%M %e" "$wasio" run --mode "$m" --instances "$n" "$gw" >/dev/null
+  read -r kb secs < "$tf"
+  printf "%-10s %s MiB   wasio/node = %s   %s blocked: %s KiB each (%s s in all)\n" "$m:" "$w" \
+    "$(ratio "${w%% *}" "${nt%% *}")" "$n" "$(( (kb - base_kb) / n ))" "$secs"
 done

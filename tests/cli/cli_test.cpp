@@ -598,6 +598,20 @@ TEST(cli, a_blocking_call_may_write_its_outputs_into_the_free_stack) {
 }  // namespace
 
 namespace {
+// A Go program that sleeps and reads (tests/guests/go/sleep_read.go) runs in every mode that can
+// run it: automatic mode picks JSPI where the engine has it, else fiber mode (asyncify cannot
+// serve it: Go keeps no shadow-stack pointer that wasio recognises).
+TEST(cli, a_go_program_sleeps_and_reads_in_every_mode_that_serves_it) {
+  std::string wasm = guest("go_sleep_read");
+  if (::access(wasm.c_str(), R_OK) != 0) GTEST_SKIP() << "no Go 1.21 or later here to build " << wasm;
+  for (std::string mode : {"auto", "fiber", "jspi"}) {
+    auto r = run_with_late_stdin(wasio_run({"--mode", mode, wasm}));
+    if (mode == "jspi" && r.err.find("has no JSPI") != std::string::npos) continue;  // V8 10.2
+    EXPECT_EQ(r.status, 0) << mode << ": " << r.err;
+    EXPECT_EQ(r.out, "go: started\ngo: read x\n") << mode;
+  }
+}
+
 // A start function that blocks runs to its end before _start, in every mode. V8 11.3 traps a
 // suspending import called from a start function, so JSPI's rewrite moves the start function
 // to an export that the host calls once the module is instantiated; an exit or a trap there ends
