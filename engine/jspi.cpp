@@ -83,6 +83,7 @@ class jspi_suspension final : public suspension {
       v8::Context::Scope cs(ctx);
       v8::Local<v8::Value> v;
       end = g_.invoke(call, &v);
+      memory_pool::stack_made(iso, jspi_stack_bytes());  // the call's stack, off V8's count
       if (!end) {
         if (v->IsPromise() && !pending_.IsEmpty()) {
           outer.Reset(iso, v.As<v8::Promise>());

@@ -32,6 +32,16 @@ class memory_pool {
   // segments, where 4 KiB pages would cost a fault each. Not beyond: a guest that touches
   // little of a big memory keeps small pages.
   static void prefer_huge_pages(v8::Local<v8::WasmMemoryObject> m, uint64_t bytes);
+  // JSPI's stacks, which V8 11.3 counts as external memory of their isolate too, each its whole
+  // reservation (--wasm-stack-switching-stack-size), from the promising call that makes one until
+  // a GC frees it (src/wasm/wasm-objects.cc: WasmContinuationObject::New, a Managed<StackMemory>
+  // of the stack's owned size). At 16 MiB a stack, every fourth call started a full GC, each
+  // walking every suspended stack. So each is taken off the count as it is made (after each
+  // call of a promising export), and never put back: V8 takes it off again when a GC frees it,
+  // which wasio cannot see, and a stack is freed only by a GC, so a count that drifts down
+  // starts no GC (and the only other external memory of wasio's isolates, guest memories, is
+  // off the count already).
+  static void stack_made(v8::Isolate* iso, int64_t bytes) { iso->AdjustAmountOfExternalAllocatedMemory(-bytes); }
   // A new memory, not from the pool (for an isolate other than the pool's).
   static v8::MaybeLocal<v8::WasmMemoryObject> make(v8::Local<v8::Context> ctx, v8::Local<v8::Function> ctor,
                                                    const memory_limits& l);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 #include "engine/host_calls.hpp"
 #include "engine/memory_arena.hpp"
@@ -47,7 +49,18 @@ class arena_platform final : public v8::Platform {
   memory_arena& arena_;
 };
 
+#ifdef WASIO_JSPI
+// A suspended guest's wasm runs on a stack of V8's, as deep as fiber mode's own stacks
+// (16 MiB, fiber.cpp; V8's default is 984 KiB): only the pages touched are committed.
+constexpr int64_t kJspiStackKiB = 16384;
+int64_t jspi_stack_kib = kJspiStackKiB;
+#else
+int64_t jspi_stack_kib = 0;
+#endif
+
 }  // namespace
+
+int64_t jspi_stack_bytes() { return jspi_stack_kib * 1024; }
 
 void ensure_v8() {
   static std::once_flag once;
@@ -58,11 +71,18 @@ void ensure_v8() {
 #ifdef WASIO_JSPI
     // JSPI (engine/jspi.hpp): WebAssembly.Function with {suspending} and {promising}. Before
     // Initialize: V8 reads it as contexts are set up.
-    // A suspended guest's wasm runs on a stack of V8's, as deep as fiber mode's own stacks
-    // (16 MiB, fiber.cpp; V8's default is 984 KiB): only the pages touched are committed.
-    v8::V8::SetFlagsFromString("--experimental-wasm-stack-switching --wasm-stack-switching-stack-size=16384");
+    v8::V8::SetFlagsFromString(
+        ("--experimental-wasm-stack-switching --wasm-stack-switching-stack-size=" + std::to_string(kJspiStackKiB)).c_str());
 #endif
-    if (const char* flags = std::getenv("WASIO_V8_FLAGS")) v8::V8::SetFlagsFromString(flags);
+    if (const char* flags = std::getenv("WASIO_V8_FLAGS")) {
+      v8::V8::SetFlagsFromString(flags);
+      // The stack size as V8 now has it (the last one given wins), for jspi_stack_bytes.
+      constexpr std::string_view kStackFlag = "--wasm-stack-switching-stack-size=";
+      std::string_view all(flags);
+      if (auto at = all.rfind(kStackFlag); at != std::string_view::npos && jspi_stack_kib > 0) {
+        jspi_stack_kib = std::strtoll(flags + at + kStackFlag.size(), nullptr, 10);
+      }
+    }
     // Never destroyed, not even at exit: V8's worker threads may still call the platform and
     // its page allocator while static objects go (a destroyed wrapper was "pure virtual method
     // called" at exit).

@@ -159,4 +159,8 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
 // Process-wide V8 set-up, done once (platform, flags). Safe to call from any thread.
 void ensure_v8();
 
+// The bytes V8 reserves for each JSPI stack (--wasm-stack-switching-stack-size, as ensure_v8
+// set it, or WASIO_V8_FLAGS after it); 0 without JSPI.
+int64_t jspi_stack_bytes();
+
 }  // namespace wasio::engine
