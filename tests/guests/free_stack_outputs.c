@@ -11,17 +11,9 @@
 #include <string.h>
 #include <wasi/api.h>
 
-extern char __data_end;
+#include "check.h"
 
-static int failed;
-#define CHECK(cond, ...)                           \
-    do {                                           \
-        if (!(cond)) {                             \
-            fprintf(stderr, "FAIL: " __VA_ARGS__); \
-            fputc('\n', stderr);                   \
-            failed = 1;                            \
-        }                                          \
-    } while (0)
+extern char __data_end;
 
 int main(void) {
     /* The lowest 16-byte-aligned address of the stack's region: nothing of the guest's lives

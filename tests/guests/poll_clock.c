@@ -18,18 +18,11 @@
 #include <string.h>
 #include <wasi/api.h>
 
+#include "check.h"
+
 #define MS 1000000ull
 #define WATCHDOG_UD 999
 
-static int failed;
-#define CHECK(cond, ...)                                      \
-    do {                                                      \
-        if (!(cond)) {                                        \
-            fprintf(stderr, "FAIL: " __VA_ARGS__);            \
-            fputc('\n', stderr);                              \
-            failed = 1;                                       \
-        }                                                     \
-    } while (0)
 
 static __wasi_timestamp_t now(__wasi_clockid_t id) {
     __wasi_timestamp_t t = 0;

@@ -10,17 +10,10 @@
 #include <string.h>
 #include <wasi/api.h>
 
+#include "check.h"
+
 #define BADFD 99
 
-static int failed;
-#define CHECK(cond, ...)                                      \
-    do {                                                      \
-        if (!(cond)) {                                        \
-            fprintf(stderr, "FAIL: " __VA_ARGS__);            \
-            fputc('\n', stderr);                              \
-            failed = 1;                                       \
-        }                                                     \
-    } while (0)
 
 /* `count` NUL-terminated strings, pointed to by ptrs[], must exactly tile
  * [buf, buf + bufsize). */
