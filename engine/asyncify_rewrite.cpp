@@ -89,7 +89,8 @@ std::vector<std::string> helper_arguments(const rewrite_settings& settings) {
   auto flag = [](bool b) { return std::string(b ? "1" : "0"); };
   std::string ticks = settings.ticks ? (settings.tick_yields ? "2" : "1") : "0";
   return {flag(settings.import_memory), flag(settings.legalize), flag(settings.always), std::move(ticks),
-          std::move(blocking), std::move(all), flag(settings.jspi), std::to_string(settings.start)};
+          std::move(blocking), std::move(all), settings.jspi ? "1" : settings.ticks_only ? "2" : "0",
+          std::to_string(settings.start)};
 }
 
 struct helper_output {

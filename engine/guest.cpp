@@ -422,13 +422,7 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
   if (control_->stop_requested()) co_return stopped(*control_);
   if (!module_->link_error.empty()) co_return failed(module_->name + ": " + module_->link_error);
   if (lim.fuel) {
-    if (!module_->counts_ticks) {
-      co_return failed(module_->name + ": fuel needs a module that counts ticks (runtime_options::count_ticks, "
-                                       "asyncify mode); this one " +
-                       (module_->fiber ? "runs in fiber mode"
-                                       : module_->unwinds_at_every_import ? "was loaded without count_ticks"
-                                                                          : "runs as its producer asyncified it"));
-    }
+    if (!module_->counts_ticks) co_return failed(no_ticks());
     fuel_.left = lim.fuel;
   }
   if (auto err = build_context(cfg)) co_return failed(*err);
@@ -452,9 +446,7 @@ asio::awaitable<std::optional<exit_status>> guest::open(config cfg) {
   // The module's start function, where JSPI's rewrite made it an export: it may block too.
   if (module_->moved_start) {
     auto r = co_await call(rewrite_record::kMovedStartExport, {});
-    // It runs once, as a start function does: no export the embedder may call after.
-    moved_start_ran_ = true;
-    export_fns_.erase(rewrite_record::kMovedStartExport);
+    moved_start_ran();
     if (!r) co_return std::move(r).error();
   }
   // A reactor's initialization (the WASI application ABI): its constructors, which may block.
@@ -531,6 +523,8 @@ asio::awaitable<exit_status> guest::run(std::unique_ptr<config> cfg) {
 std::optional<uint64_t> guest::fuel_left() {
   if (ticks_.IsEmpty()) return std::nullopt;
   v8::Isolate* iso = vm_->isolate();
+  // Between calls, off the fiber: a fiber-mode guest's own isolate is entered for this alone.
+  v8::Isolate::Scope entered(iso);
   v8::HandleScope hs(iso);
   auto ctx = vm_->context();
   v8::Context::Scope cs(ctx);
@@ -553,6 +547,7 @@ std::optional<uint64_t> guest::fuel_left() {
 bool guest::refill_fuel(uint64_t ticks) {
   if (ticks_.IsEmpty()) return false;
   v8::Isolate* iso = vm_->isolate();
+  v8::Isolate::Scope entered(iso);  // as in fuel_left
   v8::HandleScope hs(iso);
   auto ctx = vm_->context();
   v8::Context::Scope cs(ctx);
@@ -560,6 +555,19 @@ bool guest::refill_fuel(uint64_t ticks) {
   if (!ticks_.Get(iso)->Set(ctx, vm_->name("value"), v8::Integer::New(iso, 0)).FromMaybe(false)) return false;
   fuel_ = fuel_tank{ticks, 0};
   return true;
+}
+
+std::string guest::no_ticks() const {
+  bool producers = !module_->fiber && !module_->jspi && !module_->unwinds_at_every_import;
+  return module_->name + ": fuel needs a module that counts ticks (runtime_options::count_ticks, asyncify or fiber "
+                         "mode); this one " +
+         (producers ? "runs as its producer asyncified it" : "was loaded without count_ticks");
+}
+
+void guest::moved_start_ran() {
+  // It runs once, as a start function does: no export the embedder may call after.
+  moved_start_ran_ = true;
+  export_fns_.erase(rewrite_record::kMovedStartExport);
 }
 
 const export_entry* guest::exports_function(std::string_view name) const {

@@ -168,6 +168,8 @@ class guest final : private memory_source {
   fuel_tank fuel_;
   bool rewinding_ = false;
   bool moved_start_ran_ = false;  // module_data::moved_start: the start function has run
+  void moved_start_ran();
+  std::string no_ticks() const;  // why the guest cannot have a fuel limit
   std::shared_ptr<detail::guest_control> control_;
   memory_limits memory_limits_{};  // of the supplied memory, as given back to the pool
   std::optional<asio::steady_timer> wall_;  // the wall-time limit while suspended

@@ -151,7 +151,7 @@ std::string jspi_refusal(const wasm_summary& s, bool count_ticks) {
   return "this wasio's engine has no JSPI (it needs V8 11 and binaryen 112 or later, as on Debian 13; this is V8 " +
          std::to_string(V8_MAJOR_VERSION) + "." + std::to_string(V8_MINOR_VERSION) + ")";
 #else
-  if (count_ticks) return "counting ticks (count_ticks, fuel) needs asyncify mode";
+  if (count_ticks) return "counting ticks (count_ticks, fuel) needs asyncify or fiber mode";
   if (!s.complete) return "its sections could not all be read";
   return {};
 #endif
@@ -294,11 +294,29 @@ prepared_module prepare_module(std::span<const uint8_t> bytes, byte_buffer* owne
         break;
     }
   }
+  // Fiber mode runs a module as given, but for counting ticks (fuel): then a rewrite of its own
+  // adds them (and makes the memory an import), cached as the others are.
+  if (mode == mode_choice::fiber && count_ticks) {
+    settings.jspi = false;
+    settings.ticks_only = true;
+    settings.tick_yields = false;  // a fiber yields at a slice's end from V8's interrupt instead
+    settings.legalize = false;
+    out.info = asyncify_rewrite(bytes, settings, cache, /*cached_only=*/true);
+    if (!out.info.error.empty()) {
+      if (!valid()) return out;
+      out.info = asyncify_rewrite(bytes, settings, cache);
+    }
+    if (!out.info.error.empty()) {
+      out.error = "counting ticks (count_ticks, fuel): " + out.info.error;
+      return out;
+    }
+    out.mode_reason += std::string("; counting ticks: ") + (out.info.from_cache ? "its rewrite is cached" : "rewritten now");
+  }
   out.fiber = mode == mode_choice::fiber;
   out.jspi = mode == mode_choice::jspi;
   std::span<const uint8_t> code = out.info.module_of(bytes);
   if (owner && !out.info.bytes.empty()) *owner = {};  // the input is not needed any more: unmapped now
-  if (out.fiber) {
+  if (out.fiber && !out.info.memory_imported) {
     // The memory becomes an import here too, so that wasio supplies it with the guest's limit.
     // In the caller's buffer when it may be edited, else in a copy.
     if (auto edit = import_own_memory(bytes, summary)) {

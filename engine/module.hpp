@@ -97,6 +97,8 @@ struct rewrite_settings {
   bool tick_yields = false;
   // Prepared for JSPI (engine/jspi.hpp) instead of asyncify: no instrumentation, no ticks.
   bool jspi = false;
+  // For fiber mode, which needs no rewrite to suspend: only the ticks (and the memory import).
+  bool ticks_only = false;
   // With jspi: the start function's index (-1: none), which the rewrite moves to an export.
   int64_t start = -1;
 };

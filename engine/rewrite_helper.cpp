@@ -44,7 +44,8 @@ struct settings {
   int ticks = 0;  // 0: none; 1: counted (fuel); 2: counted, and wasio.tick may suspend the guest
   std::string blocking, all;
   bool jspi = false;
-  long long start = -1;  // with jspi: the start function's index
+  bool ticks_only = false;  // fiber mode's: the ticks alone
+  long long start = -1;     // with jspi: the start function's index
 };
 
 // Whether `e`, a function's statement, is wasm-ld's prologue on global `sp`:
@@ -290,6 +291,12 @@ void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags
   if (settings.jspi) {
     jspi_rewrite(m, settings, flags);
     changed = true;
+  } else if (settings.ticks_only) {
+    // Fiber mode suspends a guest on a stack of its own, wherever it is: only its fuel needs the
+    // module changed.
+    legalize(m, settings);  // binaryen's optimization levels for add_ticks' inlining
+    if (settings.ticks && add_ticks(m)) flags |= ticks;
+    changed = true;
   } else {
     const char* sp = nullptr;
     if (find_stack_pointer(m, &sp, &stack_start)) flags |= has_sp;
@@ -351,11 +358,13 @@ void jspi_rewrite(BinaryenModuleRef m, const settings& settings, uint32_t& flags
 int main(int argc, char** argv) {
   using namespace wasio::engine;
   if (argc != 9) {
-    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL JSPI START < module.wasm > record\n", stderr);
+    std::fputs("usage: wasio-rewrite IMPORT_MEMORY LEGALIZE ALWAYS TICKS BLOCKING ALL SUSPENSION START < module.wasm > record\n"
+               "  SUSPENSION: 0 asyncify, 1 jspi, 2 none (the ticks alone, for fiber mode)\n", stderr);
     return 2;
   }
   auto on = [](const char* a) { return std::strcmp(a, "1") == 0; };
-  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6], on(argv[7]), std::atoll(argv[8])};
+  settings s{on(argv[1]), on(argv[2]), on(argv[3]), std::atoi(argv[4]), argv[5], argv[6],
+             on(argv[7]),  std::strcmp(argv[7], "2") == 0, std::atoll(argv[8])};
   std::vector<uint8_t> wasm;
   uint8_t buf[1 << 16];
   for (ssize_t n; (n = ::read(0, buf, sizeof buf)) != 0;) {

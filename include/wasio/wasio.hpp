@@ -206,8 +206,8 @@ struct limits {
   // Fuel (0: unlimited): the guest is stopped ("fuel exhausted") once its wasm has counted this
   // many ticks, one at each function entry, return and loop iteration, like wasmtime's fuel. The
   // count is the same on every run of the same guest with the same inputs, whatever the machine
-  // and its load. It needs a module that counts ticks (runtime_options::count_ticks, asyncify
-  // mode): a guest of another is refused at its start, saying so. An instance's calls draw on
+  // and its load. It needs a module that counts ticks (runtime_options::count_ticks, asyncify or
+  // fiber mode): a guest of another is refused at its start, saying so. An instance's calls draw on
   // one tank: the call that spends it is stopped, and so is every later one until the embedder
   // refills it (instance::set_fuel).
   uint64_t fuel = 0;
@@ -439,10 +439,12 @@ struct runtime_options {
   // the process down.
   size_t max_guests = 0;
   size_t max_waiting = SIZE_MAX;
-  // Modules rewritten for asyncify also count ticks (a tick per function entry, return and
-  // loop iteration, like wasmtime's fuel): their guests may then have limits::fuel, and yield
-  // at the end of their time slice in loops without WASI calls too. It costs compute-bound code
-  // 1.2-3.4x in time (docs/why-ticks.md), which is why it is off unless asked for.
+  // Modules count ticks (a tick per function entry, return and loop iteration, like wasmtime's
+  // fuel), in asyncify mode and in fiber mode (a rewrite that adds only that): their guests may
+  // then have limits::fuel, and in asyncify mode also yield at the end of their time slice in
+  // loops without WASI calls (fiber mode's yield there anyway). Not in JSPI mode. It costs
+  // compute-bound code 1.2-3.4x in time (docs/why-ticks.md), which is why it is off unless
+  // asked for.
   bool count_ticks = false;
 };
 

@@ -368,18 +368,17 @@ TEST_P(embedding, an_instance_is_held_to_its_limits) {
 // Fuel (limits::fuel): an instance's calls draw on one tank, counted in ticks (one per function
 // entry, return and loop iteration), the same on every run: two instances with the same fuel
 // serve the same number of calls. Once it is spent the call is stopped, and so is every later
-// one; a call that never returns (spin) is stopped too. With runtime_options::count_ticks only
-// (asyncify mode): a module in fiber mode counts no ticks, and the instance is refused at its
-// start, saying so.
+// one; a call that never returns (spin) is stopped too. With runtime_options::count_ticks only,
+// in asyncify and fiber mode (whose rewrite adds only the ticks); JSPI mode refuses it.
 TEST_P(embedding, an_instance_runs_on_its_fuel) {
   host_log log;
   auto opts = options(reactor_host(log));
   opts.count_ticks = true;
   wasio::runtime rt(opts);
-  if (GetParam() == wasio::suspension_mode::jspi) {  // ticks are asyncify's instrumentation
+  if (GetParam() == wasio::suspension_mode::jspi) {
     auto refused = rt.load_file(guest("reactor"));
     ASSERT_FALSE(refused);
-    EXPECT_NE(refused.error().find("needs asyncify mode"), std::string::npos) << refused.error();
+    EXPECT_NE(refused.error().find("needs asyncify or fiber mode"), std::string::npos) << refused.error();
     return;
   }
   auto m = rt.load_file(guest("reactor")).value();
@@ -398,15 +397,6 @@ TEST_P(embedding, an_instance_runs_on_its_fuel) {
       EXPECT_EQ(r.value(), served + 1);
     }
   };
-  if (GetParam() == wasio::suspension_mode::fiber) {
-    wasio::config cfg;
-    cfg.limits.fuel = 1000;
-    auto r = rt.async_instantiate(m, std::move(cfg), asio::use_future).get();
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().how, kind::failed);
-    EXPECT_NE(r.error().message.find("fuel needs a module that counts ticks"), std::string::npos) << r.error().message;
-    return;
-  }
   int served = calls_served(2000);
   EXPECT_GT(served, 10);
   EXPECT_EQ(calls_served(2000), served);
@@ -429,8 +419,8 @@ TEST_P(embedding, an_instance_fuel_is_read_and_refilled_between_calls) {
   opts.count_ticks = GetParam() != wasio::suspension_mode::jspi;
   wasio::runtime rt(opts);
   auto m = rt.load_file(guest("reactor")).value();
-  // Asyncify mode counts ticks; the others cannot (fiber, jspi) and take no fuel limit.
-  const bool counts = GetParam() == wasio::suspension_mode::asyncify || GetParam() == wasio::suspension_mode::automatic;
+  // Asyncify and fiber mode count ticks; JSPI mode cannot, and takes no fuel limit.
+  const bool counts = GetParam() != wasio::suspension_mode::jspi;
   wasio::config cfg;
   cfg.limits.fuel = counts ? 5000 : 0;
   auto inst = instantiate(rt, m, std::move(cfg));
