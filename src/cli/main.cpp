@@ -3,8 +3,10 @@
 //   wasio run --invoke NAME module.wasm [numbers...]   (a reactor's export: prints its results)
 // Exit status: the guest's exit code; 134 after a trap (one line on stderr names it); 1 when the
 // module or the command line is wrong (one line on stderr says why).
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <asio/ip/tcp.hpp>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <fmt/core.h>
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -204,7 +207,23 @@ int invoke(wasio::runtime& rt, const wasio::module& mod, const std::string& path
 
 }  // namespace
 
+// Which of fds 0, 1 and 2 the shell left closed. Each is held by /dev/null from here on, before
+// anything else opens an fd: else the next fd wasio opens (its event loop's eventfd, a cached
+// module) would take that number and become the guest's stdin or stdout. The guest still finds
+// the fd closed (badf), as the same program run natively would.
+std::array<bool, 3> hold_closed_stdio() {
+  std::array<bool, 3> closed{};
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    closed[fd] = true;
+    int held = ::open("/dev/null", O_RDWR);  // the lowest free number: this one
+    if (held >= 0 && held != fd) ::close(held);
+  }
+  return closed;
+}
+
 int main(int argc, char** argv) {
+  const std::array<bool, 3> closed_stdio = hold_closed_stdio();
   CLI::App app{"wasio: run WebAssembly WASI programs on V8, suspending them on an event loop"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "wasio 0.1 (" + wasio::engine_version() + ")");
@@ -281,6 +300,9 @@ int main(int argc, char** argv) {
   wasio::config cfg;
   cfg.args = rest;  // argv[0] is the module path as given
   cfg.stdio = wasio::stdio_fds::inherit();  // a command's stdio is its shell's (the library's default is none)
+  if (closed_stdio[0]) cfg.stdio.in = wasio::stdio_fd(-1);
+  if (closed_stdio[1]) cfg.stdio.out = wasio::stdio_fd(-1);
+  if (closed_stdio[2]) cfg.stdio.err = wasio::stdio_fd(-1);
   for (auto& e : envs) {
     if (e.find('=') == std::string::npos) {
       std::fprintf(stderr, "wasio: --env %s: expected KEY=VALUE\n", e.c_str());

@@ -248,6 +248,18 @@ TEST(cli, closed_stdin_is_badf_not_a_crash) {
   sh.insert(sh.end(), argv.begin(), argv.end());
   auto r = run_process(sh);
   EXPECT_LT(r.status, 128) << r.err;
+  EXPECT_NE(r.status, 0) << "a read of a closed fd failed";
+}
+
+// A closed stdout stays closed for the guest: its writes fail (badf), and nothing the CLI opens
+// takes the fd's number meanwhile (an eventfd of the event loop would read and write as
+// another stream would).
+TEST(cli, closed_stdout_is_badf_and_no_fd_of_the_host_takes_its_place) {
+  auto argv = wasio_run({guest("wasi_misc"), "stdio-closed"});
+  std::vector<std::string> sh{"/bin/sh", "-c", "exec \"$0\" \"$@\" <&- >&-"};
+  sh.insert(sh.end(), argv.begin(), argv.end());
+  auto r = run_process(sh);
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 }  // namespace

@@ -129,7 +129,24 @@ static void check_fds(void) {
     CHECK(e == __WASI_ERRNO_BADF, "fd_prestat_get(bad) errno %u, expected EBADF", e);
 }
 
+/* Run with stdin and stdout closed by the shell: both are closed for the guest too. */
+static int check_stdio_closed(void) {
+    __wasi_fdstat_t st;
+    CHECK(__wasi_fd_fdstat_get(0, &st) == __WASI_ERRNO_BADF, "stdin is open");
+    CHECK(__wasi_fd_fdstat_get(1, &st) == __WASI_ERRNO_BADF, "stdout is open");
+    CHECK(__wasi_fd_fdstat_get(2, &st) == 0, "stderr is closed");
+    char c[16];
+    __wasi_iovec_t in = {(uint8_t *)c, sizeof c};
+    __wasi_ciovec_t out = {(const uint8_t *)"x", 1};
+    __wasi_size_t n;
+    CHECK(__wasi_fd_read(0, &in, 1, &n) == __WASI_ERRNO_BADF, "fd_read(0) is not EBADF");
+    CHECK(__wasi_fd_write(1, &out, 1, &n) == __WASI_ERRNO_BADF, "fd_write(1) is not EBADF");
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "stdio-closed") == 0)
+        return check_stdio_closed();
     check_args(argc, argv);
     check_environ();
     check_clocks();
