@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <string>
 
+#include "async/idle.hpp"
 #include "wasio/as_tuple.hpp"
 
 namespace wasio::async {
@@ -167,15 +168,19 @@ io_result host_stream::try_writev(std::span<const ::iovec> iov) { return try_tra
 
 asio::awaitable<int> host_stream::wait_readable() {
   if (!desc_) co_return 0;
+  idle_wait idle;
   auto [ec] = co_await desc_->async_wait(asio::posix::descriptor_base::wait_read,
                                          wasio::as_tuple(asio::use_awaitable));
+  idle.end();
   co_return ec == asio::error::operation_aborted ? ECANCELED : ec.value();
 }
 
 asio::awaitable<int> host_stream::wait_writable() {
   if (!desc_) co_return 0;
+  idle_wait idle;
   auto [ec] = co_await desc_->async_wait(asio::posix::descriptor_base::wait_write,
                                          wasio::as_tuple(asio::use_awaitable));
+  idle.end();
   co_return ec == asio::error::operation_aborted ? ECANCELED : ec.value();
 }
 

@@ -7,7 +7,8 @@
 #   3. Small regular-file transfers (4 KiB cached pread, 4 KiB appending write) in each file_io
 #      mode (WASIO_FILE_IO); baselines wasio's sync mode and node running the same .wasm.
 #   4. N guests sleeping 1 s in poll_oneoff: wall time against the ideal (1 s).
-#   5. N guests all blocked at once on an idle pipe: peak RSS per guest.
+#   5. N guests all blocked at once on an idle pipe: resident bytes per guest, with their memory
+#      packed away (the default) and without (baseline).
 #   6. Suspend+resume round trip (sched_yield in a guest); baseline a native Asio coroutine
 #      yielding to its io_context (bench/native_yield.cpp).
 #   7. Guests started per second (10,000 hello guests in one process); baselines node starting
@@ -47,7 +48,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh" wasio_cli guests native_yield stream_filter fairness echo_server echo_bench big70_guest code_heavy_guest \
-  host_calls plugin_server wasio_sample_guests >/dev/null
+  host_calls plugin_server many_tasks wasio_sample_guests >/dev/null
 wasio="$root/build/wasio"
 g="$root/build/guests"
 node_host=(node "$root/bench/node_wasi.mjs")
@@ -91,33 +92,23 @@ done
 echo "node: read $nr ns   write $nw ns"
 
 echo "== 4. N guests sleeping 1 s each in poll_oneoff (wall time; ideal 1 s)"
-echo "== 5. N guests blocked at once on an idle stdin pipe (peak RSS per guest)"
-sizes=$([ "$quick" = --quick ] && echo "1000 10000" || echo "1000 10000 30000 100000")
-maps=$(cat /proc/sys/vm/max_map_count)
+mt="$root/build/samples/many_tasks"  # 16 MiB memory caps, as a server would cap its tasks
+for n in $([ "$quick" = --quick ] && echo "1000 10000" || echo "1000 10000 100000"); do
+  wall=$("$mt" "$n" sleep 1000 | sed -n 's/.*all done in \([0-9.]*\) s.*/\1/p')
+  echo "N=$n sleeping: all finished in ${wall} s: ratio to ideal $(ratio "$wall" 1)"
+done
+
+echo "== 5. N guests blocked at once on an idle pipe (samples/many_tasks: RSS with all waiting, per guest)"
+# 16 MiB memory caps, stock vm.max_map_count. With the memory of a guest that has waited 100 ms
+# packed away (docs/why-hibernation.md), and without (--no-hibernate): the baseline.
 tf=$(mktemp)
 trap 'rm -f "$data" "$tf"; rm -rf "$fdir"' EXIT
-# Peak RSS of one guest, the base the per-guest figures are measured from.
-: | /usr/bin/time -o "$tf" -f "%M" "$wasio" run "$g/cat.wasm" >/dev/null
-base_kb=$(cat "$tf")
+sizes=$([ "$quick" = --quick ] && echo "10000" || echo "10000 100000 300000")
+per_guest() { "$mt" "$@" | sed -n 's/.* \([0-9.]*\) KiB per waiting guest.*/\1/p'; }
 for n in $sizes; do
-  # Each guest memory is two mappings (reserved + committed): the kernel's vm.max_map_count
-  # bounds how many guests one process can hold.
-  if [ $((3 * n)) -gt "$maps" ]; then
-    echo "N=$n: skipped: needs vm.max_map_count >= $((3 * n)) (it is $maps; sysctl -w vm.max_map_count=$((3 * n)) as root)"
-    continue
-  fi
-  # A wasm32 memory without a declared maximum reserves 4 GiB of address space in V8 10.2;
-  # 30,000 and more of them would exceed the 128 TiB a process has: cap memories at 1 GiB.
-  flags=""
-  [ "$n" -ge 30000 ] && flags="--wasm-max-mem-pages=16384"
-  done_n=$(WASIO_V8_FLAGS="$flags" /usr/bin/time -o "$tf" -f "%e" "$wasio" run --instances "$n" "$g/sleeper.wasm" 1000 | wc -l)
-  wall=$(cat "$tf")
-  echo "N=$n sleeping: $done_n finished in ${wall} s: ratio to ideal $(ratio "$wall" 1)"
-  # All N block reading a pipe whose writer stays silent long enough for every guest to start.
-  hold=$((n / 2000 + 3))
-  done_n=$( (sleep "$hold") | WASIO_V8_FLAGS="$flags" /usr/bin/time -o "$tf" -f "%M" "$wasio" run --instances "$n" "$g/cat.wasm" | wc -c)
-  kb=$(cat "$tf")
-  echo "N=$n blocked: peak RSS $((kb / 1024)) MiB, $(( (kb - base_kb) / n )) KiB per blocked guest beyond one guest's $((base_kb / 1024)) MiB"
+  on=$(per_guest "$n" read)
+  off=$(per_guest "$n" read --no-hibernate)
+  echo "N=$n blocked: ${on} KiB per guest packed away, ${off} KiB not: ratio $(ratio "$on" "$off")"
 done
 
 echo "== 6. suspend+resume round trip, ns (median of 3)"

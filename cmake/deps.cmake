@@ -21,6 +21,14 @@ add_library(wasio::uring ALIAS wasio_uring)
 target_include_directories(wasio_uring SYSTEM INTERFACE ${WASIO_URING_INCLUDE})
 target_link_libraries(wasio_uring INTERFACE ${WASIO_URING_LIB})
 
+# LZ4 compresses the pages of guests that wait long (engine/hibernation.cpp).
+find_path(WASIO_LZ4_INCLUDE lz4.h REQUIRED)
+find_library(WASIO_LZ4_LIB lz4 REQUIRED)
+add_library(wasio_lz4 INTERFACE)
+add_library(wasio::lz4 ALIAS wasio_lz4)
+target_include_directories(wasio_lz4 SYSTEM INTERFACE ${WASIO_LZ4_INCLUDE})
+target_link_libraries(wasio_lz4 INTERFACE ${WASIO_LZ4_LIB})
+
 # V8 from Debian's libnode-dev: 10.2 (libnode108, Debian 12) or 11.3 (libnode115, Debian 13).
 # The code is one for both; WASIO_V8_MAJOR says which it was built against. scripts/install-deps.sh
 # unpacks libnode into .deps/libnode where the installed nodejs conflicts with the package; prefer

@@ -46,6 +46,15 @@ guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod,
              std::shared_ptr<detail::guest_control> control)
     : worker_(w), module_(std::move(mod)), control_(std::move(control)) {
   control_->attach(&worker_, this);
+  if (const auto& q = worker_.hibernation()) {
+    // As the thunk that starts a wait saw the memory (it refreshes the two after a grow).
+    auto p = std::make_shared<memory_pack>(q, this, [](const void* g) {
+      auto* self = static_cast<const guest*>(g);
+      return memory_pack::memory_view{self->mem_base_, self->mem_size_};
+    });
+    pack_ = p.get();
+    idle_hook_ = std::move(p);
+  }
 }
 
 guest::~guest() {
@@ -582,6 +591,7 @@ const export_entry* guest::exports_function(std::string_view name) const {
 }
 
 void guest::close() {
+  if (pack_) pack_->detach();  // before the memory is let go
   if (own_vm_) own_vm_->enter();  // a fiber-mode guest's handles belong to its isolate
   export_fns_.clear();
   exports_.Reset();

@@ -14,6 +14,7 @@
 
 #include "engine/admission.hpp"
 #include "engine/guest_control.hpp"
+#include "engine/hibernation.hpp"
 #include "engine/memory.hpp"
 #include "engine/wasm_summary.hpp"
 #include "engine/suspension.hpp"
@@ -86,6 +87,9 @@ class guest final : private memory_source {
   // whole maximum (4 GiB without a declared one) up front and grows it in place, so the base does
   // not move; a size grown by memory.grow is picked up when a check fails (refresh below).
   guest_memory memory() const { return guest_memory(mem_base_, mem_size_, this); }
+  // The hook its WASI calls' operations start with: its memory may be packed away while one
+  // waits (engine/hibernation.hpp). Null where the worker does not pack memories.
+  const std::shared_ptr<async::idle_hook>& idle_hook() const noexcept { return idle_hook_; }
 
   detail::guest_control& control() noexcept { return *control_; }
   // Its fuel (limits::fuel), drawn on by wasio.tick (engine/ticks.hpp).
@@ -177,6 +181,8 @@ class guest final : private memory_source {
   std::shared_ptr<void> host_data_;
   wasi_trace trace_;
   std::chrono::steady_clock::time_point trace_start_;
+  std::shared_ptr<async::idle_hook> idle_hook_;  // a memory_pack
+  memory_pack* pack_ = nullptr;                  // the same, detached as the guest closes
 };
 
 }  // namespace wasio::engine

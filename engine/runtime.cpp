@@ -107,6 +107,18 @@ engine::mode_choice choose_mode(suspension_mode m) {
   return static_cast<engine::mode_choice>(m);
 }
 
+// runtime_options::hibernate_after; WASIO_HIBERNATE_AFTER_MS=N|off in the environment overrides it
+// (0: to run a whole test suite with every guest packed away at each wait).
+std::optional<std::chrono::milliseconds> hibernate_after(std::optional<std::chrono::milliseconds> given) {
+  const char* env = std::getenv("WASIO_HIBERNATE_AFTER_MS");
+  if (!env || !*env) return given;
+  if (std::string_view(env) == "off") return std::nullopt;
+  char* end = nullptr;
+  long ms = std::strtol(env, &end, 10);
+  if (*end || ms < 0) return given;
+  return std::chrono::milliseconds(ms);
+}
+
 class runtime_impl {
  public:
   explicit runtime_impl(runtime_options opts)
@@ -120,7 +132,8 @@ class runtime_impl {
     if (opts.loop) n = 1;  // embedded: the embedder's thread is the one worker
     std::vector<engine::worker*> watched;
     for (unsigned i = 0; i < n; ++i) {
-      workers_.push_back(std::make_unique<engine::worker>(&watchdog_, opts.loop, opts.time_slice, host_));
+      workers_.push_back(std::make_unique<engine::worker>(&watchdog_, opts.loop, opts.time_slice, host_,
+                                                          hibernate_after(opts.hibernate_after)));
       watched.push_back(workers_.back().get());
     }
     watchdog_.watch(std::move(watched));

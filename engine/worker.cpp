@@ -18,18 +18,21 @@
 namespace wasio::engine {
 
 worker::worker(watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds slice,
-               std::shared_ptr<const host_functions> host)
+               std::shared_ptr<const host_functions> host,
+               std::optional<std::chrono::milliseconds> hibernate_after)
     : dog_(dog), slice_(slice), host_(std::move(host)) {
   ensure_v8();
   if (loop) {
     // Embedded: the embedder's thread runs the loop; the isolate is made there, by the first
     // handler (a V8 isolate takes its stack limits from the thread that creates it).
     io_ = loop;
+    if (hibernate_after) hibernation_ = std::make_shared<hibernation_queue>(*io_, *hibernate_after);
     ignore_default_sigpipe();
     return;
   }
   own_io_.emplace(1);  // one thread runs this context: let Asio skip its locking
   io_ = &*own_io_;
+  if (hibernate_after) hibernation_ = std::make_shared<hibernation_queue>(*io_, *hibernate_after);
   work_.emplace(io_->get_executor());
   std::promise<void> ready;
   auto started = ready.get_future();
@@ -47,6 +50,7 @@ worker::worker(watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds s
     // The cached streams leave the reactor before it goes; anything still queued is destroyed
     // with the loop, while the isolate is alive.
     for (auto& [fd, c] : stdio_) c.stream->leave_reactor();
+    if (hibernation_) hibernation_->stop();
     own_io_.reset();
     dispose_isolate();
   });
@@ -69,6 +73,7 @@ worker::~worker() {
     io_->run_one();
   }
   stdio_.clear();
+  if (hibernation_) hibernation_->stop();
   if (vm_) dispose_isolate();
 }
 

@@ -20,6 +20,7 @@
 #include "async/host_stream.hpp"
 #include "engine/admission.hpp"
 #include "engine/guest_control.hpp"
+#include "engine/hibernation.hpp"
 #include "engine/memory_pool.hpp"
 #include "engine/vm.hpp"
 #include "wasio/wasio.hpp"
@@ -43,7 +44,8 @@ class worker {
   // `host`: the embedder's host functions (may be null), in every isolate's import object.
   worker(watchdog* dog, asio::io_context* loop = nullptr,
          std::chrono::nanoseconds slice = std::chrono::milliseconds(10),
-         std::shared_ptr<const host_functions> host = nullptr);
+         std::shared_ptr<const host_functions> host = nullptr,
+         std::optional<std::chrono::milliseconds> hibernate_after = std::nullopt);
   // Stops every guest (each completes, as stopped), waits for them, disposes the isolate. An
   // embedded worker must be destroyed on its loop's thread; it runs the loop until then.
   ~worker();
@@ -100,6 +102,8 @@ class worker {
   void give_back_vm(std::unique_ptr<vm> v);
   v8::Isolate* isolate() const { return vm_->isolate(); }
   memory_pool& memories() { return memories_; }
+  // Where its guests' memories are packed away while they wait long (null: never).
+  const std::shared_ptr<hibernation_queue>& hibernation() const noexcept { return hibernation_; }
   // The stream behind host fd `fd`, shared by the guests of this worker. Null with *error set
   // when the fd is not open.
   std::shared_ptr<async::host_stream> stdio_stream(int fd, int* error);
@@ -144,6 +148,7 @@ class worker {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::unique_ptr<vm> vm_;
   std::vector<std::unique_ptr<vm>> spare_vms_;
+  std::shared_ptr<hibernation_queue> hibernation_;  // stopped before the loop goes
   std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
   bool stopping_ = false;
   std::atomic<bool> stop_all_{false};  // stop_all_now was called

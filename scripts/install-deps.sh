@@ -29,7 +29,7 @@ case "$codename" in
 esac
 pkgs=(cmake make pkg-config g++ "clang-$llvm" "lld-$llvm" wasi-libc "libclang-rt-$llvm-dev-wasm32"
       libasio-dev libboost-dev libboost-context-dev binaryen libgtest-dev libcli11-dev libfmt-dev
-      liburing-dev libssl-dev wabt time "${extra[@]}")
+      liburing-dev liblz4-dev libssl-dev wabt time "${extra[@]}")
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 missing() { for p in "$@"; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done; }

@@ -368,8 +368,9 @@ class instance {
 
 // How guests wait for a blocking call without holding their worker (docs/why-two-modes.md):
 //  - asyncify: the module is rewritten by binaryen so that a guest's wasm stack unwinds into its
-//    memory; guests share their worker's V8 isolate (dense: ~25 KiB per waiting guest). The
-//    rewrite takes seconds to minutes for big modules, once (runtime_options::cache_dir).
+//    memory; guests share their worker's V8 isolate (dense: ~25 KiB per waiting guest, ~13.5
+//    KiB once its memory is packed away, runtime_options::hibernate_after). The rewrite takes
+//    seconds to minutes for big modules, once (runtime_options::cache_dir).
 //  - fiber: the module runs as given on a native stack and V8 isolate of its own per guest
 //    (~1 MB and a few ms per guest), which starts big modules at once.
 //  - jspi: V8's own suspension (JS Promise Integration), where the engine has it (V8 11, as on
@@ -446,6 +447,14 @@ struct runtime_options {
   // compute-bound code 1.2-3.4x in time (docs/why-ticks.md), which is why it is off unless
   // asked for.
   bool count_ticks = false;
+  // A guest that has waited this long in a WASI call (for a pipe, a socket, a sleep) has its
+  // memory's resident pages compressed into the host's heap and dropped, until the wait ends
+  // (docs/why-hibernation.md): a small program's blocked guest then costs ~13.5 KiB instead of
+  // ~25. Packing and putting back cost ~40 µs of CPU per such wait. Guests with more than 1 MiB
+  // resident are left as they are, and so are guests waiting in an embedder's host function
+  // (its code may touch their memory at any time). nullopt: never. WASIO_HIBERNATE_AFTER_MS=N|off
+  // in the environment overrides it.
+  std::optional<std::chrono::milliseconds> hibernate_after = std::chrono::milliseconds(100);
 };
 
 // Loading errors are one-line messages fit for a user.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "src/wasi/wasi.hpp"
+#include "async/idle.hpp"
 #include "wasio/as_tuple.hpp"
 
 namespace wasio::wasi {
@@ -84,7 +85,10 @@ asio::awaitable<void> wait_any(std::optional<steady::time_point> deadline,
     asio::co_spawn(ex, watch_one(waits[i].first, waits[i].second, g),
                    asio::bind_cancellation_slot(stop[i].slot(), asio::detached));
   }
-  if (!g->fired) co_await g->wake.async_wait(wasio::as_tuple(asio::use_awaitable));
+  if (!g->fired) {
+    async::idle_wait idle;  // the watchers only wait too; the events are written after
+    co_await g->wake.async_wait(wasio::as_tuple(asio::use_awaitable));
+  }
   // The watchers borrow the signals: stop them and wait until every one has finished.
   for (auto& s : stop) s.emit(asio::cancellation_type::terminal);
   while (g->running > 0) {

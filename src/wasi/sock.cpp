@@ -16,6 +16,7 @@
 
 #include "async/socket.hpp"
 #include "src/wasi/wasi.hpp"
+#include "async/idle.hpp"
 #include "wasio/as_tuple.hpp"
 
 namespace wasio::wasi {
@@ -324,7 +325,10 @@ asio::awaitable<result<std::vector<addrinfo_entry>>> resolve(const std::string& 
   } else {
     st->resolver.async_resolve(node, service, flags, finish);
   }
-  (void)co_await st->done.async_wait(wasio::as_tuple(asio::use_awaitable));
+  {
+    async::idle_wait idle;  // the lookup's results go to `st`
+    (void)co_await st->done.async_wait(wasio::as_tuple(asio::use_awaitable));
+  }
   if (!st->got) co_return errc::canceled;  // the guest is being stopped
   auto& [ec, found] = *st->got;
   if (ec) co_return from_resolver_error(ec);

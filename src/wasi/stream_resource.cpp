@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "src/wasi/resource.hpp"
+#include "async/idle.hpp"
 #include "wasio/as_tuple.hpp"
 
 namespace wasio::wasi {
@@ -210,7 +211,10 @@ class stream_resource final : public resource, public std::enable_shared_from_th
 
   // Waits until something completes; false when the wait was cancelled (the guest is stopped).
   asio::awaitable<bool> wait_signal() {
-    co_await signal_.async_wait(wasio::as_tuple(asio::use_awaitable));
+    {
+      async::idle_wait idle;  // the stream's transfers go through buffers_, never the caller's
+      co_await signal_.async_wait(wasio::as_tuple(asio::use_awaitable));
+    }
     auto cs = co_await asio::this_coro::cancellation_state;
     co_return cs.cancelled() == asio::cancellation_type::none;
   }

@@ -3,6 +3,7 @@
 // modes.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -301,6 +302,47 @@ TEST_P(embedding, an_export_blocks_in_wasi_like_a_command) {
   asio::write(in.embedder, asio::buffer(std::string("hello")));
   in.embedder.close();
   EXPECT_EQ(n.get().value(), 5);
+}
+
+// Pages of [base, base + size) that are resident now (mincore: the kernel's own count).
+size_t resident_pages(const std::byte* base, size_t size) {
+  std::vector<unsigned char> v(size / 4096);
+  if (::mincore(const_cast<std::byte*>(base), size, v.data()) != 0) return SIZE_MAX;
+  return static_cast<size_t>(std::count_if(v.begin(), v.end(), [](unsigned char c) { return c & 1; }));
+}
+
+// runtime_options::hibernate_after: a guest waiting in fd_read has its memory's resident pages
+// packed away (none resident while it waits) and put back before the read goes on, its data
+// intact: what the embedder wrote into it, and what the guest keeps there itself.
+TEST_P(embedding, a_guest_that_waits_has_its_memory_packed_away_and_back_intact) {
+  host_log log;
+  auto opts = options(reactor_host(log));
+  opts.hibernate_after = 0ms;
+  wasio::runtime rt(opts);
+  asio::io_context io;
+  auto in = wasio::make_stdin_pipe(io.get_executor()).value();
+  wasio::config cfg;
+  cfg.stdio.hand_over_in(in);
+  auto inst = instantiate(rt, rt.load_file(guest("reactor")).value(), std::move(cfg));
+  auto at = call<int32_t>(inst, "buffer_address").value();
+  auto mem = inst.memory();
+  auto whole = mem.bytes(0, mem.size()).value();
+  auto bytes = mem.bytes(at, 256).value();
+  for (int i = 0; i < 256; ++i) bytes[i] = std::byte(i);
+  ASSERT_GT(resident_pages(whole.data(), whole.size()), 0u);
+  auto n = inst.async_call<int32_t>("read_stdin", std::tuple{}, asio::use_future);
+  size_t resident = SIZE_MAX;
+  for (int i = 0; i < 300 && resident != 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+    resident = resident_pages(whole.data(), whole.size());
+  }
+  EXPECT_EQ(resident, 0u) << "packed away while it waits";
+  asio::write(in.embedder, asio::buffer(std::string("hello")));
+  in.embedder.close();
+  EXPECT_EQ(n.get().value(), 5);
+  EXPECT_GT(resident_pages(whole.data(), whole.size()), 0u);
+  EXPECT_EQ(call<int32_t>(inst, "buffer_sum", 256).value(), 255 * 256 / 2);
+  EXPECT_EQ(call<int32_t>(inst, "initialized_value").value(), 1000);  // its own statics
 }
 
 TEST_P(embedding, proc_exit_ends_the_instance) {

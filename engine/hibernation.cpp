@@ -1,0 +1,214 @@
+#include "engine/hibernation.hpp"
+
+#include <lz4.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace wasio::engine {
+namespace {
+
+constexpr size_t kPage = 4096;
+// A guest with more resident memory than this is left as it is: packing is for the many small
+// guests that wait, and a worker must not spend milliseconds compressing one big guest.
+constexpr size_t kMaxPacked = size_t{1} << 20;
+
+// WASIO_HIBERNATION_CHECK=1 (the test suite): a packed memory is also made inaccessible, so that
+// anything touching it before it is put back crashes the test instead of reading zeroes. Each
+// such memory then costs kernel mappings: not for production.
+bool checking() {
+  static const bool on = [] {
+    const char* v = std::getenv("WASIO_HIBERNATION_CHECK");
+    return v && *v && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+bool all_zero(const uint8_t* p) {
+  uint64_t acc = 0;
+  for (size_t i = 0; i < kPage; i += sizeof(uint64_t)) {
+    uint64_t w;
+    std::memcpy(&w, p + i, sizeof w);
+    acc |= w;
+  }
+  return acc == 0;
+}
+
+// A packed memory: the number of pages saved, then for each its number and the length of its
+// LZ4 data, then the data. Each page is compressed alone, so that it decompresses straight
+// into its place: putting a memory back allocates nothing and cannot fail.
+struct page_entry {
+  uint32_t page;
+  uint32_t compressed;
+};
+
+}  // namespace
+
+hibernation_queue::hibernation_queue(asio::io_context& io, std::chrono::milliseconds after)
+    : timer_(std::in_place, io), after_(after) {}
+
+void hibernation_queue::stop() {
+  while (head_) unlink(*head_);
+  timer_.reset();
+}
+
+void hibernation_queue::link(memory_pack& p) {
+  p.since_ = std::chrono::steady_clock::now();
+  p.prev_ = tail_;
+  p.next_ = nullptr;
+  (tail_ ? tail_->next_ : head_) = &p;
+  tail_ = &p;
+  p.eligible_ = true;
+  arm();
+}
+
+void hibernation_queue::unlink(memory_pack& p) {
+  if (!p.eligible_) return;
+  (p.prev_ ? p.prev_->next_ : head_) = p.next_;
+  (p.next_ ? p.next_->prev_ : tail_) = p.prev_;
+  p.prev_ = p.next_ = nullptr;
+  p.eligible_ = false;
+  // An armed timer with nothing to pack would hold an embedder's io_context::run() until it
+  // expires.
+  if (!head_ && armed_ && timer_) timer_->cancel();
+}
+
+void hibernation_queue::arm() {
+  if (armed_ || !head_ || !timer_) return;
+  armed_ = true;
+  timer_->expires_at(head_->since_ + after_);
+  // A wait cancelled as the queue emptied re-arms if it has filled again meanwhile.
+  timer_->async_wait([q = weak_from_this()](asio::error_code ec) {
+    auto self = q.lock();
+    if (!self) return;
+    self->armed_ = false;
+    if (ec) {
+      self->arm();
+      return;
+    }
+    self->sweep();
+  });
+}
+
+void hibernation_queue::sweep() {
+  auto due = std::chrono::steady_clock::now() - after_;
+  while (head_ && head_->since_ <= due) {
+    memory_pack* p = head_;
+    unlink(*p);
+    p->pack();
+  }
+  arm();
+}
+
+memory_pack::~memory_pack() { detach(); }
+
+void memory_pack::begin() noexcept {
+  if (!owner_ || !q_->timer_) return;
+  if (depth_++ == 0) {
+    mem_ = memory_(owner_);
+    q_->link(*this);
+  }
+}
+
+void memory_pack::end() noexcept {
+  if (depth_ == 0) return;
+  --depth_;
+  // Any wait's end puts the memory back: whatever the operation does next may touch it. It is
+  // not packed again in the same operation (its other waits are the end's siblings, about to end).
+  q_->unlink(*this);
+  unpack();
+}
+
+void memory_pack::detach() noexcept {
+  q_->unlink(*this);
+  if (protected_) ::mprotect(mem_.base, mem_.size, PROT_READ | PROT_WRITE);
+  protected_ = false;
+  packed_.reset();
+  owner_ = nullptr;
+}
+
+void memory_pack::pack() noexcept {
+  if (!owner_ || packed_ || mem_.size == 0 || mem_.size % kPage) return;
+  size_t pages = mem_.size / kPage;
+  // mincore says which pages are resident; only those are saved and dropped. One that is not
+  // (swapped out, or never touched) is left alone, so nothing is lost whatever mincore says.
+  thread_local std::vector<unsigned char> resident;
+  thread_local std::vector<page_entry> saved;
+  thread_local std::vector<char> squeezed;
+  try {
+    resident.resize(pages);
+    if (::mincore(mem_.base, mem_.size, resident.data()) != 0) return;
+    // A guest with much resident is left before any is compressed (zero pages are not saved,
+    // so up to twice the limit may still fit).
+    if (static_cast<size_t>(std::count_if(resident.begin(), resident.end(), [](unsigned char c) { return c & 1; })) >
+        2 * kMaxPacked / kPage) {
+      return;
+    }
+    saved.clear();
+    squeezed.clear();
+    size_t dropped = 0;
+    for (size_t i = 0; i < pages; ++i) {
+      if (!(resident[i] & 1)) continue;
+      ++dropped;
+      const uint8_t* page = mem_.base + i * kPage;
+      if (all_zero(page)) continue;  // reads back as zeroes once dropped
+      if ((saved.size() + 1) * kPage > kMaxPacked) return;
+      size_t at = squeezed.size();
+      squeezed.resize(at + static_cast<size_t>(LZ4_compressBound(kPage)));
+      int n = LZ4_compress_default(reinterpret_cast<const char*>(page), squeezed.data() + at, kPage,
+                                   static_cast<int>(squeezed.size() - at));
+      if (n <= 0) return;
+      squeezed.resize(at + static_cast<size_t>(n));
+      saved.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(n)});
+    }
+    if (dropped == 0) return;
+    uint32_t count = static_cast<uint32_t>(saved.size());
+    size_t index_bytes = saved.size() * sizeof(page_entry);
+    auto blob = std::make_unique<std::byte[]>(sizeof count + index_bytes + squeezed.size());
+    std::memcpy(blob.get(), &count, sizeof count);
+    if (index_bytes) std::memcpy(blob.get() + sizeof count, saved.data(), index_bytes);
+    if (!squeezed.empty()) std::memcpy(blob.get() + sizeof count + index_bytes, squeezed.data(), squeezed.size());
+    // Now that every page is safe: drop the resident ones, in runs.
+    for (size_t i = 0; i < pages;) {
+      if (!(resident[i] & 1)) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < pages && (resident[j] & 1)) ++j;
+      ::madvise(mem_.base + i * kPage, (j - i) * kPage, MADV_DONTNEED);
+      i = j;
+    }
+    packed_ = std::move(blob);
+    ++q_->packed_;
+    if (checking()) protected_ = ::mprotect(mem_.base, mem_.size, PROT_NONE) == 0;
+  } catch (...) {
+    // Out of host memory: the guest stays as it is.
+  }
+}
+
+void memory_pack::unpack() noexcept {
+  if (!packed_) return;
+  // Neither can fail unless the host's own memory is corrupt: nothing sensible is left to do.
+  if (protected_ && ::mprotect(mem_.base, mem_.size, PROT_READ | PROT_WRITE) != 0) std::abort();
+  protected_ = false;
+  uint32_t count;
+  std::memcpy(&count, packed_.get(), sizeof count);
+  const std::byte* index = packed_.get() + sizeof count;
+  const char* data = reinterpret_cast<const char*>(index + size_t{count} * sizeof(page_entry));
+  for (uint32_t k = 0; k < count; ++k) {
+    page_entry e;
+    std::memcpy(&e, index + k * sizeof(page_entry), sizeof e);
+    char* place = reinterpret_cast<char*>(mem_.base) + size_t{e.page} * kPage;
+    if (LZ4_decompress_safe(data, place, static_cast<int>(e.compressed), kPage) != static_cast<int>(kPage)) std::abort();
+    data += e.compressed;
+  }
+  packed_.reset();
+  ++q_->unpacked_;
+}
+
+}  // namespace wasio::engine
