@@ -103,7 +103,7 @@ class asyncify_suspension final : public suspension {
     // whose stack has no room for the unwind buffer runs on rather than trap for a yield.
     if (!can_unwind_ || !g_.module().unwinds_at_every_import || !buffer_place()) return false;
     yielded_ = true;
-    if (block(time_slice_yield())) {  // completed at once: cannot happen (a post), but then go on
+    if (block(time_slice_yield(), nullptr)) {  // completed at once: cannot happen (a post), but then go on
       yielded_ = false;
       return false;
     }
@@ -116,7 +116,7 @@ class asyncify_suspension final : public suspension {
     return y;
   }
 
-  std::optional<int32_t> block(asio::awaitable<errc> op) override {
+  std::optional<int32_t> block(asio::awaitable<errc> op, const std::shared_ptr<async::idle_hook>* idle) override {
     // Told to unwind, the guest has gone on and made another call instead: its instrumentation
     // does not cover the path to the call it was suspended in (a module asyncified by its
     // producer, which may be broken or hostile: its asyncify exports may do nothing). A second
@@ -129,7 +129,7 @@ class asyncify_suspension final : public suspension {
     }
     // The operation runs inline up to its first real wait, so a call that need not wait is
     // complete when start returns (the fast path).
-    if (auto v = ops_.start(std::move(op))) return v;
+    if (auto v = ops_.start(std::move(op), idle)) return v;
     if (!can_unwind_) {
       // Cannot happen for loaded modules (load refuses blocking imports without a stack
       // pointer); kept as a guard: the guest sees EAGAIN instead of a corrupted stack.

@@ -113,8 +113,8 @@ class fiber_mode final : public fiber_suspension {
 
   std::optional<int32_t> take_resumed() override { return std::nullopt; }  // never rewound
 
-  std::optional<int32_t> block(asio::awaitable<errc> op) override {
-    if (auto v = ops_.start(std::move(op))) return v;
+  std::optional<int32_t> block(asio::awaitable<errc> op, const std::shared_ptr<async::idle_hook>* idle) override {
+    if (auto v = ops_.start(std::move(op), idle)) return v;
     switch_out();
     if (g_.control().stop_requested()) {
       iso_->TerminateExecution();  // unwinds the guest's wasm; run_fiber reports it stopped
@@ -128,7 +128,7 @@ class fiber_mode final : public fiber_suspension {
   // the thunk returns at once, and V8 ends the guest).
   bool yield_now() override {
     g_.owner().clear_preempt();
-    return !block(time_slice_yield()).has_value();
+    return !block(time_slice_yield(), nullptr).has_value();
   }
   bool take_yielded() override { return false; }
 

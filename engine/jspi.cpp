@@ -49,14 +49,14 @@ class jspi_suspension final : public suspension {
     return hand_over(rv);
   }
 
-  std::optional<int32_t> block(asio::awaitable<errc> op) override {
+  std::optional<int32_t> block(asio::awaitable<errc> op, const std::shared_ptr<async::idle_hook>* idle) override {
     v8::Isolate* iso = g_.isolate();
     if (!ops_.done() || !pending_.IsEmpty()) {  // cannot happen: the guest is suspended meanwhile
       iso->ThrowException(v8::Exception::Error(
           v8::String::NewFromUtf8Literal(iso, "a second blocking call while the first is pending")));
       return std::nullopt;
     }
-    if (auto v = ops_.start(std::move(op))) return v;
+    if (auto v = ops_.start(std::move(op), idle)) return v;
     yield_after_ = false;  // the guest yields now anyway
     if (!make_pending()) return static_cast<int32_t>(errc::canceled);
     return std::nullopt;

@@ -88,7 +88,8 @@ op_runner::~op_runner() {
   s_->parked.reset();
 }
 
-std::optional<int32_t> op_runner::start(asio::awaitable<errc> op) {
+std::optional<int32_t> op_runner::start(asio::awaitable<errc> op, const std::shared_ptr<async::idle_hook>* idle) {
+  async::idle_hook::starting_scope starting(idle);
   s_->done = false;
   if (!s_->parked) {
     asio::co_spawn(io_, run_one(std::move(op), s_), asio::bind_cancellation_slot(s_->cancel_one.slot(), asio::detached));

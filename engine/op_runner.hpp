@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "async/idle.hpp"
 #include "wasio/errno.hpp"
 
 namespace wasio::engine {
@@ -25,8 +26,10 @@ class op_runner {
   op_runner& operator=(const op_runner&) = delete;
 
   // Starts `op`; returns its errno if it completed inline. Otherwise done() turns true later,
-  // on the io_context's thread.
-  std::optional<int32_t> start(asio::awaitable<errc> op);
+  // on the io_context's thread. The idle waits `op` begins as it starts report to `idle`
+  // (async/idle.hpp); only as it starts: a fiber-mode guest is switched out of block() later,
+  // and what runs then is not this operation.
+  std::optional<int32_t> start(asio::awaitable<errc> op, const std::shared_ptr<async::idle_hook>* idle = nullptr);
   bool done() const;
   int32_t value() const;
   // Suspends the caller until the operation in flight completes or nudge() is called (the

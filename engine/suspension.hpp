@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "async/idle.hpp"
 #include "wasio/errno.hpp"
 #include "wasio/host.hpp"
 
@@ -61,8 +62,9 @@ class suspension {
 
   // For a thunk: start `op`. Returns its errno if it completed at once (or, in fiber mode, once
   // the guest was resumed); otherwise the guest is unwinding and the thunk's return value is
-  // ignored.
-  virtual std::optional<int32_t> block(asio::awaitable<errc> op) = 0;
+  // ignored. `idle`: the hook of the guest's memory while `op` waits (op_runner::start), for a
+  // WASI call's operation, never an embedder's host function's.
+  virtual std::optional<int32_t> block(asio::awaitable<errc> op, const std::shared_ptr<async::idle_hook>* idle = nullptr) = 0;
 
   // For a thunk, at the end of the guest's time slice: suspend the guest once (its siblings on
   // the worker run), then resume it into this same call, which take_resumed() followed by

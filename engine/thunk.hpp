@@ -22,7 +22,6 @@
 #include <utility>
 #include <vector>
 
-#include "async/idle.hpp"
 #include "engine/guest.hpp"
 #include "engine/imports.hpp"
 #include "engine/memory.hpp"
@@ -141,8 +140,7 @@ inline std::optional<int32_t> serve(guest* g, bool attention, const v8::Function
       if (what == attended::resumed) return value;
     }
     // The operation's idle waits may let its memory be packed away (engine/hibernation.hpp).
-    async::idle_hook::starting_scope idle(&g->idle_hook());
-    return s->block(invoke<Fn>(call{g}, info, static_cast<args*>(nullptr)));
+    return s->block(invoke<Fn>(call{g}, info, static_cast<args*>(nullptr)), &g->idle_hook());
   } else {
     // Only a yield suspends a call that cannot block: resumed, it is carried out as usual.
     if (attention) [[unlikely]] {
