@@ -9,10 +9,13 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/resident_runs.hpp"
+
 namespace wasio::engine {
 namespace {
 
-constexpr size_t kPage = 4096;
+// The OS page: mincore's unit, and what is saved or dropped at once.
+const size_t kPage = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 // A guest with more resident memory than this is left as it is: packing is for the many small
 // guests that wait, and a worker must not spend milliseconds compressing one big guest.
 constexpr size_t kMaxPacked = size_t{1} << 20;
@@ -158,8 +161,8 @@ void memory_pack::pack() noexcept {
       if (all_zero(page)) continue;  // reads back as zeroes once dropped
       if ((saved.size() + 1) * kPage > kMaxPacked) return;
       size_t at = squeezed.size();
-      squeezed.resize(at + static_cast<size_t>(LZ4_compressBound(kPage)));
-      int n = LZ4_compress_default(reinterpret_cast<const char*>(page), squeezed.data() + at, kPage,
+      squeezed.resize(at + static_cast<size_t>(LZ4_compressBound(static_cast<int>(kPage))));
+      int n = LZ4_compress_default(reinterpret_cast<const char*>(page), squeezed.data() + at, static_cast<int>(kPage),
                                    static_cast<int>(squeezed.size() - at));
       if (n <= 0) return;
       squeezed.resize(at + static_cast<size_t>(n));
@@ -173,16 +176,9 @@ void memory_pack::pack() noexcept {
     if (index_bytes) std::memcpy(blob.get() + sizeof count, saved.data(), index_bytes);
     if (!squeezed.empty()) std::memcpy(blob.get() + sizeof count + index_bytes, squeezed.data(), squeezed.size());
     // Now that every page is safe: drop the resident ones, in runs.
-    for (size_t i = 0; i < pages;) {
-      if (!(resident[i] & 1)) {
-        ++i;
-        continue;
-      }
-      size_t j = i;
-      while (j < pages && (resident[j] & 1)) ++j;
-      ::madvise(mem_.base + i * kPage, (j - i) * kPage, MADV_DONTNEED);
-      i = j;
-    }
+    for_each_resident_run(resident, [&](size_t first, size_t count) {
+      ::madvise(mem_.base + first * kPage, count * kPage, MADV_DONTNEED);
+    });
     packed_ = std::move(blob);
     ++q_->packed_;
     if (checking()) protected_ = ::mprotect(mem_.base, mem_.size, PROT_NONE) == 0;
@@ -204,7 +200,9 @@ void memory_pack::unpack() noexcept {
     page_entry e;
     std::memcpy(&e, index + k * sizeof(page_entry), sizeof e);
     char* place = reinterpret_cast<char*>(mem_.base) + size_t{e.page} * kPage;
-    if (LZ4_decompress_safe(data, place, static_cast<int>(e.compressed), kPage) != static_cast<int>(kPage)) std::abort();
+    if (LZ4_decompress_safe(data, place, static_cast<int>(e.compressed), static_cast<int>(kPage)) != static_cast<int>(kPage)) {
+      std::abort();
+    }
     data += e.compressed;
   }
   packed_.reset();

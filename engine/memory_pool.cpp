@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "engine/memory_arena.hpp"
+#include "engine/resident_runs.hpp"
 
 namespace wasio::engine {
 namespace {
@@ -23,16 +24,9 @@ void zero_resident(uint8_t* base, size_t len) {
     std::memset(base, 0, len);
     return;
   }
-  for (size_t i = 0; i < pages;) {
-    if (!(resident[i] & 1)) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < pages && (resident[j] & 1)) ++j;
-    std::memset(base + i * os_page, 0, std::min(len, j * os_page) - i * os_page);
-    i = j;
-  }
+  for_each_resident_run(resident, [&](size_t first, size_t count) {
+    std::memset(base + first * os_page, 0, std::min(len, (first + count) * os_page) - first * os_page);
+  });
 }
 
 }  // namespace
