@@ -17,8 +17,9 @@ namespace {
 // The OS page: mincore's unit, and what is saved or dropped at once.
 const size_t kPage = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 // A guest with more resident memory than this is left as it is: packing is for the many small
-// guests that wait, and a worker must not spend milliseconds compressing one big guest.
-constexpr size_t kMaxPacked = size_t{1} << 20;
+// guests that wait, and a worker must not spend milliseconds compressing one big guest (nor
+// let a guest that waits 100 ms at a time, again and again, keep it busy packing).
+constexpr size_t kMaxPacked = size_t{256} << 10;
 
 // WASIO_HIBERNATION_CHECK=1 (the test suite): a packed memory is also made inaccessible, so that
 // anything touching it before it is put back crashes the test instead of reading zeroes. Each
