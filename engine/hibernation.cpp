@@ -56,36 +56,53 @@ hibernation_queue::hibernation_queue(asio::io_context& io, std::chrono::millisec
     : timer_(std::in_place, io), after_(after) {}
 
 void hibernation_queue::stop() {
-  while (head_) unlink(*head_);
+  for (auto* head : head_) {
+    while (head) {
+      memory_pack* next = head->next_;
+      unlink(*head);
+      head = next;
+    }
+  }
   timer_.reset();
 }
 
 void hibernation_queue::link(memory_pack& p) {
+  unsigned level = p.level_;
   p.since_ = std::chrono::steady_clock::now();
-  p.prev_ = tail_;
+  p.due_ = p.since_ + threshold(level);
+  p.prev_ = tail_[level];
   p.next_ = nullptr;
-  (tail_ ? tail_->next_ : head_) = &p;
-  tail_ = &p;
+  (tail_[level] ? tail_[level]->next_ : head_[level]) = &p;
+  tail_[level] = &p;
   p.eligible_ = true;
+  ++linked_;
+  // A timer armed for later than this one is due (a higher level's) is brought forward.
+  if (armed_ && timer_ && p.due_ < armed_for_) timer_->cancel();
   arm();
 }
 
 void hibernation_queue::unlink(memory_pack& p) {
   if (!p.eligible_) return;
-  (p.prev_ ? p.prev_->next_ : head_) = p.next_;
-  (p.next_ ? p.next_->prev_ : tail_) = p.prev_;
+  unsigned level = p.level_;
+  (p.prev_ ? p.prev_->next_ : head_[level]) = p.next_;
+  (p.next_ ? p.next_->prev_ : tail_[level]) = p.prev_;
   p.prev_ = p.next_ = nullptr;
   p.eligible_ = false;
   // An armed timer with nothing to pack would hold an embedder's io_context::run() until it
   // expires.
-  if (!head_ && armed_ && timer_) timer_->cancel();
+  if (--linked_ == 0 && armed_ && timer_) timer_->cancel();
 }
 
 void hibernation_queue::arm() {
-  if (armed_ || !head_ || !timer_) return;
+  if (armed_ || linked_ == 0 || !timer_) return;
+  auto due = std::chrono::steady_clock::time_point::max();
+  for (auto* head : head_) {
+    if (head && head->due_ < due) due = head->due_;
+  }
   armed_ = true;
-  timer_->expires_at(head_->since_ + after_);
-  // A wait cancelled as the queue emptied re-arms if it has filled again meanwhile.
+  armed_for_ = due;
+  timer_->expires_at(due);
+  // A wait cancelled (the queue emptied, or a sooner one came) re-arms for what is left.
   timer_->async_wait([q = weak_from_this()](asio::error_code ec) {
     auto self = q.lock();
     if (!self) return;
@@ -99,11 +116,13 @@ void hibernation_queue::arm() {
 }
 
 void hibernation_queue::sweep() {
-  auto due = std::chrono::steady_clock::now() - after_;
-  while (head_ && head_->since_ <= due) {
-    memory_pack* p = head_;
-    unlink(*p);
-    p->pack();
+  auto now = std::chrono::steady_clock::now();
+  for (auto*& head : head_) {
+    while (head && head->due_ <= now) {
+      memory_pack* p = head;
+      unlink(*p);
+      p->pack();
+    }
   }
   arm();
 }
@@ -208,6 +227,16 @@ void memory_pack::unpack() noexcept {
   }
   packed_.reset();
   ++q_->unpacked_;
+  // A wait not much longer than the threshold barely paid for its pack: the guest's next waits
+  // must last twice as long to be packed (a guest woken every 150 ms stops being packed after a
+  // wait or two). One that lasted far longer brings the threshold back down.
+  auto waited = std::chrono::steady_clock::now() - since_;
+  auto threshold = q_->threshold(level_);
+  if (waited < 4 * threshold) {
+    if (level_ + 1u < hibernation_queue::kLevels) ++level_;
+  } else if (waited > 32 * threshold && level_ > 0) {
+    --level_;
+  }
 }
 
 }  // namespace wasio::engine

@@ -24,9 +24,11 @@ namespace wasio::engine {
 
 class memory_pack;
 
-// A worker's guests in an idle wait, in the order their waits began; packs each that has waited
-// for `after`. On the worker's thread only. Shared by the worker and its guests' packs, which
-// may outlive the worker's io_context (in a coroutine frame it destroys).
+// A worker's guests in an idle wait; packs each that has waited for its threshold: `after`, or
+// `after` doubled for each level a guest has backed off (memory_pack::unpack). One list per
+// level, each in the order its waits began, so each is due in order. On the worker's thread
+// only. Shared by the worker and its guests' packs, which may outlive the worker's io_context
+// (in a coroutine frame it destroys).
 class hibernation_queue : public std::enable_shared_from_this<hibernation_queue> {
  public:
   hibernation_queue(asio::io_context& io, std::chrono::milliseconds after);
@@ -46,11 +48,16 @@ class hibernation_queue : public std::enable_shared_from_this<hibernation_queue>
   void arm();
   void sweep();
 
+  static constexpr unsigned kLevels = 8;  // thresholds up to 128x `after`
+  std::chrono::nanoseconds threshold(unsigned level) const { return after_ * (1 << level); }
+
   std::optional<asio::steady_timer> timer_;  // until stop()
   std::chrono::milliseconds after_;
   bool armed_ = false;
-  memory_pack* head_ = nullptr;
-  memory_pack* tail_ = nullptr;
+  std::chrono::steady_clock::time_point armed_for_;
+  memory_pack* head_[kLevels] = {};
+  memory_pack* tail_[kLevels] = {};
+  size_t linked_ = 0;
   uint64_t packed_ = 0, unpacked_ = 0;
 };
 
@@ -84,8 +91,10 @@ class memory_pack final : public async::idle_hook {
   memory_view mem_{};  // as the wait began
   unsigned depth_ = 0;       // idle waits open
   bool eligible_ = false;    // linked in q_, to be packed if the waits last
+  uint8_t level_ = 0;        // of back-off: its threshold is the queue's `after` << level_
   memory_pack *prev_ = nullptr, *next_ = nullptr;
-  std::chrono::steady_clock::time_point since_;
+  std::chrono::steady_clock::time_point since_;  // the wait began
+  std::chrono::steady_clock::time_point due_;    // to be packed
   // While packed: the page numbers, then the pages, LZ4-compressed; null otherwise.
   std::unique_ptr<std::byte[]> packed_;
   bool protected_ = false;  // WASIO_HIBERNATION_CHECK: the memory is inaccessible while packed
