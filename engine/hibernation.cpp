@@ -1,6 +1,7 @@
 #include "engine/hibernation.hpp"
 
 #include <lz4.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -40,6 +41,17 @@ bool all_zero(const uint8_t* p) {
     acc |= w;
   }
   return acc == 0;
+}
+
+// The kernel's flags of `pages` pages from `base` (/proc/self/pagemap, a u64 per page: bit 63
+// present, bit 62 swapped out; a process may read its own). False if it cannot be read.
+bool page_flags(const uint8_t* base, size_t pages, std::vector<uint64_t>& out) {
+  static const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.resize(pages);
+  auto want = static_cast<ssize_t>(pages * sizeof(uint64_t));
+  auto at = static_cast<off_t>(reinterpret_cast<uintptr_t>(base) / kPage * sizeof(uint64_t));
+  return ::pread(fd, out.data(), static_cast<size_t>(want), at) == want;
 }
 
 // A packed memory: the number of pages saved, then for each its number and the length of its
@@ -157,14 +169,20 @@ void memory_pack::detach() noexcept {
 void memory_pack::pack() noexcept {
   if (!owner_ || packed_ || mem_.size == 0 || mem_.size % kPage) return;
   size_t pages = mem_.size / kPage;
-  // mincore says which pages are resident; only those are saved and dropped. One that is not
-  // (swapped out, or never touched) is left alone, so nothing is lost whatever mincore says.
+  // Which pages are resident: only those are saved and dropped. One that is not (swapped out, or
+  // never touched) is left alone, so nothing is lost whatever the kernel says.
   thread_local std::vector<unsigned char> resident;
+  thread_local std::vector<uint64_t> flags;
   thread_local std::vector<page_entry> saved;
   thread_local std::vector<char> squeezed;
   try {
     resident.resize(pages);
-    if (::mincore(mem_.base, mem_.size, resident.data()) != 0) return;
+    bool swap_known = page_flags(mem_.base, pages, flags);
+    if (swap_known) {
+      for (size_t i = 0; i < pages; ++i) resident[i] = static_cast<unsigned char>(flags[i] >> 63);
+    } else if (::mincore(mem_.base, mem_.size, resident.data()) != 0) {
+      return;
+    }
     // A guest with much resident is left before any is compressed (zero pages are not saved,
     // so up to twice the limit may still fit).
     if (static_cast<size_t>(std::count_if(resident.begin(), resident.end(), [](unsigned char c) { return c & 1; })) >
@@ -195,10 +213,24 @@ void memory_pack::pack() noexcept {
     std::memcpy(blob.get(), &count, sizeof count);
     if (index_bytes) std::memcpy(blob.get() + sizeof count, saved.data(), index_bytes);
     if (!squeezed.empty()) std::memcpy(blob.get() + sizeof count + index_bytes, squeezed.data(), squeezed.size());
-    // Now that every page is safe: drop the resident ones, in runs.
+    // Now that every page is safe: drop the resident ones. Each madvise costs a TLB shoot-down
+    // across the process's threads (most of packing's cost), so where no page between the first
+    // and the last resident one is swapped out, the holes (never touched, or dropped already)
+    // go in one call with them; else each run of resident pages goes alone.
+    size_t lo = pages, hi = 0;
     for_each_resident_run(resident, [&](size_t first, size_t count) {
-      ::madvise(mem_.base + first * kPage, count * kPage, MADV_DONTNEED);
+      lo = std::min(lo, first);
+      hi = first + count;
     });
+    bool one_call = swap_known && std::none_of(flags.begin() + static_cast<ptrdiff_t>(lo), flags.begin() + static_cast<ptrdiff_t>(hi),
+                                               [](uint64_t f) { return (f >> 62) & 1; });
+    if (one_call) {
+      ::madvise(mem_.base + lo * kPage, (hi - lo) * kPage, MADV_DONTNEED);
+    } else {
+      for_each_resident_run(resident, [&](size_t first, size_t count) {
+        ::madvise(mem_.base + first * kPage, count * kPage, MADV_DONTNEED);
+      });
+    }
     packed_ = std::move(blob);
     ++q_->packed_;
     if (checking()) protected_ = ::mprotect(mem_.base, mem_.size, PROT_NONE) == 0;
