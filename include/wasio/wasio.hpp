@@ -450,7 +450,7 @@ struct runtime_options {
   // A guest that has waited this long in a WASI call (for a pipe, a socket, a sleep) has its
   // memory's resident pages compressed into the host's heap and dropped, until the wait ends
   // (docs/why-hibernation.md): a small program's blocked guest then costs ~13.5 KiB instead of
-  // ~25. Packing and putting back cost ~40 µs of CPU per such wait; a guest whose waits end soon
+  // ~25. Packing and putting back cost ~55 µs of CPU per such wait; a guest whose waits end soon
   // after it was packed has its own threshold doubled (up to 128x), so one woken often stops
   // being packed. Guests with more than 256 KiB resident are left as they are, and so are
   // guests waiting in an embedder's host function (its code may touch their memory at any
