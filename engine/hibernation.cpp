@@ -21,6 +21,9 @@ const size_t kPage = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 // guests that wait, and a worker must not spend milliseconds compressing one big guest (nor
 // let a guest that waits 100 ms at a time, again and again, keep it busy packing).
 constexpr size_t kMaxPacked = size_t{256} << 10;
+// Nor is a memory bigger than this looked at: a guest that grew it so far has more resident, and
+// the scan (8 bytes of page flags per page) must stay small.
+constexpr size_t kMaxScanned = size_t{64} << 20;
 
 // WASIO_HIBERNATION_CHECK=1 (the test suite): a packed memory is also made inaccessible, so that
 // anything touching it before it is put back crashes the test instead of reading zeroes. Each
@@ -167,7 +170,7 @@ void memory_pack::detach() noexcept {
 }
 
 void memory_pack::pack() noexcept {
-  if (!owner_ || packed_ || mem_.size == 0 || mem_.size % kPage) return;
+  if (!owner_ || packed_ || mem_.size == 0 || mem_.size % kPage || mem_.size > kMaxScanned) return;
   size_t pages = mem_.size / kPage;
   // Which pages are resident: only those are saved and dropped. One that is not (swapped out, or
   // never touched) is left alone, so nothing is lost whatever the kernel says.
