@@ -14,20 +14,20 @@ add_library(wasio::asio ALIAS wasio_asio)
 target_compile_definitions(wasio_asio INTERFACE ASIO_NO_DEPRECATED)
 target_link_libraries(wasio_asio INTERFACE Threads::Threads)
 
-find_path(WASIO_URING_INCLUDE liburing.h REQUIRED)
-find_library(WASIO_URING_LIB uring REQUIRED)
-add_library(wasio_uring INTERFACE)
-add_library(wasio::uring ALIAS wasio_uring)
-target_include_directories(wasio_uring SYSTEM INTERFACE ${WASIO_URING_INCLUDE})
-target_link_libraries(wasio_uring INTERFACE ${WASIO_URING_LIB})
-
+# A plain C library from its Debian -dev package, as the INTERFACE target wasio::NAME; its path
+# is the cache variable WASIO_<NAME>_LIB, which the package files name (cmake/package.cmake).
+function(wasio_plain_library name header lib)
+  string(TOUPPER ${name} up)
+  find_path(WASIO_${up}_INCLUDE ${header} REQUIRED)
+  find_library(WASIO_${up}_LIB ${lib} REQUIRED)
+  add_library(wasio_${name} INTERFACE)
+  add_library(wasio::${name} ALIAS wasio_${name})
+  target_include_directories(wasio_${name} SYSTEM INTERFACE ${WASIO_${up}_INCLUDE})
+  target_link_libraries(wasio_${name} INTERFACE ${WASIO_${up}_LIB})
+endfunction()
+wasio_plain_library(uring liburing.h uring)
 # LZ4 compresses the pages of guests that wait long (engine/hibernation.cpp).
-find_path(WASIO_LZ4_INCLUDE lz4.h REQUIRED)
-find_library(WASIO_LZ4_LIB lz4 REQUIRED)
-add_library(wasio_lz4 INTERFACE)
-add_library(wasio::lz4 ALIAS wasio_lz4)
-target_include_directories(wasio_lz4 SYSTEM INTERFACE ${WASIO_LZ4_INCLUDE})
-target_link_libraries(wasio_lz4 INTERFACE ${WASIO_LZ4_LIB})
+wasio_plain_library(lz4 lz4.h lz4)
 
 # V8 from Debian's libnode-dev: 10.2 (libnode108, Debian 12) or 11.3 (libnode115, Debian 13).
 # The code is one for both; WASIO_V8_MAJOR says which it was built against. scripts/install-deps.sh
