@@ -52,7 +52,6 @@ guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod,
       auto* self = static_cast<const guest*>(g);
       return memory_pack::memory_view{self->mem_base_, self->mem_size_};
     });
-    pack_ = p.get();
     idle_hook_ = std::move(p);
   }
 }
@@ -591,7 +590,8 @@ const export_entry* guest::exports_function(std::string_view name) const {
 }
 
 void guest::close() {
-  if (pack_) pack_->detach();  // before the memory is let go
+  // Before the memory is let go; the only hook a guest has is its memory_pack.
+  if (idle_hook_) static_cast<memory_pack&>(*idle_hook_).detach();
   if (own_vm_) own_vm_->enter();  // a fiber-mode guest's handles belong to its isolate
   export_fns_.clear();
   exports_.Reset();

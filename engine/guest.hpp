@@ -181,8 +181,7 @@ class guest final : private memory_source {
   std::shared_ptr<void> host_data_;
   wasi_trace trace_;
   std::chrono::steady_clock::time_point trace_start_;
-  std::shared_ptr<async::idle_hook> idle_hook_;  // a memory_pack
-  memory_pack* pack_ = nullptr;                  // the same, detached as the guest closes
+  std::shared_ptr<async::idle_hook> idle_hook_;  // a memory_pack, detached as the guest closes
 };
 
 }  // namespace wasio::engine

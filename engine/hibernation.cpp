@@ -188,16 +188,12 @@ void memory_pack::pack() noexcept {
     }
     // A guest with much resident is left before any is compressed (zero pages are not saved,
     // so up to twice the limit may still fit).
-    if (static_cast<size_t>(std::count_if(resident.begin(), resident.end(), [](unsigned char c) { return c & 1; })) >
-        2 * kMaxPacked / kPage) {
-      return;
-    }
+    auto in_ram = static_cast<size_t>(std::count_if(resident.begin(), resident.end(), [](unsigned char c) { return c & 1; }));
+    if (in_ram == 0 || in_ram > 2 * kMaxPacked / kPage) return;
     saved.clear();
     squeezed.clear();
-    size_t dropped = 0;
     for (size_t i = 0; i < pages; ++i) {
       if (!(resident[i] & 1)) continue;
-      ++dropped;
       const uint8_t* page = mem_.base + i * kPage;
       if (all_zero(page)) continue;  // reads back as zeroes once dropped
       if ((saved.size() + 1) * kPage > kMaxPacked) return;
@@ -209,7 +205,6 @@ void memory_pack::pack() noexcept {
       squeezed.resize(at + static_cast<size_t>(n));
       saved.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(n)});
     }
-    if (dropped == 0) return;
     uint32_t count = static_cast<uint32_t>(saved.size());
     size_t index_bytes = saved.size() * sizeof(page_entry);
     auto blob = std::make_unique<std::byte[]>(sizeof count + index_bytes + squeezed.size());
@@ -235,7 +230,6 @@ void memory_pack::pack() noexcept {
       });
     }
     packed_ = std::move(blob);
-    ++q_->packed_;
     if (checking()) protected_ = ::mprotect(mem_.base, mem_.size, PROT_NONE) == 0;
   } catch (...) {
     // Out of host memory: the guest stays as it is.
@@ -261,7 +255,6 @@ void memory_pack::unpack() noexcept {
     data += e.compressed;
   }
   packed_.reset();
-  ++q_->unpacked_;
   // A wait not much longer than the threshold barely paid for its pack: the guest's next waits
   // must last twice as long to be packed (a guest woken every 150 ms stops being packed after a
   // wait or two). One that lasted far longer brings the threshold back down.

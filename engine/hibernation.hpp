@@ -37,10 +37,6 @@ class hibernation_queue : public std::enable_shared_from_this<hibernation_queue>
   // Before the io_context goes: nothing is packed any more, and the timer goes.
   void stop();
 
-  // Packs made so far, and put back (for tests and benches).
-  uint64_t packed() const noexcept { return packed_; }
-  uint64_t unpacked() const noexcept { return unpacked_; }
-
  private:
   friend class memory_pack;
   void link(memory_pack& p);
@@ -58,7 +54,6 @@ class hibernation_queue : public std::enable_shared_from_this<hibernation_queue>
   memory_pack* head_[kLevels] = {};
   memory_pack* tail_[kLevels] = {};
   size_t linked_ = 0;
-  uint64_t packed_ = 0, unpacked_ = 0;
 };
 
 // A guest's: the hook its WASI operations start with, and its memory while packed away.
