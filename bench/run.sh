@@ -41,9 +41,10 @@
 #  15. Tracing: clock_time_get with every call traced (--trace=/dev/null) against untraced.
 #  16. --dir-overlay and --dir-mem against --dir: 4 KiB reads and appends (section 3) and a
 #      directory listing (section 14).
-#  17. Counting ticks: compute-bound kernels (tests/guests/compute_bench.c) with --count-ticks,
-#      counted only (--time-slice 0) and in fiber mode (preempted by interrupts), against wasio
-#      not counting; baselines native code and node running the same .wasm.
+#  17. Preempting compute: compute-bound kernels (tests/guests/compute_bench.c) parked at each
+#      slice (the default), with --count-ticks, counted only (--time-slice 0) and in fiber mode
+#      (preempted by interrupts), against wasio with slices off; baselines native code and node
+#      running the same .wasm.
 # Usage: bench/run.sh [--quick]      (--quick: smaller sizes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -247,15 +248,17 @@ done
 
 echo "== 17. Counting ticks (--count-ticks, --fuel): compute-bound kernels without WASI calls"
 echo "      (tests/guests/compute_bench.c, the fastest of 5 runs each, ms); baselines the same C"
-echo "      compiled natively (cc -O2), node running the same .wasm, and wasio not counting"
+echo "      compiled natively (cc -O2), node running the same .wasm, and wasio with slices off;"
+echo "      'parked' is the default: asyncify, its thread parked at each 10 ms slice (docs/why-parking.md)"
 cc -O2 -o "$tf.native" "$root/tests/guests/compute_bench.c"
 "$tf.native" > "$tf.n"
 "${node_host[@]}" "$g/compute_bench.wasm" > "$tf.j"
-"$wasio" run "$g/compute_bench.wasm" > "$tf.0"
+"$wasio" run --mode asyncify --time-slice 0 "$g/compute_bench.wasm" > "$tf.0"
+"$wasio" run --mode asyncify "$g/compute_bench.wasm" > "$tf.p"                 # parked at each slice
 "$wasio" run --time-slice 0 --count-ticks "$g/compute_bench.wasm" > "$tf.1"   # counted only (fuel)
 "$wasio" run --count-ticks "$g/compute_bench.wasm" > "$tf.2"                  # counted, may yield
 "$wasio" run --mode fiber "$g/compute_bench.wasm" > "$tf.f"                    # yields by interrupt
-paste "$tf.n" "$tf.j" "$tf.0" "$tf.1" "$tf.2" "$tf.f" | awk '{
-  printf "%-9s native %6.1f  node %6.1f  wasio %6.1f  counted %6.1f (x%.2f)  counted+yield %6.1f (x%.2f)  fiber %6.1f (x%.2f)\n",
-    $1, $2, $5, $8, $11, $11 / $8, $14, $14 / $8, $17, $17 / $8 }'
-rm -f "$tf.native" "$tf.n" "$tf.j" "$tf.0" "$tf.1" "$tf.2" "$tf.f"
+paste "$tf.n" "$tf.j" "$tf.0" "$tf.p" "$tf.1" "$tf.2" "$tf.f" | awk '{
+  printf "%-9s native %6.1f  node %6.1f  wasio %6.1f  parked %6.1f (x%.2f)  counted %6.1f (x%.2f)  counted+yield %6.1f (x%.2f)  fiber %6.1f (x%.2f)\n",
+    $1, $2, $5, $8, $11, $11 / $8, $14, $14 / $8, $17, $17 / $8, $20, $20 / $8 }'
+rm -f "$tf.native" "$tf.n" "$tf.j" "$tf.0" "$tf.p" "$tf.1" "$tf.2" "$tf.f"

@@ -74,6 +74,12 @@ void ensure_v8() {
     v8::V8::SetFlagsFromString(
         ("--experimental-wasm-stack-switching --wasm-stack-switching-stack-size=" + std::to_string(kJspiStackKiB)).c_str());
 #endif
+    // A worker's threads take turns at its isolate (engine/loop_turns.hpp), so that V8 keeps
+    // the state of a parked guest's thread archived while another runs. V8's GC of wasm code
+    // refuses that (wasm-engine.cc, CheckNoArchivedThreads: "archived threads in combination
+    // with wasm not supported", a fatal error); without it, code replaced by a tier-up stays
+    // mapped until its module goes, at most the module's baseline code once.
+    v8::V8::SetFlagsFromString("--no-wasm-code-gc");
     if (const char* flags = std::getenv("WASIO_V8_FLAGS")) {
       v8::V8::SetFlagsFromString(flags);
       // The stack size as V8 now has it (the last one given wins), for jspi_stack_bytes.

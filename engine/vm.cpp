@@ -39,10 +39,11 @@ constexpr const char* kJspiGlue = R"js(({
 
 }  // namespace
 
-vm::vm(const host_functions* host) : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
+vm::vm(const host_functions* host, bool locked) : allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
   v8::Isolate::CreateParams cp;
   cp.array_buffer_allocator = allocator_.get();
   isolate_ = v8::Isolate::New(cp);
+  if (locked) locker_.emplace(isolate_);  // before any use: a Locker taken later resets the stack limit
   // Promises are JSPI's (engine/jspi.cpp), whose driver runs their reactions itself, one
   // guest at a time; nothing else here makes any.
   isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
@@ -74,6 +75,7 @@ vm::~vm() {
   memory_ctor_.Reset();
   context_.Reset();
   if (entered_) isolate_->Exit();
+  locker_.reset();
   isolate_->Dispose();
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -22,7 +23,9 @@ class vm {
  public:
   // Creates the isolate on the calling thread (and stack), enters it, and builds the context,
   // whose import object has the WASI functions and `host`'s (which must outlive the vm).
-  explicit vm(const host_functions* host = nullptr);
+  // `locked`: the calling thread holds the isolate's v8::Locker from the start, so that other
+  // threads may take turns with it (engine/loop_turns.hpp).
+  explicit vm(const host_functions* host = nullptr, bool locked = false);
   // Exits the isolate if it is entered, and disposes it.
   ~vm();
   // For a vm that serves one fiber-mode guest after another: its isolate is exited between
@@ -59,6 +62,7 @@ class vm {
  private:
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
+  std::optional<v8::Locker> locker_;
   bool entered_ = false;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> imports_;

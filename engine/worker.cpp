@@ -47,6 +47,7 @@ worker::worker(watchdog* dog, asio::io_context* loop, std::chrono::nanoseconds s
     init_isolate();
     ready.set_value();
     io_->run();
+    turns_.reset();  // the threads that took turns at the loop end
     // The cached streams leave the reactor before it goes; anything still queued is destroyed
     // with the loop, while the isolate is alive.
     for (auto& [fd, c] : stdio_) c.stream->leave_reactor();
@@ -109,9 +110,21 @@ std::optional<uintptr_t> own_thread_stack_limit() {
 }  // namespace
 
 void worker::init_isolate() {
-  vm_ = std::make_unique<vm>(host_.get());
+  // On a loop of its own, other threads may take turns at the loop and the isolate while a
+  // computing guest is parked (engine/loop_turns.hpp); the embedder's loop is the embedder's
+  // thread alone.
+  vm_ = std::make_unique<vm>(host_.get(), /*locked=*/own_io_.has_value());
   if (!own_io_) return;  // an embedder's thread: its stack is the embedder's to size
-  if (auto limit = own_thread_stack_limit()) vm_->isolate()->SetStackLimit(*limit);
+  v8::Isolate* iso = vm_->isolate();
+  auto set_stack_limit = [iso] {
+    if (auto limit = own_thread_stack_limit()) iso->SetStackLimit(*limit);
+  };
+  set_stack_limit();
+  // Each parked guest holds a thread (its stack mapped, a few pages of it touched, two kernel
+  // mappings). Beyond this many computing at once, the one running when none can be parked
+  // runs on, as it would without parking.
+  constexpr size_t kMaxParked = 256;
+  turns_.emplace(*io_, iso, set_stack_limit, kMaxParked);
 }
 
 void worker::dispose_isolate() {
@@ -172,7 +185,7 @@ void worker::instance_closed(instance_host* h) {
   });
 }
 
-bool worker::idle() const { return live_.empty() && arrivals_.empty() && !draining_; }
+bool worker::idle() const { return live_.empty() && arrivals_.empty() && !draining_ && posted_starts_ == 0; }
 
 void worker::finish_if_idle() {
   if (!stopping_ || !idle() || !own_io_) return;
@@ -210,9 +223,20 @@ void worker::drain_arrivals() {
   if (!vm_) init_isolate();  // embedded: the first handler on the embedder's thread
   constexpr int kPerRound = 8;  // ~1-2 ms of instantiation between two looks at the reactor
   for (int i = 0; i < kPerRound && !arrivals_.empty(); ++i) {
-    new_guest g = std::move(arrivals_.front());
+    if (must_wait_for_parked(arrivals_.front())) break;  // looked at again in the next round
+    // Each start a handler of its own: a guest runs inline from there until it first waits, and
+    // one parked meanwhile (engine/loop_turns.hpp) must not hold up the rest of this round.
+    ++posted_starts_;
+    asio::post(*io_, [this, g = std::move(arrivals_.front())]() mutable {
+      --posted_starts_;
+      if (!must_wait_for_parked(g)) return start(std::move(g));
+      arrivals_.push_front(std::move(g));  // a guest was parked since: back to the queue's head
+      if (!draining_) {
+        draining_ = true;
+        asio::post(*io_, [this] { drain_arrivals(); });
+      }
+    });
     arrivals_.pop_front();
-    start(std::move(g));
   }
   if (arrivals_.empty()) {
     draining_ = false;
@@ -220,6 +244,12 @@ void worker::drain_arrivals() {
   } else {
     asio::post(*io_, [this] { drain_arrivals(); });
   }
+}
+
+bool worker::must_wait_for_parked(const new_guest& n) {
+  if (!turns_ || !(n.module->fiber || n.module->jspi_mode)) return false;
+  unparkable_waiting_ = turns_->parked() > 0;  // and until then no guest is parked anew
+  return unparkable_waiting_;
 }
 
 void worker::start(new_guest n) {
@@ -297,8 +327,10 @@ void worker::check_limits(std::chrono::steady_clock::time_point now) {
     // A fiber-mode guest may also be suspended wherever V8 looks at interrupts (loop back-edges
     // and function entries of its wasm): it has a stack and an isolate of its own, so its fiber
     // can switch out from inside the interrupt, at no cost to its code. On the shared isolate a
-    // guest can only unwind from an import (wasio.tick, in a module that counts ticks).
-    if (running_iso_ != vm_->isolate() && !interrupt_sent_) {
+    // guest can only unwind from an import (wasio.tick, in a module that counts ticks), but on
+    // a loop of wasio's own (turns_, set before any guest runs) its thread can be parked from
+    // inside the interrupt while another goes on with the loop (docs/why-parking.md).
+    if ((running_iso_ != vm_->isolate() || turns_) && !interrupt_sent_) {
       interrupt_sent_ = true;
       running_iso_->RequestInterrupt(yield_in_interrupt, nullptr);
     }
@@ -319,8 +351,22 @@ void worker::check_limits(std::chrono::steady_clock::time_point now) {
 // a yield due (enter() clears it).
 void worker::yield_in_interrupt(v8::Isolate* iso, void*) {
   guest* g = current_guest;
-  if (!g || g->isolate() != iso || !g->module().fiber || !g->owner().preempt_due()) return;
+  if (!g || g->isolate() != iso || !g->owner().preempt_due()) return;
+  if (!g->module().fiber) return g->owner().park(*g);
   if (suspension* s = g->suspender()) s->yield_now();  // switches out, and back in here
+}
+
+void worker::park(guest& g) {
+  // Not a JSPI guest, whose wasm runs on a stack of V8's that the isolate, not the thread,
+  // keeps as its active one; not in the middle of a rewind, whose state the host keeps.
+  if (!turns_ || turns_->full() || unparkable_ > 0 || unparkable_waiting_ || g.module().jspi_mode ||
+      g.rewinding()) {
+    return;
+  }
+  clear_preempt();
+  leave();
+  turns_->park();  // returns once its turn has come (at once if no thread could be had)
+  enter(&g.control(), vm_->isolate());  // stops it now if it was asked to meanwhile
 }
 
 void worker::terminate_running() {

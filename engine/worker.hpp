@@ -21,6 +21,7 @@
 #include "engine/admission.hpp"
 #include "engine/guest_control.hpp"
 #include "engine/hibernation.hpp"
+#include "engine/loop_turns.hpp"
 #include "engine/memory_pool.hpp"
 #include "engine/vm.hpp"
 #include "wasio/wasio.hpp"
@@ -81,6 +82,10 @@ class worker {
   // For the watchdog: terminates the guest running now if it is past a time limit, and asks it
   // to yield if it has used up its time slice.
   void check_limits(std::chrono::steady_clock::time_point now);
+  // Guests that cannot be parked (fiber and JSPI mode, engine/loop_turns.hpp), as they are made
+  // and go: while one lives here, no guest is parked.
+  void unparkable_made() { ++unparkable_; }
+  void unparkable_gone() { --unparkable_; }
   // For the thunks: the running guest has used up its time slice (one relaxed load).
   bool preempt_due() const noexcept { return preempt_.load(std::memory_order_relaxed); }
   void clear_preempt() noexcept { preempt_.store(false, std::memory_order_relaxed); }
@@ -128,11 +133,18 @@ class worker {
   };
   void enqueue(new_guest g);
   void start(new_guest g);
+  // Whether an arrival must wait to start: it cannot be parked, and a guest is parked now (its
+  // fiber or JSPI stack would be resumed on whichever thread runs the loop then).
+  bool must_wait_for_parked(const new_guest& n);
   void drain_arrivals();
   // Terminates the running guest's wasm; seg_mu_ held.
   void terminate_running();
-  // The interrupt that yields a fiber-mode guest at the end of its slice (check_limits).
+  // The interrupt that yields a fiber-mode guest at the end of its slice, or parks one on the
+  // shared isolate (check_limits).
   static void yield_in_interrupt(v8::Isolate* iso, void*);
+  // From that interrupt: parks `g`, which computes on the shared isolate, if it may be, and
+  // returns once its turn has come again (docs/why-parking.md).
+  void park(guest& g);
 
   watchdog* dog_;
   std::mutex seg_mu_;
@@ -147,6 +159,10 @@ class worker {
   asio::io_context* io_ = nullptr;           // own_io_ or the embedder's
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::unique_ptr<vm> vm_;
+  // Own loop only: the threads that take turns at it while a computing guest is parked.
+  std::optional<loop_turns> turns_;
+  int unparkable_ = 0;             // fiber- and JSPI-mode guests alive here
+  bool unparkable_waiting_ = false;  // one waits to start until no guest is parked
   std::vector<std::unique_ptr<vm>> spare_vms_;
   std::shared_ptr<hibernation_queue> hibernation_;  // stopped before the loop goes
   std::unordered_set<detail::guest_control*> live_;  // started, not yet ended
@@ -169,6 +185,7 @@ class worker {
   // I/O), and short-lived ones finish and recycle their memory while the burst goes on.
   std::deque<new_guest> arrivals_;
   bool draining_ = false;
+  int posted_starts_ = 0;  // taken from arrivals_, not yet started
   std::thread thread_;
 };
 

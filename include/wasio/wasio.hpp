@@ -416,10 +416,13 @@ struct runtime_options {
   // embedded runtime per thread: its V8 isolate stays entered on that thread.
   asio::io_context* loop = nullptr;
   // A guest whose wasm has run this long without suspending yields its worker, so that its
-  // siblings' timers and I/O are served (0: never): at its next WASI call, or in fiber mode
-  // wherever it is (V8 interrupts it at a loop back-edge or a function entry). In asyncify mode
-  // a guest that computes without any WASI call yields only if its module counts ticks
-  // (count_ticks); otherwise config::limits::cpu_time stops it.
+  // siblings' timers and I/O are served (0: never): at its next WASI call, or wherever it is
+  // (V8 interrupts it at a loop back-edge or a function entry): in fiber mode its fiber switches
+  // out, in asyncify mode on a worker of wasio's own its thread is parked while another thread
+  // goes on with the worker's loop (docs/why-parking.md). Not so on an embedder's loop (`loop`),
+  // whose handlers run on the embedder's thread only, nor in JSPI mode: there a guest that
+  // computes without any WASI call yields only if its module counts ticks (count_ticks, asyncify
+  // mode); otherwise config::limits::cpu_time stops it.
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(10);
   // Modules are rewritten for suspension (binaryen's asyncify) once, and the result kept on
   // disk for later runs and other processes: a big module's rewrite takes seconds to minutes.
@@ -443,9 +446,9 @@ struct runtime_options {
   // Modules count ticks (a tick per function entry, return and loop iteration, like wasmtime's
   // fuel), in asyncify mode and in fiber mode (a rewrite that adds only that): their guests may
   // then have limits::fuel, and in asyncify mode also yield at the end of their time slice in
-  // loops without WASI calls (fiber mode's yield there anyway). Not in JSPI mode. It costs
-  // compute-bound code 1.2-3.4x in time (docs/why-ticks.md), which is why it is off unless
-  // asked for.
+  // loops without WASI calls on an embedder's loop (elsewhere they yield there anyway:
+  // time_slice). Not in JSPI mode. It costs compute-bound code 1.2-3.4x in time
+  // (docs/why-ticks.md), which is why it is off unless asked for.
   bool count_ticks = false;
   // A guest that has waited this long in a WASI call (for a pipe, a socket, a sleep) has its
   // memory's resident pages compressed into the host's heap and dropped, until the wait ends

@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
       ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
   run->add_option("--fuel", fuel, "stop a guest after its wasm counted this many ticks (a tick per function entry, return and loop iteration; implies --count-ticks)")
       ->check(CLI::Range(uint64_t{1}, std::numeric_limits<uint64_t>::max() - 1))->type_name("TICKS");
-  run->add_flag("--count-ticks", count_ticks, "make the module count ticks (asyncify or fiber mode), for --fuel, and in asyncify mode so that a guest computing without WASI calls yields at its time slice too (costs compute-bound code 1.2-3.4x)");
+  run->add_flag("--count-ticks", count_ticks, "make the module count ticks (asyncify or fiber mode), for --fuel (costs compute-bound code 1.2-3.4x)");
   run->add_option("--wall-time", wall_seconds, "stop a guest this long after it started (seconds)")
       ->check(number_at_least(0.001, "a number of seconds, at least 0.001"))->type_name("SECONDS");
   run->add_option("--mode", mode, "how guests are suspended: auto (default), asyncify (rewritten, dense), fiber (own stack and isolate; big modules start at once) or jspi (V8's own, with V8 11)")

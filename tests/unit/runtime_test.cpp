@@ -19,6 +19,8 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <sstream>
+#include <thread>
 #include <functional>
 
 #include "engine/admission.hpp"
@@ -541,13 +543,81 @@ TEST(runtime, a_guest_that_never_blocks_yields_to_its_siblings_too) {
   if (wasio::jspi_available()) expect_spinner_yields_to_its_sibling({"quiet_spin", "1000000"}, wasio::suspension_mode::jspi);
 }
 
-// And a guest that computes without any WASI call at all: in fiber mode the watchdog's
-// interrupt switches its fiber out at a loop back-edge; in asyncify mode, with count_ticks, its
-// module counts ticks and it yields in wasio.tick (engine/ticks.hpp). Before, it held its worker
-// until it ended (hours, here).
+// And a guest that computes without any WASI call at all: the watchdog's interrupt comes at a
+// loop back-edge of its wasm, where in fiber mode its fiber switches out, and in asyncify mode
+// its thread is parked while another goes on with the loop (engine/loop_turns.hpp). With
+// count_ticks its module also counts ticks and it yields in wasio.tick (engine/ticks.hpp).
+// Before, it held its worker until it ended (hours, here).
 TEST(runtime, a_guest_computing_without_any_call_yields_to_its_siblings) {
   expect_spinner_yields_to_its_sibling({"spin", "100000000"}, wasio::suspension_mode::fiber);
+  expect_spinner_yields_to_its_sibling({"spin", "100000000"}, wasio::suspension_mode::asyncify);
   expect_spinner_yields_to_its_sibling({"spin", "100000000"}, wasio::suspension_mode::asyncify, true);
+}
+
+// Many guests computing on one worker at once, with 1 ms slices: each is parked at the end of
+// each slice, on a thread of its own, and every one computes what it computes alone. The sibling that sleeps is served meanwhile,
+// and guests that start and end (hello) too. Then the runtime goes with more of them computing
+// for hours: it stops them, parked or not, and does not hang.
+TEST(runtime, many_guests_computing_at_once_take_turns_and_end_as_alone) {
+  auto alone = [](wasio::runtime& rt, const wasio::module& m) {
+    int out[2];
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    wasio::config c;
+    c.args = {"compute_bench", "1"};
+    c.stdio.out = wasio::stdio_fd::adopt(out[1]);
+    auto f = rt.async_run(m, std::move(c), asio::use_future);
+    std::string text;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, n);
+    ::close(out[0]);
+    EXPECT_EQ(f.get(), wasio::exit_status{});
+    // "NAME MS CHECKSUM" lines: the checksums only.
+    std::string sums;
+    std::istringstream lines(text);
+    for (std::string name, ms, sum; lines >> name >> ms >> sum;) sums += name + " " + sum + "\n";
+    return sums;
+  };
+  std::string expected;
+  {
+    wasio::runtime_options opts{1};
+    opts.mode = wasio::suspension_mode::asyncify;
+    opts.time_slice = std::chrono::nanoseconds(0);  // never parked
+    wasio::runtime rt(opts);
+    expected = alone(rt, rt.load_file(guest("compute_bench")).value());
+  }
+  ASSERT_NE(expected.find("matmul"), std::string::npos);
+  std::vector<std::future<wasio::exit_status>> spinning;
+  {
+    wasio::runtime_options opts{1};
+    opts.mode = wasio::suspension_mode::asyncify;
+    opts.time_slice = std::chrono::milliseconds(1);
+    wasio::runtime rt(opts);
+    auto bench = rt.load_file(guest("compute_bench")).value();
+    auto spin = rt.load_file(guest("spin")).value();
+    auto ticks = rt.load_file(guest("tick_lag")).value();
+    auto hello = rt.load_file(guest("hello")).value();
+    auto run = [&](const wasio::module& m, std::vector<std::string> args) {
+      wasio::config c;
+      c.args = std::move(args);
+      c.stdio.out = wasio::stdio_fd::adopt(pipe_to_devnull());
+      return rt.async_run(m, std::move(c), asio::use_future);
+    };
+    std::vector<std::future<wasio::exit_status>> short_ones;
+    for (int i = 0; i < 24; ++i) short_ones.push_back(run(spin, {"spin", "20"}));
+    auto sleeper = run(ticks, {"tick_lag", "20", "10"});
+    std::vector<std::future<std::string>> benches;
+    for (int i = 0; i < 3; ++i) benches.push_back(std::async(std::launch::async, [&] { return alone(rt, bench); }));
+    for (int i = 0; i < 50; ++i) short_ones.push_back(run(hello, {"hello"}));
+    EXPECT_EQ(sleeper.get(), wasio::exit_status{});
+    for (auto& f : short_ones) EXPECT_EQ(f.get(), wasio::exit_status{});
+    for (auto& b : benches) EXPECT_EQ(b.get(), expected);
+    for (int i = 0; i < 20; ++i) spinning.push_back(run(spin, {"spin", "100000000"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  for (auto& f : spinning) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+    EXPECT_EQ(f.get().how, wasio::exit_status::kind::stopped);
+  }
 }
 
 // Embedded: a guest submitted but never run (the loop did not turn before the runtime went)
