@@ -97,6 +97,8 @@ class asyncify_suspension final : public suspension {
 
   void interrupt() override { ops_.nudge(); }
 
+  bool parkable() const override { return state_ == state::running && ops_.done(); }
+
   bool yield_now() override {
     g_.owner().clear_preempt();  // asked once per slice, whether or not the guest can yield
     // A module asyncified by its producer may unwind only at the imports it chose; a guest

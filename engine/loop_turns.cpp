@@ -99,6 +99,19 @@ void loop_turns::resume(runner* parked) {
   post_first(me);
 }
 
+bool loop_turns::on_worker_thread() const { return current_runner == main_.get(); }
+
+void loop_turns::return_to_worker_thread(std::function<void()> then) {
+  std::unique_lock lock(mu_);
+  auto* me = static_cast<runner*>(current_runner);
+  runner* main = main_.get();
+  std::erase(spare_, main);  // a spare: no guest is parked
+  main->first = std::move(then);
+  spare_.push_back(me);
+  switch_to(lock, me, main);
+  post_first(me);
+}
+
 void loop_turns::run(runner* r) {
   current_runner = r;
   std::unique_lock lock(mu_);

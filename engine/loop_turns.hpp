@@ -38,6 +38,12 @@ class loop_turns {
   bool park();
   size_t parked() const { return parked_; }  // on the thread whose turn it is
   bool full() const { return parked_ >= max_parked_; }
+  // Whether the calling thread is the worker thread (the loop may be on another one also with
+  // no guest parked: the one that resumed the last).
+  bool on_worker_thread() const;
+  // From a loop handler on another thread, with no guest parked: the worker thread takes the
+  // loop back, and posts `then` there; this thread waits as a spare.
+  void return_to_worker_thread(std::function<void()> then);
 
  private:
   struct runner;

@@ -95,6 +95,13 @@ class suspension {
   // The guest's control asks it to stop: if it is suspended, cancel what it waits for and end
   // run() (with kind::stopped) once that has finished. Worker thread.
   virtual void interrupt() = 0;
+
+  // Whether the guest, computing on the worker's shared isolate, may be parked on its thread now
+  // (engine/loop_turns.hpp): only in its own code, not while a call of its is in flight (from
+  // the operation's start to the end of its unwind and rewind, the handlers that run meanwhile
+  // could act on a call the guest has not finished leaving: pack its memory while the wasm
+  // that unwinds it still reads it).
+  virtual bool parkable() const { return false; }
 };
 
 }  // namespace wasio::engine

@@ -229,12 +229,21 @@ void worker::drain_arrivals() {
     ++posted_starts_;
     asio::post(*io_, [this, g = std::move(arrivals_.front())]() mutable {
       --posted_starts_;
-      if (!must_wait_for_parked(g)) return start(std::move(g));
-      arrivals_.push_front(std::move(g));  // a guest was parked since: back to the queue's head
-      if (!draining_) {
+      bool unparkable = g.module->fiber || g.module->jspi_mode;
+      if (!unparkable || !turns_ || (!must_wait_for_parked(g) && turns_->on_worker_thread())) {
+        return start(std::move(g));
+      }
+      // Back to the queue's head: a guest was parked since, or the loop is on another thread
+      // of the worker's, which gives it back to the worker thread to start this guest there (a
+      // fiber's isolate is the worker thread's to enter).
+      arrivals_.push_front(std::move(g));
+      auto drain_again = [this] {
+        if (draining_) return;
         draining_ = true;
         asio::post(*io_, [this] { drain_arrivals(); });
-      }
+      };
+      if (unparkable_waiting_) return drain_again();
+      turns_->return_to_worker_thread(drain_again);
     });
     arrivals_.pop_front();
   }
@@ -358,11 +367,9 @@ void worker::yield_in_interrupt(v8::Isolate* iso, void*) {
 
 void worker::park(guest& g) {
   // Not a JSPI guest, whose wasm runs on a stack of V8's that the isolate, not the thread,
-  // keeps as its active one; not in the middle of a rewind, whose state the host keeps.
-  if (!turns_ || turns_->full() || unparkable_ > 0 || unparkable_waiting_ || g.module().jspi_mode ||
-      g.rewinding()) {
-    return;
-  }
+  // keeps as its active one (its suspension is never parkable); not in a call of its own.
+  suspension* s = g.suspender();
+  if (!turns_ || turns_->full() || unparkable_ > 0 || unparkable_waiting_ || !s || !s->parkable()) return;
   clear_preempt();
   leave();
   turns_->park();  // returns once its turn has come (at once if no thread could be had)

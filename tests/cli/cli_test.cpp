@@ -133,6 +133,17 @@ TEST(cli, thousand_sleepers_overlap) {
   EXPECT_LT(secs, 100.0);
 }
 
+// The same with 1 ms slices, so that the watchdog interrupts nearly every segment of wasm it
+// sees, wherever it is: guests are parked at random points of their own code, never within a
+// call of theirs (docs/why-parking.md). In cli_tests_hibernating, where every waiting guest's
+// memory is packed at once and made inaccessible, a guest parked while its call's unwind still
+// ran read its packed memory and crashed the host.
+TEST(cli, guests_interrupted_at_every_slice_all_end) {
+  auto r = run_process(wasio_run({"--instances", "1000", "--time-slice", "1", guest("sleeper"), "100"}));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(count_lines(r.out), 1000u);
+}
+
 TEST(cli, instances_fail_if_any_fails) {
   auto r = run_process(wasio_run({"--instances", "3", guest("exit_code"), "3"}));
   EXPECT_EQ(r.status, 3);

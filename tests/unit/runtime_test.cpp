@@ -555,8 +555,10 @@ TEST(runtime, a_guest_computing_without_any_call_yields_to_its_siblings) {
 }
 
 // Many guests computing on one worker at once, with 1 ms slices: each is parked at the end of
-// each slice, on a thread of its own, and every one computes what it computes alone. The sibling that sleeps is served meanwhile,
-// and guests that start and end (hello) too. Then the runtime goes with more of them computing
+// each slice, on a thread of its own, and every one computes what it computes alone. The
+// sibling that sleeps is served meanwhile, and guests that start and end (hello) too, and
+// guests that cannot be parked (no_stack_pointer: fiber mode, or JSPI), which wait to start
+// until no guest is parked. Then the runtime goes with more of them computing
 // for hours: it stops them, parked or not, and does not hang.
 TEST(runtime, many_guests_computing_at_once_take_turns_and_end_as_alone) {
   auto alone = [](wasio::runtime& rt, const wasio::module& m) {
@@ -588,14 +590,15 @@ TEST(runtime, many_guests_computing_at_once_take_turns_and_end_as_alone) {
   ASSERT_NE(expected.find("matmul"), std::string::npos);
   std::vector<std::future<wasio::exit_status>> spinning;
   {
-    wasio::runtime_options opts{1};
-    opts.mode = wasio::suspension_mode::asyncify;
+    wasio::runtime_options opts{1};  // automatic mode: asyncify for all but no_stack_pointer
     opts.time_slice = std::chrono::milliseconds(1);
     wasio::runtime rt(opts);
     auto bench = rt.load_file(guest("compute_bench")).value();
     auto spin = rt.load_file(guest("spin")).value();
     auto ticks = rt.load_file(guest("tick_lag")).value();
     auto hello = rt.load_file(guest("hello")).value();
+    auto unparkable = rt.load_file(guest("no_stack_pointer")).value();
+    ASSERT_NE(unparkable.mode(), wasio::suspension_mode::asyncify);
     auto run = [&](const wasio::module& m, std::vector<std::string> args) {
       wasio::config c;
       c.args = std::move(args);
@@ -607,7 +610,10 @@ TEST(runtime, many_guests_computing_at_once_take_turns_and_end_as_alone) {
     auto sleeper = run(ticks, {"tick_lag", "20", "10"});
     std::vector<std::future<std::string>> benches;
     for (int i = 0; i < 3; ++i) benches.push_back(std::async(std::launch::async, [&] { return alone(rt, bench); }));
-    for (int i = 0; i < 50; ++i) short_ones.push_back(run(hello, {"hello"}));
+    for (int i = 0; i < 50; ++i) {
+      short_ones.push_back(run(hello, {"hello"}));
+      if (i % 10 == 0) short_ones.push_back(run(unparkable, {"no_stack_pointer"}));
+    }
     EXPECT_EQ(sleeper.get(), wasio::exit_status{});
     for (auto& f : short_ones) EXPECT_EQ(f.get(), wasio::exit_status{});
     for (auto& b : benches) EXPECT_EQ(b.get(), expected);
