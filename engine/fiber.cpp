@@ -5,7 +5,17 @@
 #include <optional>
 #include <utility>
 
+// GCC says ASan with __SANITIZE_ADDRESS__, clang (14 at least) only with __has_feature: the
+// fuzzers' clang build left fiber stacks poisoned when they went back to the system, and V8's
+// heap, mapped there later, was reported as a stack-buffer-underflow.
 #if defined(__SANITIZE_ADDRESS__)
+#define WASIO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WASIO_ASAN 1
+#endif
+#endif
+#ifdef WASIO_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -56,7 +66,7 @@ class stack_cache {
 
  private:
   static void clean([[maybe_unused]] const ctx::stack_context& s) {
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef WASIO_ASAN
     __asan_unpoison_memory_region(static_cast<char*>(s.sp) - s.size, s.size);
 #endif
   }

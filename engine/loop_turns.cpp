@@ -1,6 +1,7 @@
 #include "engine/loop_turns.hpp"
 
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <optional>
 #include <system_error>
 
@@ -58,9 +59,16 @@ void loop_turns::switch_to(std::unique_lock<std::mutex>& lock, runner* me, runne
 
 void loop_turns::post_first(runner* r) {
   if (!r->first) return;
-  // From a thread outside the loop's handlers, or from a handler that returns next: Asio may
-  // queue it privately to this thread until then (a single-threaded io_context).
-  asio::post(io_, std::move(r->first));
+  // Through a timer that has expired, as a time-slice yield goes (op_runner's
+  // time_slice_yield), then a post: the reactor looks at its timers and descriptors first, so
+  // what became ready meanwhile (the timer of a sibling's sleep) runs before the parked guest
+  // is resumed, and so does what that posts in turn (the sibling's driver, which resumes it);
+  // a plain post would queue both behind the parked guest's next slice. The timer lives until
+  // its handler has run, which the loop does before it can end (no guest is parked then).
+  auto now = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::clock_type::now());
+  now->async_wait([this, now, first = std::move(r->first)](const asio::error_code&) mutable {
+    asio::post(io_, std::move(first));
+  });
   r->first = nullptr;
 }
 
