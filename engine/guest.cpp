@@ -46,7 +46,7 @@ guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod,
              std::shared_ptr<detail::guest_control> control)
     : worker_(w), module_(std::move(mod)), control_(std::move(control)) {
   control_->attach(&worker_, this);
-  if (module_->fiber || module_->jspi_mode) worker_.unparkable_made();
+  if (!module_->parkable()) worker_.unparkable_made();
   if (const auto& q = worker_.hibernation()) {
     // As the thunk that starts a wait saw the memory (it refreshes the two after a grow).
     auto p = std::make_shared<memory_pack>(q, this, [](const void* g) {
@@ -58,7 +58,7 @@ guest::guest(worker& w, std::shared_ptr<const detail::module_data> mod,
 }
 
 guest::~guest() {
-  if (module_->fiber || module_->jspi_mode) worker_.unparkable_gone();
+  if (!module_->parkable()) worker_.unparkable_gone();
   control_->detach();
   close();
   suspension_.reset();

@@ -23,6 +23,9 @@ struct module_data {
   bool fiber = false;            // runs in fiber mode: `compiled` is the module as given
   bool jspi_mode = false;        // runs in JSPI mode (engine/jspi.hpp)
   bool jspi = false;             // its blocking imports and its exports take V8's suspender
+  // Whether its guests can be parked on their thread (engine/loop_turns.hpp): not on a fiber's
+  // stack, nor on a JSPI stack, which V8 keeps as the isolate's, not the thread's.
+  bool parkable() const { return !fiber && !jspi_mode; }
   bool moved_start = false;      // its start function is called after instantiation (rewrite_result)
   std::string mode_reason;       // why this mode, for a log line
   bool asyncified = false;       // exports asyncify_start_unwind & co.

@@ -210,13 +210,16 @@ void worker::enqueue(new_guest g) {
   asio::post(*io_, [this, g = std::move(g)]() mutable {
     --unseen_spawns_;
     arrivals_.push_back(std::move(g));
-    if (!draining_) {
-      // Posted, not called: a burst of arrivals queued ahead of the reactor would otherwise
-      // each start its guest at once, before any timer or I/O completion is looked at.
-      draining_ = true;
-      asio::post(*io_, [this] { drain_arrivals(); });
-    }
+    drain_later();
   });
+}
+
+void worker::drain_later() {
+  if (draining_) return;
+  // Posted, not called: a burst of arrivals queued ahead of the reactor would otherwise each
+  // start its guest at once, before any timer or I/O completion is looked at.
+  draining_ = true;
+  asio::post(*io_, [this] { drain_arrivals(); });
 }
 
 void worker::drain_arrivals() {
@@ -229,21 +232,15 @@ void worker::drain_arrivals() {
     ++posted_starts_;
     asio::post(*io_, [this, g = std::move(arrivals_.front())]() mutable {
       --posted_starts_;
-      bool unparkable = g.module->fiber || g.module->jspi_mode;
-      if (!unparkable || !turns_ || (!must_wait_for_parked(g) && turns_->on_worker_thread())) {
+      if (g.module->parkable() || !turns_ || (!must_wait_for_parked(g) && turns_->on_worker_thread())) {
         return start(std::move(g));
       }
       // Back to the queue's head: a guest was parked since, or the loop is on another thread
       // of the worker's, which gives it back to the worker thread to start this guest there (a
       // fiber's isolate is the worker thread's to enter).
       arrivals_.push_front(std::move(g));
-      auto drain_again = [this] {
-        if (draining_) return;
-        draining_ = true;
-        asio::post(*io_, [this] { drain_arrivals(); });
-      };
-      if (unparkable_waiting_) return drain_again();
-      turns_->return_to_worker_thread(drain_again);
+      if (unparkable_waiting_) return drain_later();
+      turns_->return_to_worker_thread([this] { drain_later(); });
     });
     arrivals_.pop_front();
   }
@@ -256,7 +253,7 @@ void worker::drain_arrivals() {
 }
 
 bool worker::must_wait_for_parked(const new_guest& n) {
-  if (!turns_ || !(n.module->fiber || n.module->jspi_mode)) return false;
+  if (!turns_ || n.module->parkable()) return false;
   unparkable_waiting_ = turns_->parked() > 0;  // and until then no guest is parked anew
   return unparkable_waiting_;
 }

@@ -132,6 +132,7 @@ class worker {
     admission::ticket ticket;                // its room in the runtime
   };
   void enqueue(new_guest g);
+  void drain_later();  // drain_arrivals in a handler of its own, unless one is due already
   void start(new_guest g);
   // Whether an arrival must wait to start: it cannot be parked, and a guest is parked now (its
   // fiber or JSPI stack would be resumed on whichever thread runs the loop then).
